@@ -1,0 +1,229 @@
+#include "actors/message_actor.hpp"
+
+#include "actors/stream_frames.hpp"
+#include "common/log.hpp"
+#include "model/obfuscated_id.hpp"
+#include "model/utf8.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace actorcable::actors {
+namespace {
+
+using self_ptr = caf::stateful_actor<message_state>*;
+
+stream_identity identity(self_ptr self) {
+  return {self->state.id, self->state.oid, self->state.epoch};
+}
+
+void broadcast(self_ptr self, const stream_event_ptr& ev) {
+  for (auto& sub : self->state.subscribers)
+    self->send(sub, frame_atom::value, ev);
+}
+
+void flush(self_ptr self, const caf::actor& writer) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.handed_to_writer == st.content.size())
+    return;
+  auto base = st.handed_to_writer;
+  self->send(writer, append_atom::value, st.id, st.content.substr(base),
+             static_cast<std::int64_t>(base));
+  st.handed_to_writer = st.content.size();
+}
+
+void announce_end(self_ptr self, caf::timespan retention) {
+  auto& st = self->state;
+  if (st.ended)
+    return;
+  st.ended = true;
+  broadcast(self, make_end_event(identity(self), st.chunk_ends.size(), st.status));
+  log::info("message", "stream_ended",
+            {{"message_id", st.id}, {"status", st.status}, {"chunks", st.chunk_ends.size()},
+             {"bytes", st.content.size()}});
+  self->delayed_send(self, retention, retire_atom::value);
+}
+
+// The one way a stream ends: persist the whole text, then tell every subscriber. Idempotent.
+void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::actor& writer,
+                    std::string status, std::string error) {
+  auto& st = self->state;
+  if (!st.streaming)
+    return;
+  st.streaming = false;
+  st.status = status;
+  if (st.job && status != "complete")
+    self->send_exit(st.job, caf::exit_reason::kill);  // a stalled or cancelled job must not linger
+  stream_close close{st.id, st.content, std::move(status), std::move(error), st.result};
+  st.handed_to_writer = st.content.size();
+  self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close))
+    .then([=](bool written) {
+            if (!written)
+              log::warn("message", "final_write_skipped",
+                        {{"message_id", self->state.id},
+                         {"reason", "row no longer streaming or owned by another node"}});
+            announce_end(self, cfg.retention);
+          },
+          [=](caf::error& err) {
+            log::error("message", "final_write_failed",
+                       {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
+            announce_end(self, cfg.retention);
+          });
+}
+
+void schedule_idle_check(self_ptr self, caf::timespan after) {
+  self->state.idle_check_scheduled = true;
+  self->delayed_send(self, after, idle_atom::value);
+}
+
+std::string status_for_exit(const message_state& st, const caf::error& reason) {
+  if (st.cancel_requested)
+    return "cancelled";
+  if (!reason)
+    return "complete";
+  if (reason == caf::exit_reason::kill || reason == caf::exit_reason::user_shutdown)
+    return "interrupted";
+  return "error";
+}
+
+std::string new_epoch() {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 8; ++i)
+    out += hex[rd() & 0xF];
+  return out;
+}
+
+}  // namespace
+
+caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config cfg,
+                            caf::actor writer, job_launcher launch) {
+  auto& st = self->state;
+  st.id = spec.message_id;
+  st.oid = model::encode_id(model::model_kind::message, spec.message_id);
+  st.epoch = new_epoch();
+  st.last_activity = self->clock().now();
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (msg.source == st.job) {
+      auto status = status_for_exit(st, msg.reason);
+      std::string error;
+      if (status == "error")
+        error = "job failed: " + caf::to_string(msg.reason);
+      else if (status == "interrupted")
+        error = "job was killed: " + caf::to_string(msg.reason);
+      st.job = nullptr;
+      stop_streaming(self, cfg, writer, status, error);
+      return;
+    }
+    auto& subs = st.subscribers;
+    subs.erase(std::remove(subs.begin(), subs.end(), msg.source), subs.end());
+  });
+  return {
+    [=](start_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      self->request(writer, cfg.writer_timeout, claim_atom::value, self->state.id)
+        .then(
+          [=](bool exists) mutable {
+            auto& st = self->state;
+            if (!exists) {
+              auto err = caf::make_error(caf::sec::runtime_error,
+                                         "message " + std::to_string(st.id)
+                                           + " does not exist or is not streaming");
+              log::error("message", "start_refused", {{"message_id", st.id},
+                                                      {"reason", "no such streaming row"}});
+              rp.deliver(err);
+              self->quit(err);
+              return;
+            }
+            if (st.streaming) {
+              st.job = launch(self, spec);
+              self->monitor(st.job);
+              schedule_idle_check(self, cfg.idle_timeout);
+            }
+            rp.deliver(true);
+          },
+          [=](caf::error& err) mutable {
+            // The database is unreachable: the row was created by this node, stream anyway;
+            // the writer keeps retrying the content.
+            log::warn("message", "claim_failed",
+                      {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
+            auto& st = self->state;
+            if (st.streaming) {
+              st.job = launch(self, spec);
+              self->monitor(st.job);
+              schedule_idle_check(self, cfg.idle_timeout);
+            }
+            rp.deliver(true);
+          });
+      return rp;
+    },
+    [=](chunk_atom, const std::string& raw) {
+      auto& st = self->state;
+      if (!st.streaming)
+        return;  // a job that sends after the stream ended is ignored
+      st.last_activity = self->clock().now();
+      auto text = model::sanitize_utf8(raw);
+      if (text.empty())
+        return;
+      st.content += text;
+      st.chunk_ends.push_back(st.content.size());
+      broadcast(self, make_update_event(identity(self), st.chunk_ends.size(), text));
+      if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->delayed_send(self, cfg.flush_interval, caf::flush_atom::value);
+      }
+    },
+    [=](caf::flush_atom) { flush(self, writer); },
+    [=](job_done_atom, job_result& result) {
+      if (self->state.streaming)
+        self->state.result = std::move(result);
+    },
+    [=](idle_atom) {
+      auto& st = self->state;
+      st.idle_check_scheduled = false;
+      if (!st.streaming)
+        return;
+      auto silent = self->clock().now() - st.last_activity;
+      if (silent >= cfg.idle_timeout) {
+        log::warn("message", "job_idle_timeout", {{"message_id", st.id}});
+        stop_streaming(self, cfg, writer, "error", "no output from the job within the idle timeout");
+        return;
+      }
+      schedule_idle_check(self, cfg.idle_timeout - silent);
+    },
+    [=](caf::subscribe_atom, caf::actor& sub, bool want_state) -> caf::actor {
+      auto& st = self->state;
+      if (std::find(st.subscribers.begin(), st.subscribers.end(), sub) == st.subscribers.end()) {
+        st.subscribers.push_back(sub);
+        self->monitor(sub);
+      }
+      if (want_state && st.streaming)
+        self->send(sub, frame_atom::value,
+                   make_state_event(identity(self), st.chunk_ends.size(), st.content, true));
+      return caf::actor_cast<caf::actor>(self);
+    },
+    [=](caf::unsubscribe_atom, const caf::actor& sub) {
+      auto& subs = self->state.subscribers;
+      auto i = std::find(subs.begin(), subs.end(), sub);
+      if (i != subs.end()) {
+        self->demonitor(sub);
+        subs.erase(i);
+      }
+    },
+    [=](cancel_atom) -> bool {
+      auto& st = self->state;
+      if (!st.streaming)
+        return false;
+      st.cancel_requested = true;
+      stop_streaming(self, cfg, writer, "cancelled", "");
+      return true;
+    },
+    [=](caf::get_atom) { return self->state.content; },
+    [=](retire_atom) { self->quit(); },
+  };
+}
+
+}  // namespace actorcable::actors

@@ -1,0 +1,43 @@
+// One actor per streaming message: it owns the text, the chunk count (offset), the subscribers
+// and the job, and it alone ends the stream, exactly once, whatever happens to the job.
+#pragma once
+#include "actors/protocol.hpp"
+
+#include <chrono>
+
+namespace actorcable::actors {
+
+struct message_actor_config {
+  caf::timespan flush_interval = std::chrono::milliseconds(100);  // content persisted at most this often
+  caf::timespan idle_timeout = std::chrono::seconds(30);  // a job silent this long ends the stream
+  caf::timespan writer_timeout = std::chrono::seconds(30);  // wait for the final write
+  caf::timespan retention = std::chrono::minutes(5);  // the actor (and history) outlives the stream
+};
+
+struct message_state {
+  static inline const char* name = "message";
+  std::int64_t id = 0;
+  std::string oid;
+  std::string epoch;
+  std::string content;
+  std::vector<std::size_t> chunk_ends;  // content offset after each chunk; offset = size()
+  std::vector<caf::actor> subscribers;
+  caf::actor job;
+  bool streaming = true;
+  bool ended = false;  // streaming_end announced
+  bool cancel_requested = false;
+  std::string status;
+  std::size_t handed_to_writer = 0;  // bytes of content already sent to the writer
+  bool flush_scheduled = false;
+  caf::actor_clock::time_point last_activity;
+  bool idle_check_scheduled = false;
+  job_result result;
+};
+
+// Reacts to: (start_atom) -> bool, (chunk_atom, string), (job_done_atom, job_result),
+// (subscribe_atom, actor, bool want_state) -> actor, (unsubscribe_atom, actor),
+// (cancel_atom) -> bool, (caf::get_atom) -> string content.
+caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
+                            message_actor_config cfg, caf::actor writer, job_launcher launch);
+
+}  // namespace actorcable::actors

@@ -1,0 +1,79 @@
+// Every message the actors exchange, declared once. Predefined CAF atoms are reused where their
+// names fit (caf::subscribe_atom, caf::unsubscribe_atom, caf::flush_atom, caf::tick_atom, ...).
+#pragma once
+#include "model/entities.hpp"
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace actorcable::actors {
+
+// job -> message actor
+using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
+using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
+// directory / message actor commands
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using idle_atom = caf::atom_constant<caf::atom("idle_chk")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+// message actor -> subscribers
+using frame_atom = caf::atom_constant<caf::atom("frame")>;
+// message actor -> writer
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using finish_atom = caf::atom_constant<caf::atom("finish")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+
+// What a job reports before it exits normally.
+struct job_result {
+  std::string model_id;
+  std::optional<std::int64_t> input_tokens;
+  std::optional<std::int64_t> output_tokens;
+};
+
+// What a provider needs to answer.
+struct job_spec {
+  std::int64_t message_id = 0;
+  std::int64_t chat_id = 0;
+  std::string question;                   // the user's message this answers
+  std::vector<model::chat_turn> history;  // earlier turns, oldest first, `question` last
+};
+
+// One event of a message stream, encoded once and shared by every subscriber.
+struct stream_event {
+  enum class kind { update, end, state };
+  kind type = kind::update;
+  std::int64_t message_id = 0;
+  std::int64_t offset = 0;   // the last chunk this event includes (0: none)
+  std::string message_json;  // the broadcast's "message" object
+  std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
+  std::string status;        // for kind::end
+};
+using stream_event_ptr = std::shared_ptr<const stream_event>;
+
+// The final write of a stream (mirrors persistence::stream_end without depending on its header).
+struct stream_close {
+  std::int64_t message_id = 0;
+  std::string content;
+  std::string status;
+  std::string error;
+  job_result result;
+};
+
+// Spawns the job that produces a message's answer, as a child of the message actor.
+using job_launcher =
+  std::function<caf::actor(caf::event_based_actor* parent, const job_spec& spec)>;
+
+}  // namespace actorcable::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_event_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)

@@ -1,0 +1,41 @@
+// The offline provider (SPEC §7): a deterministic answer at a set pace, steered by markers in the
+// user's message: [[chunks:N]] [[rate:N]] [[delay:MS]] [[fail-after:N]] [[stall]].
+#pragma once
+#include "actors/protocol.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace actorcable::actors {
+
+struct scripted_config {
+  int default_chunks = 40;
+  double default_rate = 20.0;  // chunks per second
+  int stall_after = 2;         // [[stall]] goes silent after this many chunks
+};
+
+struct scripted_plan {
+  int chunks = 40;
+  double rate = 20.0;
+  int delay_ms = 0;
+  std::optional<int> fail_after;
+  std::optional<int> stall_after;
+};
+
+scripted_plan parse_scripted_plan(std::string_view question, const scripted_config& cfg);
+
+// The i-th chunk (0-based) of every scripted answer.
+std::string scripted_chunk(int i);
+
+struct scripted_state {
+  static inline const char* name = "scripted_provider";
+  int sent = 0;
+};
+
+// Sends (chunk_atom, text)... then (job_done_atom, job_result) to `target` and exits normally;
+// throws after fail_after chunks; goes silent (without exiting) after stall_after chunks.
+caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::actor target,
+                                scripted_plan plan);
+
+}  // namespace actorcable::actors

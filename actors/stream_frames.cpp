@@ -1,0 +1,60 @@
+#include "actors/stream_frames.hpp"
+
+#include "common/log.hpp"
+
+namespace actorcable::actors {
+namespace {
+
+using log::append_json_string;
+
+stream_event_ptr finish(const stream_identity& who, stream_event::kind type, std::int64_t offset,
+                        std::string json, std::string_view status = {}) {
+  auto ev = std::make_shared<stream_event>();
+  ev->type = type;
+  ev->message_id = who.message_id;
+  ev->offset = offset;
+  ev->message_json = std::move(json);
+  ev->ext_fields = ",\"stream_id\":";
+  append_json_string(ev->ext_fields, "Message:" + who.oid);
+  ev->ext_fields += ",\"epoch\":";
+  append_json_string(ev->ext_fields, who.epoch);
+  ev->ext_fields += ",\"offset\":" + std::to_string(offset);
+  ev->status = std::string(status);
+  return ev;
+}
+
+}  // namespace
+
+stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offset,
+                                   std::string_view chunk) {
+  std::string json;
+  json.reserve(chunk.size() + 64);
+  json += "{\"action\":\"streaming_update\",\"chunk\":";
+  append_json_string(json, chunk);
+  json += ",\"id\":";
+  append_json_string(json, who.oid);
+  json += '}';
+  return finish(who, stream_event::kind::update, offset, std::move(json));
+}
+
+stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
+                                std::string_view status) {
+  std::string json = "{\"action\":\"streaming_end\",\"chunk\":null,\"id\":";
+  append_json_string(json, who.oid);
+  json += ",\"status\":";
+  append_json_string(json, status);
+  json += '}';
+  return finish(who, stream_event::kind::end, offset, std::move(json), status);
+}
+
+stream_event_ptr make_state_event(const stream_identity& who, std::int64_t offset,
+                                  std::string_view content, bool streaming) {
+  std::string json = "{\"action\":\"current_state\",\"id\":";
+  append_json_string(json, who.oid);
+  json += ",\"content\":";
+  append_json_string(json, content);
+  json += streaming ? ",\"streaming\":true}" : ",\"streaming\":false}";
+  return finish(who, stream_event::kind::state, offset, std::move(json));
+}
+
+}  // namespace actorcable::actors

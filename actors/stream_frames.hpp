@@ -1,0 +1,22 @@
+// SyncChannel payloads of a message stream (SPEC §5), built once per event.
+#pragma once
+#include "actors/protocol.hpp"
+
+#include <string_view>
+
+namespace actorcable::actors {
+
+struct stream_identity {
+  std::int64_t message_id;
+  std::string oid;    // obfuscated id
+  std::string epoch;  // this message actor's incarnation
+};
+
+stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offset,
+                                   std::string_view chunk);
+stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
+                                std::string_view status);
+stream_event_ptr make_state_event(const stream_identity& who, std::int64_t offset,
+                                  std::string_view content, bool streaming);
+
+}  // namespace actorcable::actors

@@ -1,0 +1,60 @@
+// The one writer of streaming rows: coalesces appends of all streams into one statement per
+// flush, makes the final write exact, renews this node's leases and sweeps orphaned streams.
+// Runs detached (its own thread) because libpq blocks.
+#pragma once
+#include "actors/protocol.hpp"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+
+namespace actorcable::persistence {
+class pg_connection;
+}
+
+namespace actorcable::actors {
+
+struct writer_config {
+  std::string conninfo;
+  std::string node = "local";
+  int lease_seconds = 10;
+  caf::timespan lease_renew_interval = std::chrono::seconds(3);
+  caf::timespan retry_min = std::chrono::milliseconds(100);
+  caf::timespan retry_max = std::chrono::seconds(2);
+};
+
+struct pending_append {
+  std::string delta;
+  std::int64_t base = 0;
+};
+
+struct pending_finish {
+  stream_close close;
+  caf::response_promise promise;
+};
+
+struct writer_stats {
+  std::int64_t append_statements = 0;
+  std::int64_t rows_appended = 0;
+  std::int64_t finishes = 0;
+  std::int64_t failures = 0;
+};
+
+struct writer_state {
+  static inline const char* name = "stream_writer";
+  std::unique_ptr<persistence::pg_connection> conn;
+  std::map<std::int64_t, pending_append> appends;
+  std::deque<pending_finish> finishes;
+  bool flush_scheduled = false;
+  bool retry_scheduled = false;
+  caf::timespan backoff{0};
+  writer_stats stats;
+  ~writer_state();
+};
+
+// Reacts to: (claim_atom, int64) -> bool, (append_atom, int64 id, string delta, int64 base),
+// (finish_atom, stream_close) -> bool, (caf::get_atom) -> (int64 statements, int64 rows).
+caf::behavior stream_writer(caf::stateful_actor<writer_state>* self, writer_config cfg);
+
+}  // namespace actorcable::actors

@@ -1,0 +1,11 @@
+# Writes a C++ file holding every migration as (version, name, sql).
+set(body "#include \"persistence/migrator.hpp\"\nnamespace actorcable::persistence {\nconst std::vector<migration>& embedded_migrations() {\n  static const std::vector<migration> all = {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  file(READ ${f} sql)
+  string(APPEND body "    {${version}LL, \"${name}\", R\"__sql__(${sql})__sql__\"},\n")
+endforeach()
+string(APPEND body "  };\n  return all;\n}\n}  // namespace actorcable::persistence\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

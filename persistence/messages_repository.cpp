@@ -1,0 +1,95 @@
+#include "persistence/messages_repository.hpp"
+
+#include "persistence/row_format.hpp"
+
+#include <algorithm>
+
+namespace actorcable::persistence {
+namespace {
+
+model::message message_from(const pg_result& r, int i) {
+  model::message m;
+  m.id = r.int64(i, 0);
+  m.chat_id = r.int64(i, 1);
+  m.user_id = r.opt_int64(i, 2);
+  m.role = r.text(i, 3);
+  m.content = r.text(i, 4);
+  m.model_id = r.text(i, 5);
+  m.input_tokens = r.opt_int64(i, 6);
+  m.output_tokens = r.opt_int64(i, 7);
+  m.streaming = r.boolean(i, 8);
+  m.stream_status = r.text(i, 9);
+  m.stream_error = r.text(i, 10);
+  m.created_at = r.text(i, 11);
+  m.updated_at = r.text(i, 12);
+  return m;
+}
+
+}  // namespace
+
+std::vector<model::message> messages_of_chat(pg_connection& conn, std::int64_t chat_id) {
+  auto res = conn.exec("SELECT " AC_MESSAGE_COLUMNS " FROM messages m WHERE m.chat_id = $1 "
+                       "ORDER BY m.id",
+                       {param(chat_id)});
+  std::vector<model::message> out;
+  for (int i = 0; i < res.rows(); ++i)
+    out.push_back(message_from(res, i));
+  return out;
+}
+
+std::optional<model::message> find_message(pg_connection& conn, std::int64_t message_id) {
+  auto res = conn.exec("SELECT " AC_MESSAGE_COLUMNS " FROM messages m WHERE m.id = $1",
+                       {param(message_id)});
+  if (res.rows() == 0)
+    return std::nullopt;
+  return message_from(res, 0);
+}
+
+std::optional<model::message> find_message_for_user(pg_connection& conn, std::int64_t user_id,
+                                                    std::int64_t message_id) {
+  auto res = conn.exec("SELECT " AC_MESSAGE_COLUMNS " FROM messages m "
+                       "JOIN chats c ON c.id = m.chat_id WHERE m.id = $2 AND " AC_VISIBLE_CHAT,
+                       {param(user_id), param(message_id)});
+  if (res.rows() == 0)
+    return std::nullopt;
+  return message_from(res, 0);
+}
+
+exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t user_id,
+                         std::string_view content, std::string_view owner_node,
+                         int lease_seconds) {
+  return conn.transaction([&] {
+    auto q = conn.exec("WITH m AS (INSERT INTO messages (chat_id, user_id, role, content) "
+                       "VALUES ($1, $2, 'user', $3) RETURNING *) "
+                       "SELECT " AC_MESSAGE_COLUMNS " FROM m",
+                       {param(chat_id), param(user_id), param(content)});
+    auto a = conn.exec("WITH m AS (INSERT INTO messages (chat_id, role, content, streaming, "
+                       "owner_node, lease_expires_at) VALUES ($1, 'assistant', '', true, $2, "
+                       "now() + make_interval(secs => $3)) RETURNING *) "
+                       "SELECT " AC_MESSAGE_COLUMNS " FROM m",
+                       {param(chat_id), param(owner_node), param(std::int64_t{lease_seconds})});
+    conn.exec("UPDATE chats SET updated_at = now() WHERE id = $1", {param(chat_id)});
+    return exchange{message_from(q, 0), message_from(a, 0)};
+  });
+}
+
+std::vector<model::chat_turn> chat_history(pg_connection& conn, std::int64_t chat_id,
+                                           std::int64_t before_message_id,
+                                           std::size_t max_chars) {
+  auto res = conn.exec("SELECT role, content FROM messages WHERE chat_id = $1 AND id < $2 "
+                       "AND content <> '' ORDER BY id DESC",
+                       {param(chat_id), param(before_message_id)});
+  std::vector<model::chat_turn> out;
+  std::size_t used = 0;
+  for (int i = 0; i < res.rows(); ++i) {
+    auto content = res.text(i, 1);
+    if (!out.empty() && used + content.size() > max_chars)
+      break;
+    used += content.size();
+    out.push_back({res.text(i, 0), std::move(content)});
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace actorcable::persistence

@@ -1,0 +1,86 @@
+#include "persistence/stream_store.hpp"
+
+namespace actorcable::persistence {
+
+std::string pg_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+bool claim_stream(pg_connection& conn, std::int64_t message_id, const std::string& node,
+                  int lease_seconds) {
+  auto res = conn.exec("UPDATE messages SET owner_node = $2, "
+                       "lease_expires_at = now() + make_interval(secs => $3) "
+                       "WHERE id = $1 AND streaming RETURNING id",
+                       {param(message_id), param(node), param(std::int64_t{lease_seconds})});
+  return res.rows() == 1;
+}
+
+std::vector<std::int64_t> append_contents(pg_connection& conn, const std::string& node,
+                                          const std::vector<stream_append>& appends) {
+  std::vector<std::string> ids, deltas, bases;
+  for (auto& a : appends) {
+    ids.push_back(std::to_string(a.message_id));
+    deltas.push_back(a.delta);
+    bases.push_back(std::to_string(a.base_bytes));
+  }
+  auto res = conn.exec(
+    "UPDATE messages m SET content = m.content || v.delta, updated_at = now() "
+    "FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(id, delta, base) "
+    "WHERE m.id = v.id AND m.streaming AND m.owner_node = $4 "
+    "AND octet_length(m.content) = v.base RETURNING m.id",
+    {pg_array(ids), pg_array(deltas), pg_array(bases), param(node)});
+  std::vector<std::int64_t> done;
+  for (int i = 0; i < res.rows(); ++i)
+    done.push_back(res.int64(i, 0));
+  return done;
+}
+
+bool finish_stream(pg_connection& conn, const std::string& node, const stream_end& end) {
+  auto res = conn.exec(
+    "UPDATE messages SET content = $3, streaming = false, stream_status = $4, "
+    "stream_error = NULLIF($5, ''), model_id = COALESCE(NULLIF($6, ''), model_id), "
+    "input_tokens = COALESCE($7::integer, input_tokens), "
+    "output_tokens = COALESCE($8::integer, output_tokens), "
+    "lease_expires_at = NULL, updated_at = now() "
+    "WHERE id = $1 AND streaming AND owner_node = $2 RETURNING id",
+    {param(end.message_id), param(node), param(end.content), param(end.status), param(end.error),
+     param(end.model_id), param(end.input_tokens), param(end.output_tokens)});
+  return res.rows() == 1;
+}
+
+void renew_leases(pg_connection& conn, const std::string& node, int lease_seconds) {
+  conn.exec("UPDATE messages SET lease_expires_at = now() + make_interval(secs => $2) "
+            "WHERE streaming AND owner_node = $1",
+            {param(node), param(std::int64_t{lease_seconds})});
+}
+
+std::vector<std::int64_t> close_orphans(pg_connection& conn, const std::string& node,
+                                        bool including_own) {
+  auto res = conn.exec(
+    "UPDATE messages SET streaming = false, stream_status = 'interrupted', "
+    "stream_error = 'owner ' || coalesce(owner_node, '?') || ' is gone', "
+    "lease_expires_at = NULL, updated_at = now() "
+    "WHERE streaming AND ((owner_node = $1 AND $2::boolean) OR lease_expires_at < now() "
+    "OR (lease_expires_at IS NULL AND updated_at < now() - interval '60 seconds')) "
+    "RETURNING id",
+    {param(node), param(including_own)});
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < res.rows(); ++i)
+    ids.push_back(res.int64(i, 0));
+  return ids;
+}
+
+}  // namespace actorcable::persistence

@@ -1,0 +1,50 @@
+// The writes a streaming message needs: claim, coalesced appends, the final write, leases, sweep.
+// Every write of a streaming row is conditional on this node owning it (fencing).
+#pragma once
+#include "persistence/pg_connection.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace actorcable::persistence {
+
+struct stream_append {
+  std::int64_t message_id;
+  std::string delta;
+  std::int64_t base_bytes;  // the stored content's size this delta follows
+};
+
+struct stream_end {
+  std::int64_t message_id = 0;
+  std::string content;  // the whole text: the last write is exact whatever came before
+  std::string status;   // complete | error | cancelled | interrupted
+  std::string error;
+  std::string model_id;
+  std::optional<std::int64_t> input_tokens;
+  std::optional<std::int64_t> output_tokens;
+};
+
+// Takes ownership of a streaming row; false when it does not exist or is not streaming.
+bool claim_stream(pg_connection& conn, std::int64_t message_id, const std::string& node,
+                  int lease_seconds);
+
+// One statement for all appends. Returns the ids whose row took the delta; a row that did not
+// (not owned, or its stored size moved) is left for the final write to make exact.
+std::vector<std::int64_t> append_contents(pg_connection& conn, const std::string& node,
+                                          const std::vector<stream_append>& appends);
+
+// Ends the stream; false when the row is no longer this node's streaming row.
+bool finish_stream(pg_connection& conn, const std::string& node, const stream_end& end);
+
+void renew_leases(pg_connection& conn, const std::string& node, int lease_seconds);
+
+// Closes as `interrupted` the streaming rows whose lease ran out, and with `including_own` those
+// owned by `node` (at start a node owns none: they are its dead incarnation's). Returns their ids.
+std::vector<std::int64_t> close_orphans(pg_connection& conn, const std::string& node,
+                                        bool including_own);
+
+// Text of a PostgreSQL array literal for text[] / bigint[] parameters.
+std::string pg_array(const std::vector<std::string>& items);
+
+}  // namespace actorcable::persistence

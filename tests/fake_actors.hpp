@@ -1,0 +1,57 @@
+// Stand-ins for the actors around a message actor: a subscriber that records what it gets and a
+// writer that records what it is asked to persist (the real writer is tested against PostgreSQL).
+#pragma once
+#include "actors/protocol.hpp"
+
+#include <vector>
+
+namespace actorcable::testing {
+
+struct recorder_state {
+  std::vector<actors::stream_event_ptr> events;
+};
+
+inline caf::behavior recorder(caf::stateful_actor<recorder_state>* self) {
+  return {
+    [=](actors::frame_atom, const actors::stream_event_ptr& ev) {
+      self->state.events.push_back(ev);
+    },
+  };
+}
+
+struct fake_writer_state {
+  std::vector<std::int64_t> claims;
+  std::vector<std::pair<std::string, std::int64_t>> appends;  // delta, base
+  std::vector<actors::stream_close> finishes;
+  bool row_exists = true;
+};
+
+inline caf::behavior fake_writer(caf::stateful_actor<fake_writer_state>* self) {
+  return {
+    [=](actors::claim_atom, std::int64_t id) {
+      self->state.claims.push_back(id);
+      return self->state.row_exists;
+    },
+    [=](actors::append_atom, std::int64_t, std::string& delta, std::int64_t base) {
+      self->state.appends.emplace_back(std::move(delta), base);
+    },
+    [=](actors::finish_atom, actors::stream_close& close) {
+      self->state.finishes.push_back(std::move(close));
+      return true;
+    },
+  };
+}
+
+// A job that does nothing by itself: the test speaks for it. "throw" makes it raise.
+inline caf::behavior puppet_job(caf::event_based_actor* self) {
+  return {
+    [=](const std::string& cmd) {
+      if (cmd == "throw")
+        throw std::runtime_error("provider exploded");
+      if (cmd == "finish")
+        self->quit();
+    },
+  };
+}
+
+}  // namespace actorcable::testing

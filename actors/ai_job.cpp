@@ -5,7 +5,7 @@ namespace actorcable::actors {
 job_launcher make_job_launcher(provider_config cfg) {
   return [cfg](caf::event_based_actor* parent, const job_spec& spec) -> caf::actor {
     auto target = caf::actor_cast<caf::actor>(parent);
-    return parent->spawn(scripted_provider, target,
+    return parent->spawn<caf::linked>(scripted_provider, target,
                          parse_scripted_plan(spec.question, cfg.scripted));
   };
 }

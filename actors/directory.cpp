@@ -19,7 +19,8 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       if (streams.count(spec.message_id))
         return true;  // already streaming here: starting twice is a no-op
       auto id = spec.message_id;
-      auto actor = self->spawn(message_actor, std::move(spec), cfg, writer, launch);
+      // Linked: a message actor never outlives the directory that can find it.
+      auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), cfg, writer, launch);
       self->monitor(actor);
       streams.emplace(id, actor);
       self->delegate(actor, start_atom::value);

@@ -105,6 +105,12 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
   st.oid = model::encode_id(model::model_kind::message, spec.message_id);
   st.epoch = new_epoch();
   st.last_activity = self->clock().now();
+  // The job is linked so it dies with us; its own exit (which may come after its down message)
+  // is handled by the down handler below.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (msg.source != self->state.job)
+      self->quit(msg.reason);
+  });
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     if (msg.source == st.job) {
@@ -114,7 +120,6 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
         error = "job failed: " + caf::to_string(msg.reason);
       else if (status == "interrupted")
         error = "job was killed: " + caf::to_string(msg.reason);
-      st.job = nullptr;
       stop_streaming(self, cfg, writer, status, error);
       return;
     }

@@ -54,7 +54,8 @@ struct writer_state {
 };
 
 // Reacts to: (claim_atom, int64) -> bool, (append_atom, int64 id, string delta, int64 base),
-// (finish_atom, stream_close) -> bool, (caf::get_atom) -> (int64 statements, int64 rows).
+// (finish_atom, stream_close) -> bool, (caf::get_atom) -> (int64 statements, int64 rows)
+// after flushing what is pending.
 caf::behavior stream_writer(caf::stateful_actor<writer_state>* self, writer_config cfg);
 
 }  // namespace actorcable::actors

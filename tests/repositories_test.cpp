@@ -1,0 +1,108 @@
+// Repositories against real PostgreSQL: visibility through memberships, exchanges, history.
+#define CAF_SUITE repositories
+#include "test_dsl.hpp"
+
+#include "persistence/chats_repository.hpp"
+#include "persistence/messages_repository.hpp"
+#include "persistence/pg_pool.hpp"
+#include "persistence/users_repository.hpp"
+#include "test_database.hpp"
+
+using namespace actorcable::persistence;
+
+namespace {
+struct fixture {
+  std::string conninfo = actorcable::testing::create_migrated_database();
+  pg_connection conn{conninfo};
+};
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(repository_tests, fixture)
+
+CAF_TEST(a user gets one personal account however often it is ensured) {
+  auto a = ensure_user_with_account(conn, "ann@example.com");
+  auto b = ensure_user_with_account(conn, "ann@example.com");
+  CAF_CHECK_EQUAL(a.id, b.id);
+  CAF_CHECK_EQUAL(conn.exec("SELECT count(*) FROM memberships WHERE user_id = $1",
+                            {param(a.id)}).int64(0, 0), 1);
+  CAF_CHECK(default_account_id(conn, a.id).has_value());
+}
+
+CAF_TEST(chats and messages are visible only through a confirmed membership) {
+  auto owner = ensure_user_with_account(conn, "owner@example.com");
+  auto member = ensure_user_with_account(conn, "member@example.com");
+  auto invitee = ensure_user_with_account(conn, "invitee@example.com");
+  auto outsider = ensure_user_with_account(conn, "outsider@example.com");
+  auto account = *default_account_id(conn, owner.id);
+  add_membership(conn, account, member.id, "member", true);
+  add_membership(conn, account, invitee.id, "member", false);
+  auto chat = create_chat(conn, account, "plans");
+  auto ex = create_exchange(conn, chat.id, owner.id, "hello", "node-a", 10);
+  for (auto uid : {owner.id, member.id}) {
+    CAF_CHECK(find_chat_for_user(conn, uid, chat.id).has_value());
+    CAF_CHECK(find_message_for_user(conn, uid, ex.answer.id).has_value());
+    CAF_CHECK_EQUAL(chats_visible_to(conn, uid).size(), 1u);
+  }
+  for (auto uid : {invitee.id, outsider.id}) {
+    CAF_CHECK(!find_chat_for_user(conn, uid, chat.id).has_value());
+    CAF_CHECK(!find_message_for_user(conn, uid, ex.answer.id).has_value());
+    CAF_CHECK(!find_message_for_user(conn, uid, ex.question.id).has_value());
+  }
+  CAF_CHECK_EQUAL(chats_visible_to(conn, outsider.id).size(), 0u);
+  remove_membership(conn, account, member.id);
+  CAF_CHECK(!find_chat_for_user(conn, member.id, chat.id).has_value());
+}
+
+CAF_TEST(an exchange creates the question and a streaming answer together) {
+  auto user = ensure_user_with_account(conn, "q@example.com");
+  auto chat = create_chat(conn, *default_account_id(conn, user.id), "t");
+  std::string sqlish = "'); DROP TABLE messages; --";
+  auto ex = create_exchange(conn, chat.id, user.id, sqlish, "node-a", 10);
+  CAF_CHECK_EQUAL(ex.question.content, sqlish);
+  CAF_CHECK_EQUAL(ex.question.role, "user");
+  CAF_CHECK(ex.answer.streaming);
+  CAF_CHECK_EQUAL(ex.answer.role, "assistant");
+  auto all = messages_of_chat(conn, chat.id);
+  CAF_REQUIRE_EQUAL(all.size(), 2u);
+  CAF_CHECK_EQUAL(all[0].id, ex.question.id);
+  auto history = chat_history(conn, chat.id, ex.answer.id, 100000);
+  CAF_REQUIRE_EQUAL(history.size(), 1u);
+  CAF_CHECK_EQUAL(history[0].content, sqlish);
+}
+
+CAF_TEST(history keeps the newest turns within the budget) {
+  auto user = ensure_user_with_account(conn, "h@example.com");
+  auto chat = create_chat(conn, *default_account_id(conn, user.id), "t");
+  for (int i = 0; i < 5; ++i)
+    create_exchange(conn, chat.id, user.id, std::string(10, 'a' + i), "n", 10);
+  auto last = create_exchange(conn, chat.id, user.id, "final", "n", 10);
+  auto history = chat_history(conn, chat.id, last.answer.id, 25);
+  CAF_REQUIRE_EQUAL(history.size(), 3u);
+  CAF_CHECK_EQUAL(history.back().content, "final");
+  CAF_CHECK_EQUAL(history.front().content, std::string(10, 'd'));
+}
+
+CAF_TEST(a killed connection fails clearly and the pool reconnects) {
+  pg_pool pool(conninfo, 1);
+  std::int64_t pid = 0;
+  {
+    auto c = pool.acquire();
+    pid = c->exec("SELECT pg_backend_pid()").int64(0, 0);
+  }
+  conn.exec("SELECT pg_terminate_backend($1)", {param(pid)});
+  bool lost = false;
+  {
+    auto c = pool.acquire();
+    try {
+      c->exec("SELECT 1");
+    } catch (const pg_error& e) {
+      lost = e.connection_lost();
+      CAF_MESSAGE("error as reported: " << e.what());
+    }
+  }
+  CAF_CHECK(lost);
+  auto c = pool.acquire();
+  CAF_CHECK_EQUAL(c->exec("SELECT 41 + 1").int64(0, 0), 42);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,154 @@
+#include "app/commands.hpp"
+
+#include "actors/ai_job.hpp"
+#include "actors/directory.hpp"
+#include "actors/stream_writer.hpp"
+#include "common/log.hpp"
+#include "model/obfuscated_id.hpp"
+#include "net/api.hpp"
+#include "net/jwt.hpp"
+#include "net/server.hpp"
+#include "persistence/chats_repository.hpp"
+#include "persistence/migrator.hpp"
+#include "persistence/pg_pool.hpp"
+#include "persistence/users_repository.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+
+namespace actorcable::app {
+namespace {
+
+std::string require_database(const config& cfg) {
+  auto url = cfg.str("database.url");
+  if (url.empty())
+    throw config_error("database.url (DATABASE_URL) is not set; scripts/run starts a private "
+                       "PostgreSQL and sets it");
+  return url;
+}
+
+std::string require_secret(const config& cfg) {
+  auto secret = cfg.str("auth.secret");
+  if (secret.empty())
+    throw config_error("auth.secret (ACTORCABLE_SECRET) is not set");
+  return secret;
+}
+
+std::chrono::seconds seconds(const config& cfg, const std::string& key, std::int64_t min) {
+  return std::chrono::seconds(cfg.integer(key, min, 86400 * 365));
+}
+
+}  // namespace
+
+int run_migrate(const config& cfg) {
+  persistence::pg_connection conn(require_database(cfg));
+  auto applied = persistence::migrate(conn);
+  for (auto v : applied)
+    log::info("migrate", "applied", {{"version", v}});
+  log::info("migrate", "done", {{"applied", applied.size()}});
+  return 0;
+}
+
+int run_token(const config& cfg, const std::string& email) {
+  auto secret = require_secret(cfg);
+  persistence::pg_connection conn(require_database(cfg));
+  persistence::migrate(conn);
+  auto user = persistence::ensure_user_with_account(conn, email);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch()).count();
+  std::cout << net::jwt_sign(secret, model::encode_id(model::model_kind::user, user.id),
+                             now + cfg.integer("auth.token_ttl_s", 1, INT32_MAX))
+            << std::endl;
+  return 0;
+}
+
+int run_seed(const config& cfg, const std::string& email) {
+  persistence::pg_connection conn(require_database(cfg));
+  persistence::migrate(conn);
+  auto user = persistence::ensure_user_with_account(conn, email);
+  auto chats = persistence::chats_visible_to(conn, user.id);
+  auto chat = chats.empty()
+                ? persistence::create_chat(conn, *persistence::default_account_id(conn, user.id),
+                                           "Welcome")
+                : chats.front();
+  std::cout << model::encode_id(model::model_kind::chat, chat.id) << std::endl;
+  return 0;
+}
+
+int run_serve(const config& cfg) {
+  auto conninfo = require_database(cfg);
+  auto secret = require_secret(cfg);
+  auto node = cfg.node_name();
+  auto lease = static_cast<int>(cfg.integer("node.lease_s", 2, 3600));
+  {
+    persistence::pg_connection conn(conninfo);
+    persistence::migrate(conn);
+  }
+  // Signals are taken by sigwait below; every thread started from here on inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf_cfg.set("scheduler.max-threads", 2);
+  caf_cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  caf_cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  caf::actor_system sys{caf_cfg};
+
+  actors::writer_config wcfg;
+  wcfg.conninfo = conninfo;
+  wcfg.node = node;
+  wcfg.lease_seconds = lease;
+  wcfg.lease_renew_interval = std::chrono::seconds(std::max(1, lease / 3));
+  auto writer = sys.spawn<caf::detached>(actors::stream_writer, wcfg);
+
+  actors::message_actor_config mcfg;
+  mcfg.flush_interval = std::chrono::milliseconds(cfg.integer("streams.flush_interval_ms", 1, 60000));
+  mcfg.idle_timeout = seconds(cfg, "streams.idle_timeout_s", 1);
+  mcfg.retention = seconds(cfg, "streams.retention_s", 0);
+  actors::provider_config pcfg;
+  pcfg.name = cfg.str("provider.name");
+  pcfg.scripted.default_rate = static_cast<double>(cfg.integer("provider.scripted_rate", 1, 100000));
+  pcfg.scripted.default_chunks = static_cast<int>(cfg.integer("provider.scripted_chunks", 0, 1000000));
+  auto directory = sys.spawn(actors::directory, mcfg, writer, actors::make_job_launcher(pcfg));
+
+  persistence::pg_pool pool(conninfo, static_cast<std::size_t>(cfg.integer("database.pool_size", 1, 1000)));
+  net::api_settings asettings{secret, node, lease,
+                              static_cast<std::size_t>(cfg.integer("streams.history_budget_chars", 0, INT32_MAX))};
+  net::api http_api(pool, directory, asettings);
+
+  net::server_config scfg;
+  std::tie(scfg.host, scfg.port) = cfg.bind();
+  scfg.io_threads = static_cast<std::size_t>(cfg.integer("server.io_threads", 1, 64));
+  scfg.db_threads = static_cast<std::size_t>(cfg.integer("server.db_threads", 1, 256));
+  scfg.max_frame_bytes = static_cast<std::size_t>(cfg.integer("server.max_frame_bytes", 1024, INT32_MAX));
+  scfg.max_body_bytes = static_cast<std::size_t>(cfg.integer("server.max_body_bytes", 1024, INT32_MAX));
+  scfg.write_queue_limit = static_cast<std::size_t>(cfg.integer("server.write_queue_limit_bytes", 1024, INT32_MAX));
+  scfg.ping_interval = seconds(cfg, "server.ping_interval_s", 1);
+  scfg.max_subscriptions = static_cast<std::size_t>(cfg.integer("server.max_subscriptions", 1, 100000));
+  scfg.secret = secret;
+  scfg.web_root = cfg.str("server.web_root");
+  net::server srv(sys, scfg, http_api, pool, directory);
+  auto port = srv.start();
+  log::info("server", "listening",
+            {{"address", scfg.host + ":" + std::to_string(port)}, {"port", port}, {"node", node},
+             {"provider", pcfg.name}});
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("server", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  srv.stop();
+  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  log::info("server", "stopped");
+  return 0;
+}
+
+}  // namespace actorcable::app

@@ -1,0 +1,177 @@
+#include "app/config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace actorcable::app {
+namespace {
+
+const std::map<std::string, std::string>& defaults() {
+  static const std::map<std::string, std::string> d = {
+    {"server.bind", "127.0.0.1:8080"},
+    {"server.io_threads", "2"},
+    {"server.db_threads", "4"},
+    {"server.web_root", "web"},
+    {"server.max_frame_bytes", "65536"},
+    {"server.max_body_bytes", "1048576"},
+    {"server.write_queue_limit_bytes", "1048576"},
+    {"server.ping_interval_s", "3"},
+    {"server.max_subscriptions", "256"},
+    {"database.url", ""},
+    {"database.pool_size", "8"},
+    {"auth.secret", ""},
+    {"auth.token_ttl_s", "86400"},
+    {"node.name", ""},
+    {"node.lease_s", "10"},
+    {"streams.flush_interval_ms", "100"},
+    {"streams.idle_timeout_s", "30"},
+    {"streams.retention_s", "300"},
+    {"streams.history_budget_chars", "24000"},
+    {"provider.name", "scripted"},
+    {"provider.scripted_rate", "20"},
+    {"provider.scripted_chunks", "40"},
+    {"provider.openai_base_url", "https://api.openai.com"},
+    {"provider.openai_api_key", ""},
+    {"provider.openai_model", "gpt-4o-mini"},
+  };
+  return d;
+}
+
+const std::map<std::string, std::string>& env_overrides() {
+  static const std::map<std::string, std::string> e = {
+    {"DATABASE_URL", "database.url"},
+    {"ACTORCABLE_BIND", "server.bind"},
+    {"ACTORCABLE_SECRET", "auth.secret"},
+    {"ACTORCABLE_NODE_NAME", "node.name"},
+    {"ACTORCABLE_IDLE_TIMEOUT_S", "streams.idle_timeout_s"},
+    {"ACTORCABLE_WEB_ROOT", "server.web_root"},
+    {"AI_PROVIDER", "provider.name"},
+    {"OPENAI_BASE_URL", "provider.openai_base_url"},
+    {"OPENAI_API_KEY", "provider.openai_api_key"},
+    {"OPENAI_MODEL", "provider.openai_model"},
+  };
+  return e;
+}
+
+std::string trim(std::string s) {
+  auto not_space = [](char c) { return c != ' ' && c != '\t' && c != '\r'; };
+  while (!s.empty() && !not_space(s.back()))
+    s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && !not_space(s[i]))
+    ++i;
+  return s.substr(i);
+}
+
+bool exists(const std::string& path) {
+  return access(path.c_str(), R_OK) == 0;
+}
+
+bool is_secret(const std::string& key) {
+  return key == "auth.secret" || key == "provider.openai_api_key" || key == "database.url";
+}
+
+}  // namespace
+
+config config::load(const std::string& explicit_path) {
+  config c;
+  c.values_ = defaults();
+  std::string path = explicit_path;
+  if (path.empty()) {
+    if (exists("conf/actorcable.ini"))
+      path = "conf/actorcable.ini";
+    else if (exists("/etc/actorcable/actorcable.ini"))
+      path = "/etc/actorcable/actorcable.ini";
+  }
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in)
+      throw config_error("cannot read config file " + path);
+    std::string line, section;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+      ++lineno;
+      line = trim(line);
+      if (line.empty() || line[0] == ';' || line[0] == '#')
+        continue;
+      if (line.front() == '[' && line.back() == ']') {
+        section = trim(line.substr(1, line.size() - 2));
+        continue;
+      }
+      auto eq = line.find('=');
+      if (eq == std::string::npos)
+        throw config_error(path + ":" + std::to_string(lineno) + ": expected key = value");
+      auto key = section + "." + trim(line.substr(0, eq));
+      if (!c.values_.count(key))
+        throw config_error(path + ":" + std::to_string(lineno) + ": unknown key " + key);
+      c.values_[key] = trim(line.substr(eq + 1));
+    }
+  }
+  for (auto& [env, key] : env_overrides())
+    if (const char* v = std::getenv(env.c_str()))
+      c.values_[key] = v;
+  // Validate every typed key now, so that a bad value stops the start with its name.
+  c.bind();
+  for (auto& [key, value] : c.values_) {
+    if (key == "server.bind" || key.rfind("provider.", 0) == 0 || key == "database.url"
+        || key == "auth.secret" || key == "node.name" || key == "server.web_root")
+      continue;
+    c.integer(key, 0, INT32_MAX);
+  }
+  c.integer("provider.scripted_rate", 1, 100000);
+  auto provider = c.str("provider.name");
+  if (provider != "scripted" && provider != "openai")
+    throw config_error("provider.name (AI_PROVIDER) must be scripted or openai, not " + provider);
+  return c;
+}
+
+std::string config::str(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end())
+    throw config_error("unknown key " + key);
+  return it->second;
+}
+
+std::int64_t config::integer(const std::string& key, std::int64_t min, std::int64_t max) const {
+  auto text = str(key);
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || v < min || v > max)
+    throw config_error(key + " must be a whole number from " + std::to_string(min) + " to "
+                       + std::to_string(max) + ", not '" + text + "'");
+  return v;
+}
+
+std::pair<std::string, std::uint16_t> config::bind() const {
+  auto text = str("server.bind");
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw config_error("server.bind (ACTORCABLE_BIND) must be host:port, not '" + text + "'");
+  auto port_text = text.substr(colon + 1);
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535)
+    throw config_error("server.bind (ACTORCABLE_BIND) has an invalid port: '" + text + "'");
+  return {text.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+std::string config::node_name() const {
+  auto name = str("node.name");
+  if (!name.empty())
+    return name;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host[0] ? host : "local";
+}
+
+std::string config::describe() const {
+  std::ostringstream out;
+  for (auto& [key, value] : values_)
+    out << key << " = " << (is_secret(key) && !value.empty() ? "********" : value) << "\n";
+  return out.str();
+}
+
+}  // namespace actorcable::app

@@ -1,0 +1,32 @@
+// The effective configuration: conf/actorcable.ini, then environment overrides (SPEC §1).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+namespace actorcable::app {
+
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class config {
+public:
+  // Reads `path` (empty: conf/actorcable.ini if present, else /etc/actorcable/actorcable.ini if
+  // present, else defaults) and applies the environment. Throws config_error naming the key.
+  static config load(const std::string& path);
+
+  std::string str(const std::string& key) const;
+  std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;
+  // "host:port" of server.bind
+  std::pair<std::string, std::uint16_t> bind() const;
+  std::string node_name() const;
+  // key = value lines with secrets masked.
+  std::string describe() const;
+
+private:
+  std::map<std::string, std::string> values_;  // "section.key" -> value
+};
+
+}  // namespace actorcable::app

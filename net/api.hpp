@@ -1,0 +1,46 @@
+// The HTTP API (SPEC §4) as a plain function of a request: no sockets here. Calls block on
+// PostgreSQL, so the server runs them on its database worker threads.
+#pragma once
+#include "persistence/pg_pool.hpp"
+
+#include <caf/actor.hpp>
+
+#include <string>
+
+namespace actorcable::net {
+
+struct http_call {
+  std::string method;
+  std::string path;  // without the query string
+  std::string authorization;
+  std::string body;
+};
+
+struct http_reply {
+  unsigned status = 200;
+  std::string body;
+  std::string allow;  // for 405
+};
+
+struct api_settings {
+  std::string secret;
+  std::string node;
+  int lease_seconds = 10;
+  std::size_t history_budget_chars = 24000;
+};
+
+class api {
+public:
+  api(persistence::pg_pool& pool, caf::actor directory, api_settings settings);
+
+  http_reply handle(const http_call& call) const;
+
+private:
+  persistence::pg_pool& pool_;
+  caf::actor directory_;
+  api_settings settings_;
+};
+
+http_reply json_error(unsigned status, std::string_view reason);
+
+}  // namespace actorcable::net

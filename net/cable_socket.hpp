@@ -1,0 +1,20 @@
+// What a bridge actor needs from its connection. Implementations are thread-safe: calls come
+// from CAF's threads and are posted onto the connection's own I/O thread.
+#pragma once
+#include "net/cable_protocol.hpp"
+
+namespace actorcable::net {
+
+class cable_socket {
+public:
+  virtual ~cable_socket() = default;
+  virtual void send(frame_ptr frame) = 0;
+  // Sends `last_frame` after what is queued, then closes the connection.
+  virtual void close_with(frame_ptr last_frame) = 0;
+};
+
+inline frame_ptr make_frame(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
+
+}  // namespace actorcable::net

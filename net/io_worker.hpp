@@ -1,0 +1,34 @@
+// One I/O thread with its own io_context (no strands needed: a connection lives on one thread)
+// and the shared things every connection needs.
+#pragma once
+#include "net/api.hpp"
+#include "net/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <caf/actor_system.hpp>
+
+#include <unordered_set>
+
+namespace actorcable::net {
+
+class ws_session;
+
+struct net_context {
+  caf::actor_system& sys;
+  server_config cfg;
+  const api& http_api;
+  persistence::pg_pool& pool;
+  caf::actor directory;
+  boost::asio::thread_pool& db_workers;
+};
+
+struct io_worker {
+  boost::asio::io_context ioc{1};
+  std::unordered_set<ws_session*> sessions;  // touched only on this worker's thread
+  boost::asio::steady_timer ping_timer{ioc};
+};
+
+}  // namespace actorcable::net

@@ -1,0 +1,140 @@
+#include "net/server.hpp"
+
+#include "common/log.hpp"
+#include "net/http_session.hpp"
+#include "net/ws_session.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <thread>
+
+namespace actorcable::net {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+void stop_when_drained(io_worker& w, std::chrono::steady_clock::time_point deadline) {
+  if (w.sessions.empty() || std::chrono::steady_clock::now() >= deadline) {
+    for (auto* s : std::vector<ws_session*>(w.sessions.begin(), w.sessions.end()))
+      s->finish();  // their bridge actors must end too
+    w.ioc.stop();
+    return;
+  }
+  w.ping_timer.expires_after(std::chrono::milliseconds(20));
+  w.ping_timer.async_wait([&w, deadline](boost::system::error_code) { stop_when_drained(w, deadline); });
+}
+
+}  // namespace
+
+struct server::impl {
+  impl(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
+       caf::actor directory)
+    : db_workers(cfg.db_threads),
+      ctx{sys, cfg, a, pool, std::move(directory), db_workers} {
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, cfg.io_threads); ++i)
+      workers.push_back(std::make_unique<io_worker>());
+    acceptor.emplace(workers[0]->ioc);
+  }
+
+  void accept() {
+    auto& target = *workers[next++ % workers.size()];
+    acceptor->async_accept(target.ioc, [this, &target](boost::system::error_code ec, tcp::socket s) {
+      if (ec) {
+        if (ec != asio::error::operation_aborted) {
+          log::warn("server", "accept_failed", {{"error", ec.message()}});
+          accept();
+        }
+        return;
+      }
+      s.set_option(tcp::no_delay(true));
+      // The session starts on its own worker's thread.
+      asio::post(target.ioc, [this, &target, s = std::move(s)]() mutable {
+        start_http_session(std::move(s), target, ctx);
+      });
+      accept();
+    });
+  }
+
+  void schedule_ping(io_worker& w) {
+    w.ping_timer.expires_after(ctx.cfg.ping_interval);
+    w.ping_timer.async_wait([this, &w](boost::system::error_code ec) {
+      if (ec)
+        return;
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+      auto frame = make_frame(ping_frame(now));  // one buffer for every connection of this thread
+      for (auto* s : std::vector<ws_session*>(w.sessions.begin(), w.sessions.end()))
+        s->enqueue(frame);
+      schedule_ping(w);
+    });
+  }
+
+  asio::thread_pool db_workers;
+  net_context ctx;
+  std::vector<std::unique_ptr<io_worker>> workers;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  std::size_t next = 0;
+  bool running = false;
+};
+
+server::server(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
+               caf::actor directory)
+  : impl_(std::make_unique<impl>(sys, std::move(cfg), a, pool, std::move(directory))) {}
+
+server::~server() {
+  stop();
+}
+
+std::uint16_t server::start() {
+  auto& d = *impl_;
+  tcp::endpoint ep(asio::ip::make_address(d.ctx.cfg.host), d.ctx.cfg.port);
+  d.acceptor->open(ep.protocol());
+  d.acceptor->set_option(asio::socket_base::reuse_address(true));
+  d.acceptor->bind(ep);
+  d.acceptor->listen(asio::socket_base::max_listen_connections);
+  auto port = d.acceptor->local_endpoint().port();
+  d.accept();
+  for (auto& w : d.workers) {
+    d.guards.push_back(asio::make_work_guard(w->ioc));
+    d.schedule_ping(*w);
+    d.threads.emplace_back([&ioc = w->ioc] { ioc.run(); });
+  }
+  d.running = true;
+  return port;
+}
+
+void server::stop() {
+  auto& d = *impl_;
+  if (!d.running)
+    return;
+  d.running = false;
+  asio::post(d.workers[0]->ioc, [&d] {
+    boost::system::error_code ignored;
+    d.acceptor->close(ignored);
+  });
+  auto bye = make_frame(disconnect_frame("server_restart", true));
+  for (auto& w : d.workers) {
+    asio::post(w->ioc, [&w = *w, bye] {
+      w.ping_timer.cancel();
+      for (auto* s : std::vector<ws_session*>(w.sessions.begin(), w.sessions.end()))
+        s->close_with(bye);
+    });
+  }
+  d.guards.clear();
+  // Give clients up to two seconds to receive the goodbye, then stop what is still open.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (auto& w : d.workers)
+    asio::post(w->ioc, [&w = *w, deadline] { stop_when_drained(w, deadline); });
+  for (auto& t : d.threads)
+    t.join();
+  d.threads.clear();
+  d.db_workers.join();
+}
+
+}  // namespace actorcable::net

@@ -1,0 +1,50 @@
+// The HTTP + WebSocket server: one io_context per thread, connections pinned to one of them.
+#pragma once
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace actorcable::persistence {
+class pg_pool;
+}
+
+namespace actorcable::net {
+
+class api;
+
+struct server_config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (start() returns it)
+  std::size_t io_threads = 2;
+  std::size_t db_threads = 4;
+  std::size_t max_frame_bytes = 64 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t write_queue_limit = 1024 * 1024;  // past this backlog a client is too_slow
+  std::chrono::seconds ping_interval{3};
+  std::size_t max_subscriptions = 256;
+  std::string secret;
+  std::string web_root;  // directory of the web page's files; empty: no page
+};
+
+class server {
+public:
+  server(caf::actor_system& sys, server_config cfg, const api& api, persistence::pg_pool& pool,
+         caf::actor directory);
+  ~server();
+
+  // Binds and starts the I/O threads; returns the bound port. Throws on bind failure.
+  std::uint16_t start();
+
+  // Stops accepting, tells every WebSocket client server_restart, closes and joins the threads.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace actorcable::net

@@ -1,0 +1,258 @@
+#include "net/ws_session.hpp"
+
+#include "common/log.hpp"
+#include "net/auth.hpp"
+#include "net/cable_bridge.hpp"
+#include "net/query_string.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <random>
+
+namespace actorcable::net {
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::string_view plain_protocol = "actioncable-v1-json";
+constexpr std::string_view ext_protocol = "actioncable-v1-ext-json";
+constexpr std::string_view unsupported_protocol = "actioncable-unsupported";
+
+// The subprotocol to answer with; empty when the client offered none.
+std::string negotiate(std::string_view offered) {
+  if (offered.empty())
+    return "";
+  bool plain = false, ext = false;
+  std::size_t start = 0;
+  while (start <= offered.size()) {
+    auto end = offered.find(',', start);
+    if (end == std::string_view::npos)
+      end = offered.size();
+    auto item = offered.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    plain |= item == plain_protocol;
+    ext |= item == ext_protocol;
+    start = end + 1;
+  }
+  if (ext)
+    return std::string(ext_protocol);
+  if (plain)
+    return std::string(plain_protocol);
+  return std::string(unsupported_protocol);
+}
+
+std::string random_id() {
+  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string out(16, ' ');
+  for (auto& c : out)
+    c = alphabet[rng() % 36];
+  return out;
+}
+
+bool expected_close(const beast::error_code& ec) {
+  return ec == websocket::error::closed || ec == boost::asio::error::operation_aborted
+         || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset
+         || ec == beast::error::timeout || ec == boost::asio::error::broken_pipe;
+}
+
+}  // namespace
+
+ws_session::ws_session(beast::tcp_stream stream, io_worker& worker, net_context& ctx)
+  : ws_(std::move(stream)), worker_(worker), ctx_(ctx), id_(random_id()) {}
+
+ws_session::~ws_session() {
+  worker_.sessions.erase(this);
+}
+
+void ws_session::run(http::request<http::string_body> req) {
+  protocol_ = negotiate(req[http::field::sec_websocket_protocol]);
+  std::string token = query_param(req.target(), "jid");
+  if (token.empty())
+    token = std::string(req["X-JID"]);
+  user_id_ = authenticate(ctx_.cfg.secret, token);
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.read_message_max(ctx_.cfg.max_frame_bytes);
+  auto proto = protocol_;
+  ws_.set_option(websocket::stream_base::decorator([proto](websocket::response_type& res) {
+    res.set(http::field::server, "actorcable");
+    if (!proto.empty())
+      res.set(http::field::sec_websocket_protocol, proto);
+  }));
+  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+}
+
+void ws_session::on_accept(beast::error_code ec) {
+  if (ec) {
+    log::warn("cable", "handshake_failed", {{"connection", id_}, {"error", ec.message()}});
+    return;
+  }
+  worker_.sessions.insert(this);
+  if (protocol_ == unsupported_protocol) {
+    log::warn("cable", "unsupported_protocol", {{"connection", id_}});
+    begin_close(nullptr);
+    do_read();
+    return;
+  }
+  if (!user_id_) {
+    log::warn("cable", "unauthorized", {{"connection", id_}});
+    begin_close(make_frame(disconnect_frame("unauthorized", false)));
+    do_read();
+    return;
+  }
+  bool extended = protocol_ == ext_protocol;
+  bridge_config bcfg;
+  bcfg.directory = ctx_.directory;
+  bcfg.pool = &ctx_.pool;
+  auto* workers = &ctx_.db_workers;
+  bcfg.run_blocking = [workers](std::function<void()> fn) {
+    boost::asio::post(*workers, std::move(fn));
+  };
+  bcfg.user_id = *user_id_;
+  bcfg.extended = extended;
+  bcfg.max_subscriptions = ctx_.cfg.max_subscriptions;
+  bcfg.connection_id = id_;
+  bridge_ = ctx_.sys.spawn(cable_bridge, std::static_pointer_cast<cable_socket>(shared_from_this()),
+                           std::move(bcfg));
+  log::debug("cable", "connected", {{"connection", id_}, {"user_id", *user_id_},
+                                     {"protocol", protocol_}});
+  enqueue(make_frame(welcome_frame(extended ? id_ : "")));
+  do_read();
+}
+
+void ws_session::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+}
+
+void ws_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) {
+      log::warn("cable", "frame_too_big", {{"connection", id_}, {"limit", ctx_.cfg.max_frame_bytes}});
+      closing_ = true;
+      queue_.clear();
+      websocket::close_reason reason(websocket::close_code::too_big,
+                                     "frame exceeds " + std::to_string(ctx_.cfg.max_frame_bytes)
+                                       + " bytes");
+      ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
+      return;
+    }
+    if (!expected_close(ec))
+      log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
+    finish();
+    return;
+  }
+  if (!bridge_ || closing_) {
+    buffer_.consume(buffer_.size());
+    do_read();
+    return;
+  }
+  if (!ws_.got_text()) {
+    log::warn("cable", "binary_frame", {{"connection", id_}});
+    begin_close(make_frame(disconnect_frame("invalid_request", false)));
+    buffer_.consume(buffer_.size());
+    do_read();
+    return;
+  }
+  caf::anon_send(bridge_, text_atom::value, beast::buffers_to_string(buffer_.data()));
+  buffer_.consume(buffer_.size());
+  do_read();
+}
+
+void ws_session::send(frame_ptr frame) {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
+    self->enqueue(std::move(f));
+  });
+}
+
+void ws_session::close_with(frame_ptr last_frame) {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(last_frame)]() mutable {
+    self->begin_close(std::move(f));
+  });
+}
+
+void ws_session::enqueue(frame_ptr frame) {
+  if (closing_ || finished_)
+    return;
+  if (queued_bytes_ + frame->size() > ctx_.cfg.write_queue_limit) {
+    log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queued_bytes_}});
+    // Drop the backlog but keep the frame being written: Beast needs its buffer until done.
+    while (queue_.size() > (writing_ ? 1u : 0u)) {
+      queued_bytes_ -= queue_.back()->size();
+      queue_.pop_back();
+    }
+    begin_close(make_frame(disconnect_frame("too_slow", true)));
+    return;
+  }
+  queued_bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  if (!writing_)
+    do_write();
+}
+
+void ws_session::do_write() {
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(boost::asio::buffer(*queue_.front()),
+                  beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+}
+
+void ws_session::on_write(beast::error_code ec, std::size_t) {
+  queued_bytes_ -= queue_.front()->size();
+  queue_.pop_front();
+  writing_ = false;
+  if (ec) {
+    if (!expected_close(ec))
+      log::warn("cable", "write_failed", {{"connection", id_}, {"error", ec.message()}});
+    queue_.clear();
+    queued_bytes_ = 0;
+    return;  // the pending read fails too and finishes the session
+  }
+  if (!queue_.empty()) {
+    do_write();
+    return;
+  }
+  if (closing_ && !finished_ && ws_.is_open())
+    ws_.async_close(websocket::close_code::normal,
+                    [self = shared_from_this()](beast::error_code) { self->finish(); });
+}
+
+void ws_session::begin_close(frame_ptr last_frame) {
+  if (closing_ || finished_)
+    return;
+  if (last_frame) {
+    queued_bytes_ += last_frame->size();
+    queue_.push_back(std::move(last_frame));
+  }
+  closing_ = true;
+  if (!writing_) {
+    if (!queue_.empty())
+      do_write();
+    else if (ws_.is_open())
+      ws_.async_close(websocket::close_code::normal,
+                      [self = shared_from_this()](beast::error_code) { self->finish(); });
+  }
+}
+
+void ws_session::finish() {
+  if (finished_)
+    return;
+  finished_ = true;
+  closing_ = true;
+  worker_.sessions.erase(this);
+  if (bridge_) {
+    caf::anon_send(bridge_, closed_atom::value);
+    bridge_ = nullptr;
+  }
+  log::debug("cable", "disconnected", {{"connection", id_}});
+}
+
+}  // namespace actorcable::net

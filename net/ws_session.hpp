@@ -1,0 +1,55 @@
+// One WebSocket connection speaking ActionCable: a bounded write queue on its I/O thread and a
+// bridge actor that holds the protocol state.
+#pragma once
+#include "net/cable_socket.hpp"
+#include "net/io_worker.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <deque>
+
+namespace actorcable::net {
+
+class ws_session : public cable_socket, public std::enable_shared_from_this<ws_session> {
+public:
+  ws_session(boost::beast::tcp_stream stream, io_worker& worker, net_context& ctx);
+  ~ws_session() override;
+
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+  void send(frame_ptr frame) override;
+  void close_with(frame_ptr last_frame) override;
+
+  // On the worker's thread only.
+  void enqueue(frame_ptr frame);
+  // Ends the session without a close handshake (shutdown past its deadline).
+  void finish();
+
+private:
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void do_write();
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void begin_close(frame_ptr last_frame);
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  io_worker& worker_;
+  net_context& ctx_;
+  std::deque<frame_ptr> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;  // no more frames accepted; close once the queue is written
+  bool finished_ = false;
+  std::string protocol_;
+  std::optional<std::int64_t> user_id_;
+  std::string id_;
+  caf::actor bridge_;
+};
+
+}  // namespace actorcable::net

@@ -17,6 +17,21 @@ stream_identity identity(self_ptr self) {
   return {self->state.id, self->state.oid, self->state.epoch};
 }
 
+void count(actorcable::metrics* m, std::atomic<std::int64_t> actorcable::metrics::*field,
+           std::int64_t delta) {
+  if (m)
+    (m->*field).fetch_add(delta, std::memory_order_relaxed);
+}
+
+// Takes this actor's share out of the gauges before it quits.
+void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error reason) {
+  if (self->state.streaming)
+    count(cfg.metrics, &metrics::active_streams, -1);
+  count(cfg.metrics, &metrics::stream_subscribers,
+        -static_cast<std::int64_t>(self->state.subscribers.size()));
+  self->quit(std::move(reason));
+}
+
 void broadcast(self_ptr self, const stream_event_ptr& ev) {
   for (auto& sub : self->state.subscribers)
     self->send(sub, frame_atom::value, ev);
@@ -53,6 +68,8 @@ void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::a
     return;
   st.streaming = false;
   st.status = status;
+  count(cfg.metrics, &metrics::active_streams, -1);
+  count(cfg.metrics, &metrics::streams_ended_total, 1);
   if (st.job && status != "complete")
     self->send_exit(st.job, caf::exit_reason::kill);  // a stalled or cancelled job must not linger
   stream_close close{st.id, st.content, std::move(status), std::move(error), st.result};
@@ -105,11 +122,12 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
   st.oid = model::encode_id(model::model_kind::message, spec.message_id);
   st.epoch = new_epoch();
   st.last_activity = self->clock().now();
+  count(cfg.metrics, &metrics::active_streams, 1);
   // The job is linked so it dies with us; its own exit (which may come after its down message)
   // is handled by the down handler below.
   self->set_exit_handler([=](caf::exit_msg& msg) {
     if (msg.source != self->state.job)
-      self->quit(msg.reason);
+      quit_counted(self, cfg, msg.reason);
   });
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
@@ -124,7 +142,10 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       return;
     }
     auto& subs = st.subscribers;
+    auto before = subs.size();
     subs.erase(std::remove(subs.begin(), subs.end(), msg.source), subs.end());
+    count(cfg.metrics, &metrics::stream_subscribers,
+          static_cast<std::int64_t>(subs.size()) - static_cast<std::int64_t>(before));
   });
   return {
     [=](start_atom) -> caf::result<bool> {
@@ -140,7 +161,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
               log::error("message", "start_refused", {{"message_id", st.id},
                                                       {"reason", "no such streaming row"}});
               rp.deliver(err);
-              self->quit(err);
+              quit_counted(self, cfg, err);
               return;
             }
             if (st.streaming) {
@@ -173,6 +194,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       auto text = model::sanitize_utf8(raw);
       if (text.empty())
         return;
+      count(cfg.metrics, &metrics::chunks_total, 1);
       st.content += text;
       st.chunk_ends.push_back(st.content.size());
       broadcast(self, make_update_event(identity(self), st.chunk_ends.size(), text));
@@ -204,6 +226,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       if (std::find(st.subscribers.begin(), st.subscribers.end(), sub) == st.subscribers.end()) {
         st.subscribers.push_back(sub);
         self->monitor(sub);
+        count(cfg.metrics, &metrics::stream_subscribers, 1);
       }
       if (want_state && st.streaming)
         self->send(sub, frame_atom::value,
@@ -216,6 +239,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       if (i != subs.end()) {
         self->demonitor(sub);
         subs.erase(i);
+        count(cfg.metrics, &metrics::stream_subscribers, -1);
       }
     },
     [=](cancel_atom) -> bool {
@@ -227,7 +251,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       return true;
     },
     [=](caf::get_atom) { return self->state.content; },
-    [=](retire_atom) { self->quit(); },
+    [=](retire_atom) { quit_counted(self, cfg, caf::none); },
   };
 }
 

@@ -2,6 +2,7 @@
 // and the job, and it alone ends the stream, exactly once, whatever happens to the job.
 #pragma once
 #include "actors/protocol.hpp"
+#include "common/metrics.hpp"
 
 #include <chrono>
 
@@ -12,6 +13,7 @@ struct message_actor_config {
   caf::timespan idle_timeout = std::chrono::seconds(30);  // a job silent this long ends the stream
   caf::timespan writer_timeout = std::chrono::seconds(30);  // wait for the final write
   caf::timespan retention = std::chrono::minutes(5);  // the actor (and history) outlives the stream
+  actorcable::metrics* metrics = nullptr;
 };
 
 struct message_state {

@@ -101,6 +101,7 @@ int run_serve(const config& cfg) {
   caf_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf_cfg.set("logger.console-verbosity", caf::atom("quiet"));
   caf::actor_system sys{caf_cfg};
+  metrics stats;
 
   actors::writer_config wcfg;
   wcfg.conninfo = conninfo;
@@ -113,6 +114,7 @@ int run_serve(const config& cfg) {
   mcfg.flush_interval = std::chrono::milliseconds(cfg.integer("streams.flush_interval_ms", 1, 60000));
   mcfg.idle_timeout = seconds(cfg, "streams.idle_timeout_s", 1);
   mcfg.retention = seconds(cfg, "streams.retention_s", 0);
+  mcfg.metrics = &stats;
   actors::provider_config pcfg;
   pcfg.name = cfg.str("provider.name");
   pcfg.scripted.default_rate = static_cast<double>(cfg.integer("provider.scripted_rate", 1, 100000));
@@ -135,7 +137,7 @@ int run_serve(const config& cfg) {
   scfg.max_subscriptions = static_cast<std::size_t>(cfg.integer("server.max_subscriptions", 1, 100000));
   scfg.secret = secret;
   scfg.web_root = cfg.str("server.web_root");
-  net::server srv(sys, scfg, http_api, pool, directory);
+  net::server srv(sys, scfg, http_api, pool, directory, stats);
   auto port = srv.start();
   log::info("server", "listening",
             {{"address", scfg.host + ":" + std::to_string(port)}, {"port", port}, {"node", node},

@@ -15,6 +15,11 @@ namespace {
 using self_ptr = caf::stateful_actor<bridge_state>*;
 using namespace std::chrono_literals;
 
+void count_subscriptions(const bridge_config& cfg, std::int64_t delta) {
+  if (cfg.metrics)
+    cfg.metrics->subscriptions.fetch_add(delta, std::memory_order_relaxed);
+}
+
 void send_text(self_ptr self, std::string text) {
   self->state.socket->send(make_frame(std::move(text)));
 }
@@ -53,7 +58,7 @@ void attach_stream(self_ptr self, const bridge_config& cfg, std::int64_t message
       });
 }
 
-void detach_identifier(self_ptr self, const std::string& identifier) {
+void detach_identifier(self_ptr self, const bridge_config& cfg, const std::string& identifier) {
   auto& st = self->state;
   auto it = st.subs.find(identifier);
   if (it == st.subs.end())
@@ -72,6 +77,7 @@ void detach_identifier(self_ptr self, const std::string& identifier) {
     }
   }
   st.subs.erase(it);
+  count_subscriptions(cfg, -1);
 }
 
 void pump(self_ptr self, const bridge_config& cfg);
@@ -111,7 +117,7 @@ void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
       return;
     }
     case command_type::unsubscribe:
-      detach_identifier(self, cmd.identifier);
+      detach_identifier(self, cfg, cmd.identifier);
       return;
     case command_type::message:
       log::debug("cable", "message_ignored", {{"connection", cfg.connection_id}});
@@ -150,7 +156,13 @@ void forward(self_ptr self, const bridge_config& cfg, const actors::stream_event
     } else if (ev->type == actors::stream_event::kind::update && sub.awaiting_state) {
       continue;  // its current_state will include this chunk
     }
-    send_text(self, broadcast_frame(identifier, ev->message_json, ext));
+    auto frame = broadcast_frame(identifier, ev->message_json, ext);
+    if (cfg.metrics) {
+      cfg.metrics->broadcasts_total.fetch_add(1, std::memory_order_relaxed);
+      cfg.metrics->broadcast_bytes_total.fetch_add(static_cast<std::int64_t>(frame.size()),
+                                                   std::memory_order_relaxed);
+    }
+    send_text(self, std::move(frame));
   }
 }
 
@@ -195,6 +207,7 @@ caf::behavior cable_bridge(self_ptr self, std::shared_ptr<cable_socket> socket,
         auto target = *parse_identifier(identifier);
         bool is_message = target.kind == model::model_kind::message;
         st.subs[identifier] = subscription{target, is_message};
+        count_subscriptions(cfg, 1);
         send_text(self, confirm_frame(identifier));
         if (is_message)
           attach_stream(self, cfg, target.id, identifier);
@@ -204,6 +217,7 @@ caf::behavior cable_bridge(self_ptr self, std::shared_ptr<cable_socket> socket,
     [=](actors::frame_atom, const actors::stream_event_ptr& ev) { forward(self, cfg, ev); },
     [=](closed_atom) {
       auto& st = self->state;
+      count_subscriptions(cfg, -static_cast<std::int64_t>(st.subs.size()));
       for (auto& [mid, stream] : st.streams)
         self->send(stream, caf::unsubscribe_atom::value, caf::actor_cast<caf::actor>(self));
       self->quit();

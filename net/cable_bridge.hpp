@@ -2,6 +2,7 @@
 // message actors it subscribes to (SPEC §5).
 #pragma once
 #include "actors/protocol.hpp"
+#include "common/metrics.hpp"
 #include "net/cable_protocol.hpp"
 #include "net/cable_socket.hpp"
 
@@ -29,6 +30,7 @@ struct bridge_config {
   bool extended = false;  // actioncable-v1-ext-json
   std::size_t max_subscriptions = 256;
   std::string connection_id;
+  actorcable::metrics* metrics = nullptr;
 };
 
 struct subscription {

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
 #include <optional>
 
 namespace actorcable::net {
@@ -72,6 +73,15 @@ private:
         reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "GET"});
       else
         reply(version, keep_alive, http_reply{200, R"({"status":"ok"})", ""});
+      return;
+    }
+    if (path == "/metrics") {
+      auto res = std::make_shared<http::response<http::string_body>>(http::status::ok, version);
+      res->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res->keep_alive(keep_alive);
+      res->body() = ctx_.stats.render();
+      res->prepare_payload();
+      write(std::move(res));
       return;
     }
     if (path.rfind("/api/", 0) == 0) {
@@ -142,9 +152,22 @@ private:
                       });
   }
 
+  // Half-closes, then reads and discards what the client still sends (e.g. the rest of a body
+  // refused with 413) so that closing does not reset the connection under the client's reply.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(5s);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(boost::asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < 64 * 1024 * 1024)
+                                self->drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -152,6 +175,8 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   io_worker& worker_;
   net_context& ctx_;
+  std::array<char, 8192> scratch_;
+  std::size_t drained_ = 0;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // One I/O thread with its own io_context (no strands needed: a connection lives on one thread)
 // and the shared things every connection needs.
 #pragma once
+#include "common/metrics.hpp"
 #include "net/api.hpp"
 #include "net/server.hpp"
 
@@ -23,6 +24,7 @@ struct net_context {
   persistence::pg_pool& pool;
   caf::actor directory;
   boost::asio::thread_pool& db_workers;
+  actorcable::metrics& stats;
 };
 
 struct io_worker {

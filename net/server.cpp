@@ -32,9 +32,9 @@ void stop_when_drained(io_worker& w, std::chrono::steady_clock::time_point deadl
 
 struct server::impl {
   impl(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
-       caf::actor directory)
+       caf::actor directory, actorcable::metrics& stats)
     : db_workers(cfg.db_threads),
-      ctx{sys, cfg, a, pool, std::move(directory), db_workers} {
+      ctx{sys, cfg, a, pool, std::move(directory), db_workers, stats} {
     for (std::size_t i = 0; i < std::max<std::size_t>(1, cfg.io_threads); ++i)
       workers.push_back(std::make_unique<io_worker>());
     acceptor.emplace(workers[0]->ioc);
@@ -84,8 +84,8 @@ struct server::impl {
 };
 
 server::server(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
-               caf::actor directory)
-  : impl_(std::make_unique<impl>(sys, std::move(cfg), a, pool, std::move(directory))) {}
+               caf::actor directory, actorcable::metrics& stats)
+  : impl_(std::make_unique<impl>(sys, std::move(cfg), a, pool, std::move(directory), stats)) {}
 
 server::~server() {
   stop();

@@ -8,6 +8,10 @@
 #include <memory>
 #include <string>
 
+namespace actorcable {
+struct metrics;
+}
+
 namespace actorcable::persistence {
 class pg_pool;
 }
@@ -33,7 +37,7 @@ struct server_config {
 class server {
 public:
   server(caf::actor_system& sys, server_config cfg, const api& api, persistence::pg_pool& pool,
-         caf::actor directory);
+         caf::actor directory, actorcable::metrics& stats);
   ~server();
 
   // Binds and starts the I/O threads; returns the bound port. Throws on bind failure.

@@ -81,7 +81,7 @@ void ws_session::run(http::request<http::string_body> req) {
   user_id_ = authenticate(ctx_.cfg.secret, token);
   beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws_.read_message_max(ctx_.cfg.max_frame_bytes);
+  ws_.read_message_max(0);  // enforced in on_read, with a reason
   auto proto = protocol_;
   ws_.set_option(websocket::stream_base::decorator([proto](websocket::response_type& res) {
     res.set(http::field::server, "actorcable");
@@ -121,6 +121,8 @@ void ws_session::on_accept(beast::error_code ec) {
   bcfg.extended = extended;
   bcfg.max_subscriptions = ctx_.cfg.max_subscriptions;
   bcfg.connection_id = id_;
+  bcfg.metrics = &ctx_.stats;
+  ctx_.stats.connections.fetch_add(1, std::memory_order_relaxed);
   bridge_ = ctx_.sys.spawn(cable_bridge, std::static_pointer_cast<cable_socket>(shared_from_this()),
                            std::move(bcfg));
   log::debug("cable", "connected", {{"connection", id_}, {"user_id", *user_id_},
@@ -130,24 +132,32 @@ void ws_session::on_accept(beast::error_code ec) {
 }
 
 void ws_session::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+  // Frames are read in parts so that an oversized one is refused with our own close reason
+  // (Beast's read_message_max would close with an empty one).
+  ws_.async_read_some(buffer_, 16 * 1024,
+                      beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
 }
 
 void ws_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      log::warn("cable", "frame_too_big", {{"connection", id_}, {"limit", ctx_.cfg.max_frame_bytes}});
-      closing_ = true;
-      queue_.clear();
-      websocket::close_reason reason(websocket::close_code::too_big,
-                                     "frame exceeds " + std::to_string(ctx_.cfg.max_frame_bytes)
-                                       + " bytes");
-      ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
-      return;
-    }
     if (!expected_close(ec))
       log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
     finish();
+    return;
+  }
+  if (buffer_.size() > ctx_.cfg.max_frame_bytes) {
+    log::warn("cable", "frame_too_big", {{"connection", id_}, {"limit", ctx_.cfg.max_frame_bytes}});
+    buffer_.consume(buffer_.size());
+    closing_ = true;
+    drop_backlog();
+    websocket::close_reason reason(websocket::close_code::too_big,
+                                   "frame exceeds " + std::to_string(ctx_.cfg.max_frame_bytes)
+                                     + " bytes");
+    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
+    return;
+  }
+  if (!ws_.is_message_done()) {
+    do_read();
     return;
   }
   if (!bridge_ || closing_) {
@@ -184,11 +194,8 @@ void ws_session::enqueue(frame_ptr frame) {
     return;
   if (queued_bytes_ + frame->size() > ctx_.cfg.write_queue_limit) {
     log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queued_bytes_}});
-    // Drop the backlog but keep the frame being written: Beast needs its buffer until done.
-    while (queue_.size() > (writing_ ? 1u : 0u)) {
-      queued_bytes_ -= queue_.back()->size();
-      queue_.pop_back();
-    }
+    ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);
+    drop_backlog();
     begin_close(make_frame(disconnect_frame("too_slow", true)));
     return;
   }
@@ -196,6 +203,14 @@ void ws_session::enqueue(frame_ptr frame) {
   queue_.push_back(std::move(frame));
   if (!writing_)
     do_write();
+}
+
+void ws_session::drop_backlog() {
+  // The frame being written stays: Beast reads its buffer until the write completes.
+  while (queue_.size() > (writing_ ? 1u : 0u)) {
+    queued_bytes_ -= queue_.back()->size();
+    queue_.pop_back();
+  }
 }
 
 void ws_session::do_write() {
@@ -249,6 +264,7 @@ void ws_session::finish() {
   closing_ = true;
   worker_.sessions.erase(this);
   if (bridge_) {
+    ctx_.stats.connections.fetch_sub(1, std::memory_order_relaxed);
     caf::anon_send(bridge_, closed_atom::value);
     bridge_ = nullptr;
   }

@@ -34,6 +34,7 @@ private:
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void do_write();
+  void drop_backlog();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
   void begin_close(frame_ptr last_frame);
 

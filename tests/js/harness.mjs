@@ -1,0 +1,142 @@
+// Test harness: a fresh database and a real `actorcable serve` process per test file.
+import { spawn, execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+
+export const BIN = process.env.ACTORCABLE_BIN;
+const PG = process.env.ACTORCABLE_TEST_PG;
+if (!BIN || !PG) throw new Error('ACTORCABLE_BIN and ACTORCABLE_TEST_PG must be set (run through scripts/test)');
+
+let dbCounter = 0;
+export function createDatabase() {
+  const name = `ac_js_${process.pid}_${dbCounter++}`;
+  psql(`${PG} dbname=postgres`, `DROP DATABASE IF EXISTS ${name}`);
+  psql(`${PG} dbname=postgres`, `CREATE DATABASE ${name}`);
+  return `${PG} dbname=${name}`;
+}
+
+export function psql(conninfo, query, params = []) {
+  const args = [conninfo, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query];
+  return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export const SECRET = 'test-secret-' + process.pid;
+
+export function baseEnv(db, extra = {}) {
+  return { ...process.env, DATABASE_URL: db, ACTORCABLE_SECRET: SECRET,
+    ACTORCABLE_BIND: '127.0.0.1:0', ACTORCABLE_NODE_NAME: 'test-node', ...extra };
+}
+
+export function token(db, email, extra = {}) {
+  return execFileSync(BIN, ['token', '--email', email], { env: baseEnv(db, extra), encoding: 'utf8' }).trim();
+}
+
+// Starts `actorcable serve`; resolves once it logs "listening".
+export function startServer(db, extra = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(BIN, ['serve'], { env: baseEnv(db, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs = [];
+    const waiters = [];
+    const rl = createInterface({ input: proc.stderr });
+    let started = false;
+    rl.on('line', (line) => {
+      logs.push(line);
+      if (process.env.ACTORCABLE_TEST_VERBOSE) console.error('[server]', line);
+      for (const w of [...waiters]) if (w.pred(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
+      if (!started && line.includes('"event":"listening"')) {
+        started = true;
+        const port = Number(JSON.parse(line).port);
+        const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+        resolve({
+          port, proc, logs, exited,
+          http: `http://127.0.0.1:${port}`,
+          ws: `ws://127.0.0.1:${port}/cable`,
+          // Resolves with the first log line (already seen or future) matching pred.
+          waitLog(pred, ms = 10000) {
+            const seen = logs.find(pred);
+            if (seen) return Promise.resolve(seen);
+            return withTimeout(new Promise((res) => waiters.push({ pred, resolve: res })), ms, 'log line');
+          },
+          async stop(signal = 'SIGTERM') {
+            if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+            proc.kill(signal);
+            return exited;
+          },
+        });
+      }
+    });
+    proc.on('exit', (code) => { if (!started) reject(new Error(`server exited ${code}: ${logs.join('\n')}`)); });
+  });
+}
+
+export function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); }),
+  ]);
+}
+
+export async function api(server, tok, method, path, body) {
+  const headers = { 'content-type': 'application/json' };
+  if (tok) headers.authorization = `Bearer ${tok}`;
+  const res = await fetch(server.http + path, { method, headers, body: body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body)) });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+export async function newChat(server, tok) {
+  const r = await api(server, tok, 'POST', '/api/chats', { title: 'test' });
+  if (r.status !== 201) throw new Error(`chat not created: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+export async function ask(server, tok, chatId, content) {
+  const r = await api(server, tok, 'POST', `/api/chats/${chatId}/messages`, { content });
+  if (r.status !== 201) throw new Error(`message not created: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+export function messageRow(db, oidDecoded) {
+  const out = psql(db, `SELECT content, streaming, coalesce(stream_status,'') FROM messages WHERE id = ${Number(oidDecoded)}`);
+  return out;
+}
+
+// The row of a message given its obfuscated id, read through the API owner.
+export async function finalMessage(server, tok, messageId) {
+  const r = await api(server, tok, 'GET', `/api/messages/${messageId}`);
+  return r.json;
+}
+
+// A raw ActionCable client on `ws`: collects parsed frames; `next(pred)` awaits one.
+export function rawCable(url, { protocols = ['actioncable-v1-json', 'actioncable-unsupported'], headers } = {}) {
+  const ws = new WebSocket(url, protocols, { headers });
+  const frames = [];
+  const waiters = [];
+  let closed = null;
+  const closedPromise = new Promise((resolve) => ws.on('close', (code, reason) => { closed = { code, reason: reason.toString() }; resolve(closed); }));
+  ws.on('message', (data, isBinary) => {
+    const text = data.toString();
+    let f;
+    try { f = JSON.parse(text); } catch { f = { unparsed: text }; }
+    frames.push(f);
+    for (const w of [...waiters]) if (w.pred(f)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(f); }
+  });
+  ws.on('error', () => {});
+  const opened = new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+  return {
+    ws, frames, opened, closed: closedPromise,
+    get protocol() { return ws.protocol; },
+    send(obj) { ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); },
+    next(pred, ms = 10000, what = 'frame') {
+      const seen = frames.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return withTimeout(new Promise((resolve) => waiters.push({ pred, resolve })), ms, what);
+    },
+    close() { ws.close(); },
+  };
+}
+
+export const messageIdentifier = (oid) => JSON.stringify({ channel: 'SyncChannel', model: 'Message', id: oid });

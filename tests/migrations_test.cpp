@@ -5,6 +5,9 @@
 #include "persistence/migrator.hpp"
 #include "test_database.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+
 using namespace actorcable::persistence;
 
 CAF_TEST(applies every migration once and records it) {
@@ -20,6 +23,16 @@ CAF_TEST(applies every migration once and records it) {
   CAF_REQUIRE_EQUAL(col.rows(), 1);
   CAF_CHECK_EQUAL(col.text(0, 0), "NO");
   CAF_CHECK_EQUAL(col.text(0, 1), "false");
+  auto trigger = conn.exec("SELECT 1 FROM pg_trigger WHERE tgname = 'memberships_access_changed'");
+  CAF_CHECK_EQUAL(trigger.rows(), 1);
+  if (const char* dir = std::getenv("MIGRATIONS_DIR")) {
+    std::size_t files = 0;
+    for (auto& entry : std::filesystem::directory_iterator(dir))
+      files += entry.path().extension() == ".sql" ? 1 : 0;
+    CAF_CHECK_EQUAL(embedded_migrations().size(), files);
+  } else {
+    CAF_FAIL("MIGRATIONS_DIR is not set");
+  }
   auto idx = conn.exec("SELECT 1 FROM pg_indexes WHERE tablename = 'messages' "
                        "AND indexdef LIKE '%(streaming)%'");
   CAF_CHECK_EQUAL(idx.rows(), 1);

@@ -1,28 +1,39 @@
 #include "actors/directory.hpp"
 
+#include "actors/chat_actor.hpp"
+
 namespace actorcable::actors {
 
 caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
                         caf::actor writer, job_launcher launch) {
   self->set_down_handler([=](caf::down_msg& msg) {
-    auto& streams = self->state.streams;
-    for (auto i = streams.begin(); i != streams.end(); ++i) {
+    auto& st = self->state;
+    for (auto i = st.streams.begin(); i != st.streams.end(); ++i) {
+      if (i->second.actor == msg.source) {
+        st.streams.erase(i);
+        return;
+      }
+    }
+    for (auto i = st.chats.begin(); i != st.chats.end(); ++i) {
       if (i->second == msg.source) {
-        streams.erase(i);
+        st.chats.erase(i);
         return;
       }
     }
   });
   return {
     [=](start_atom, job_spec& spec) -> caf::result<bool> {
-      auto& streams = self->state.streams;
-      if (streams.count(spec.message_id))
+      auto& st = self->state;
+      if (st.streams.count(spec.message_id))
         return true;  // already streaming here: starting twice is a no-op
       auto id = spec.message_id;
+      auto chat_id = spec.chat_id;
       // Linked: a message actor never outlives the directory that can find it.
       auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), cfg, writer, launch);
       self->monitor(actor);
-      streams.emplace(id, actor);
+      st.streams.emplace(id, directory_state::stream{actor, chat_id});
+      if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
+        self->send(chat->second, start_atom::value, id, actor);
       self->delegate(actor, start_atom::value);
       return caf::delegated<bool>{};
     },
@@ -31,22 +42,42 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       auto i = self->state.streams.find(id);
       if (i == self->state.streams.end())
         return caf::actor{};
-      self->delegate(i->second, caf::subscribe_atom::value, std::move(sub), want_state);
+      self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), want_state);
       return caf::delegated<caf::actor>{};
     },
     [=](caf::unsubscribe_atom, std::int64_t id, caf::actor& sub) {
       auto i = self->state.streams.find(id);
       if (i != self->state.streams.end())
-        self->send(i->second, caf::unsubscribe_atom::value, std::move(sub));
+        self->send(i->second.actor, caf::unsubscribe_atom::value, std::move(sub));
     },
     [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
       auto i = self->state.streams.find(id);
       if (i == self->state.streams.end())
         return false;
-      self->delegate(i->second, cancel_atom::value);
+      self->delegate(i->second.actor, cancel_atom::value);
       return caf::delegated<bool>{};
     },
-    [=](caf::get_atom) { return self->state.streams.size(); },
+    [=](caf::join_atom, std::int64_t chat_id, caf::actor& sub) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      auto i = st.chats.find(chat_id);
+      if (i == st.chats.end()) {
+        std::map<std::int64_t, caf::actor> live;
+        for (auto& [mid, s] : st.streams)
+          if (s.chat_id == chat_id)
+            live.emplace(mid, s.actor);
+        auto chat = self->spawn<caf::linked>(chat_actor, chat_id, std::move(live));
+        self->monitor(chat);
+        i = st.chats.emplace(chat_id, chat).first;
+      }
+      self->delegate(i->second, caf::subscribe_atom::value, std::move(sub));
+      return caf::delegated<caf::actor>{};
+    },
+    [=](caf::leave_atom, std::int64_t chat_id, caf::actor& sub) {
+      auto i = self->state.chats.find(chat_id);
+      if (i != self->state.chats.end())
+        self->send(i->second, caf::unsubscribe_atom::value, std::move(sub));
+    },
+    [=](caf::get_atom) { return self->state.streams.size() + self->state.chats.size(); },
   };
 }
 

@@ -1,4 +1,4 @@
-// Finds the actor of a streaming message: spawns it when a stream starts and forgets it when it
+// Finds the actor of a streaming message or of a chat: spawns it on demand and forgets it when it
 // is gone. Hands out actor handles only, so an actor may later live on another node.
 #pragma once
 #include "actors/message_actor.hpp"
@@ -9,13 +9,19 @@ namespace actorcable::actors {
 
 struct directory_state {
   static inline const char* name = "directory";
-  std::unordered_map<std::int64_t, caf::actor> streams;
+  struct stream {
+    caf::actor actor;
+    std::int64_t chat_id;
+  };
+  std::unordered_map<std::int64_t, stream> streams;     // by message id
+  std::unordered_map<std::int64_t, caf::actor> chats;   // by chat id
 };
 
 // Reacts to: (start_atom, job_spec) -> bool (error if the row is not streaming),
-// (subscribe_atom, int64 id, actor sub, bool want_state) -> actor (invalid when no stream),
-// (unsubscribe_atom, int64 id, actor sub), (cancel_atom, int64 id) -> bool,
-// (caf::get_atom) -> size_t live streams.
+// (subscribe_atom, int64 message id, actor sub, bool want_state) -> actor (invalid when none),
+// (unsubscribe_atom, int64 message id, actor sub), (cancel_atom, int64 id) -> bool,
+// (join_atom, int64 chat id, actor sub) -> chat actor, (leave_atom, int64 chat id, actor sub),
+// (caf::get_atom) -> size_t live message and chat actors.
 caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
                         caf::actor writer, job_launcher launch);
 

@@ -30,6 +30,10 @@ using append_atom = caf::atom_constant<caf::atom("append")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+// chat actor -> subscribers: a stream of the chat (message id, its actor)
+using chat_stream_atom = caf::atom_constant<caf::atom("chat_strm")>;
+// access listener -> bridges (through a group): something was revoked
+using access_atom = caf::atom_constant<caf::atom("access")>;
 
 // What a job reports before it exits normally.
 struct job_result {
@@ -48,15 +52,26 @@ struct job_spec {
 
 // One event of a message stream, encoded once and shared by every subscriber.
 struct stream_event {
-  enum class kind { update, end, state };
+  enum class kind { update, end, state, refresh };
   kind type = kind::update;
-  std::int64_t message_id = 0;
+  std::int64_t message_id = 0;  // for kind::refresh: 0
+  std::int64_t chat_id = 0;     // set for kind::refresh
   std::int64_t offset = 0;   // the last chunk this event includes (0: none)
   std::string message_json;  // the broadcast's "message" object
   std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
   std::string status;        // for kind::end
 };
 using stream_event_ptr = std::shared_ptr<const stream_event>;
+
+// A committed change that takes access away (see the access_notifications migration).
+struct access_change {
+  enum class kind { membership, chat, message };
+  kind what = kind::membership;
+  std::int64_t account_id = 0;  // membership
+  std::int64_t user_id = 0;     // membership
+  std::int64_t chat_id = 0;     // chat, message
+  std::int64_t message_id = 0;  // message
+};
 
 // The final write of a stream (mirrors persistence::stream_end without depending on its header).
 struct stream_close {
@@ -77,3 +92,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_event_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::access_change)

@@ -1,6 +1,7 @@
 #include "actors/stream_frames.hpp"
 
 #include "common/log.hpp"
+#include "model/obfuscated_id.hpp"
 
 namespace actorcable::actors {
 namespace {
@@ -45,6 +46,16 @@ stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
   append_json_string(json, status);
   json += '}';
   return finish(who, stream_event::kind::end, offset, std::move(json), status);
+}
+
+stream_event_ptr make_refresh_event(std::int64_t chat_id) {
+  auto ev = std::make_shared<stream_event>();
+  ev->type = stream_event::kind::refresh;
+  ev->chat_id = chat_id;
+  ev->message_json = R"({"action":"refresh","prop":"messages","id":)";
+  append_json_string(ev->message_json, model::encode_id(model::model_kind::chat, chat_id));
+  ev->message_json += '}';
+  return ev;
 }
 
 stream_event_ptr make_state_event(const stream_identity& who, std::int64_t offset,

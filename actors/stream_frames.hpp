@@ -16,6 +16,7 @@ stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offs
                                    std::string_view chunk);
 stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
                                 std::string_view status);
+stream_event_ptr make_refresh_event(std::int64_t chat_id);
 stream_event_ptr make_state_event(const stream_identity& who, std::int64_t offset,
                                   std::string_view content, bool streaming);
 

@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include "actors/access_listener.hpp"
 #include "actors/ai_job.hpp"
 #include "actors/directory.hpp"
 #include "actors/stream_writer.hpp"
@@ -135,6 +136,11 @@ int run_serve(const config& cfg) {
   scfg.write_queue_limit = static_cast<std::size_t>(cfg.integer("server.write_queue_limit_bytes", 1024, INT32_MAX));
   scfg.ping_interval = seconds(cfg, "server.ping_interval_s", 1);
   scfg.max_subscriptions = static_cast<std::size_t>(cfg.integer("server.max_subscriptions", 1, 100000));
+  scfg.subscribe_rate = static_cast<double>(cfg.integer("server.subscribe_rate", 1, 1000000));
+  scfg.subscribe_burst = static_cast<double>(cfg.integer("server.subscribe_burst", 1, 1000000));
+  scfg.access_changes = sys.groups().get_local("actorcable.access");
+  auto listener = sys.spawn<caf::detached>(
+    actors::access_listener, actors::listener_config{conninfo, scfg.access_changes});
   scfg.secret = secret;
   scfg.web_root = cfg.str("server.web_root");
   net::server srv(sys, scfg, http_api, pool, directory, stats);
@@ -149,6 +155,7 @@ int run_serve(const config& cfg) {
   srv.stop();
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   log::info("server", "stopped");
   return 0;
 }

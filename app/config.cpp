@@ -19,6 +19,8 @@ const std::map<std::string, std::string>& defaults() {
     {"server.write_queue_limit_bytes", "1048576"},
     {"server.ping_interval_s", "3"},
     {"server.max_subscriptions", "256"},
+    {"server.subscribe_rate", "50"},
+    {"server.subscribe_burst", "100"},
     {"database.url", ""},
     {"database.pool_size", "8"},
     {"auth.secret", ""},

@@ -2,8 +2,7 @@
 
 #include "actors/stream_frames.hpp"
 #include "common/log.hpp"
-#include "persistence/chats_repository.hpp"
-#include "persistence/messages_repository.hpp"
+#include "persistence/access.hpp"
 #include "persistence/pg_pool.hpp"
 
 #include <algorithm>
@@ -14,73 +13,178 @@ namespace {
 
 using self_ptr = caf::stateful_actor<bridge_state>*;
 using namespace std::chrono_literals;
+using actors::stream_event;
 
-void count_subscriptions(const bridge_config& cfg, std::int64_t delta) {
+void count(const bridge_config& cfg, std::atomic<std::int64_t> metrics::*field, std::int64_t d) {
   if (cfg.metrics)
-    cfg.metrics->subscriptions.fetch_add(delta, std::memory_order_relaxed);
+    (cfg.metrics->*field).fetch_add(d, std::memory_order_relaxed);
+}
+
+caf::actor me(self_ptr self) {
+  return caf::actor_cast<caf::actor>(self);
 }
 
 void send_text(self_ptr self, std::string text) {
   self->state.socket->send(make_frame(std::move(text)));
 }
 
-// One lookup whether the object is missing or foreign: neither answer nor work tells them apart.
-bool visible(persistence::pg_pool& pool, std::int64_t user_id, const channel_target& t) {
-  auto conn = pool.acquire();
-  if (t.kind == model::model_kind::message)
-    return persistence::find_message_for_user(*conn, user_id, t.id).has_value();
-  return persistence::find_chat_for_user(*conn, user_id, t.id).has_value();
+// --- message streams -----------------------------------------------------------------------
+
+void subscribe_to(self_ptr self, const bridge_config& cfg, std::int64_t mid,
+                  const caf::actor& known) {
+  auto on_actor = [=](caf::actor& stream) {
+    auto& st = self->state;
+    auto link = st.streams.find(mid);
+    if (!stream)
+      return;  // not streaming here: nothing will come
+    if (link == st.streams.end()) {
+      self->send(stream, caf::unsubscribe_atom::value, me(self));  // unsubscribed meanwhile
+      return;
+    }
+    if (!link->second.actor) {
+      link->second.actor = stream;
+      self->monitor(stream);
+    }
+  };
+  auto on_error = [=](caf::error& err) {
+    log::warn("cable", "stream_subscribe_failed", {{"connection", cfg.connection_id},
+                                                   {"message_id", mid}, {"error", caf::to_string(err)}});
+  };
+  // want_state: the new route gets a current_state, then continues exactly from there.
+  if (known)
+    self->request(known, 10s, caf::subscribe_atom::value, me(self), true).then(on_actor, on_error);
+  else
+    self->request(cfg.directory, 10s, caf::subscribe_atom::value, mid, me(self), true)
+      .then(on_actor, on_error);
 }
 
-void attach_stream(self_ptr self, const bridge_config& cfg, std::int64_t message_id,
-                   const std::string& identifier) {
-  auto& ids = self->state.identifiers_of[message_id];
-  ids.push_back(identifier);
-  // Ask for current_state (again, when a second identifier joins): it goes to whoever waits.
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  self->request(cfg.directory, 10s, caf::subscribe_atom::value, message_id, me, true)
-    .then(
-      [=](caf::actor& stream) {
-        auto& st = self->state;
-        if (!stream)
-          return;  // not streaming here: nothing will come
-        if (!st.identifiers_of.count(message_id)) {
-          self->send(stream, caf::unsubscribe_atom::value, me);  // unsubscribed meanwhile
-          return;
-        }
-        if (st.streams.emplace(message_id, stream).second)
-          self->monitor(stream);
-      },
-      [=](caf::error& err) {
-        log::warn("cable", "stream_subscribe_failed",
-                  {{"connection", cfg.connection_id}, {"message_id", message_id},
-                   {"error", caf::to_string(err)}});
-      });
+void add_route(self_ptr self, const bridge_config& cfg, std::int64_t mid,
+               const std::string& identifier, const caf::actor& known = {}) {
+  auto& link = self->state.streams[mid];
+  for (auto& r : link.routes)
+    if (r.identifier == identifier)
+      return;
+  link.routes.push_back(route{identifier, true});
+  subscribe_to(self, cfg, mid, link.actor ? link.actor : known);
 }
 
-void detach_identifier(self_ptr self, const bridge_config& cfg, const std::string& identifier) {
+void remove_route(self_ptr self, std::int64_t mid, const std::string& identifier) {
+  auto& st = self->state;
+  auto link = st.streams.find(mid);
+  if (link == st.streams.end())
+    return;
+  auto& routes = link->second.routes;
+  routes.erase(std::remove_if(routes.begin(), routes.end(),
+                              [&](const route& r) { return r.identifier == identifier; }),
+               routes.end());
+  if (!routes.empty())
+    return;
+  if (auto& actor = link->second.actor) {
+    self->send(actor, caf::unsubscribe_atom::value, me(self));
+    self->demonitor(actor);
+  }
+  st.streams.erase(link);
+}
+
+void forward(self_ptr self, const bridge_config& cfg, const actors::stream_event_ptr& ev) {
+  auto& st = self->state;
+  std::string_view ext = cfg.extended ? std::string_view(ev->ext_fields) : std::string_view();
+  auto emit = [&](const std::string& identifier) {
+    auto frame = broadcast_frame(identifier, ev->message_json, ext);
+    count(cfg, &metrics::broadcasts_total, 1);
+    count(cfg, &metrics::broadcast_bytes_total, static_cast<std::int64_t>(frame.size()));
+    send_text(self, std::move(frame));
+  };
+  if (ev->type == stream_event::kind::refresh) {
+    if (auto it = st.chat_routes.find(ev->chat_id); it != st.chat_routes.end())
+      for (auto& identifier : it->second)
+        emit(identifier);
+    return;
+  }
+  auto link = st.streams.find(ev->message_id);
+  if (link == st.streams.end())
+    return;
+  for (auto& r : link->second.routes) {
+    if (ev->type == stream_event::kind::state) {
+      if (!r.awaiting_state)
+        continue;
+      r.awaiting_state = false;
+    } else if (ev->type == stream_event::kind::update && r.awaiting_state) {
+      continue;  // its current_state will include this chunk
+    }
+    emit(r.identifier);
+  }
+}
+
+// --- subscriptions -------------------------------------------------------------------------
+
+void drop_subscription(self_ptr self, const bridge_config& cfg, const std::string& identifier) {
   auto& st = self->state;
   auto it = st.subs.find(identifier);
   if (it == st.subs.end())
     return;
-  if (it->second.target.kind == model::model_kind::message) {
-    auto mid = it->second.target.id;
-    auto& ids = st.identifiers_of[mid];
-    ids.erase(std::remove(ids.begin(), ids.end(), identifier), ids.end());
-    if (ids.empty()) {
-      st.identifiers_of.erase(mid);
-      if (auto s = st.streams.find(mid); s != st.streams.end()) {
-        self->send(s->second, caf::unsubscribe_atom::value, caf::actor_cast<caf::actor>(self));
-        self->demonitor(s->second);
-        st.streams.erase(s);
-      }
-    }
-  }
+  auto sub = it->second;
   st.subs.erase(it);
-  count_subscriptions(cfg, -1);
+  count(cfg, &metrics::subscriptions, -1);
+  if (sub.target.kind == model::model_kind::message) {
+    remove_route(self, sub.target.id, identifier);
+    return;
+  }
+  std::vector<std::int64_t> mids;
+  for (auto& [mid, link] : st.streams)
+    mids.push_back(mid);
+  for (auto mid : mids)
+    remove_route(self, mid, identifier);
+  auto& ids = st.chat_routes[sub.chat_id];
+  ids.erase(std::remove(ids.begin(), ids.end(), identifier), ids.end());
+  if (ids.empty()) {
+    st.chat_routes.erase(sub.chat_id);
+    self->send(cfg.directory, caf::leave_atom::value, sub.chat_id, me(self));
+  }
 }
 
-void pump(self_ptr self, const bridge_config& cfg);
+void join_chat(self_ptr self, const bridge_config& cfg, std::int64_t chat_id, int attempt = 0) {
+  self->request(cfg.directory, 10s, caf::join_atom::value, chat_id, me(self))
+    .then([](caf::actor&) {},
+          [=](caf::error& err) {
+            // The chat actor quit just as we joined: a new one is made on the next try.
+            if (attempt == 0 && self->state.chat_routes.count(chat_id))
+              join_chat(self, cfg, chat_id, 1);
+            else
+              log::warn("cable", "chat_join_failed", {{"connection", cfg.connection_id},
+                                                      {"error", caf::to_string(err)}});
+          });
+}
+
+void confirm(self_ptr self, const bridge_config& cfg, const std::string& identifier,
+             const persistence::access_scope& scope) {
+  auto& st = self->state;
+  auto target = *parse_identifier(identifier);
+  st.subs[identifier] = subscription{target, scope.account_id, scope.chat_id};
+  count(cfg, &metrics::subscriptions, 1);
+  send_text(self, confirm_frame(identifier));
+  if (target.kind == model::model_kind::message) {
+    add_route(self, cfg, target.id, identifier);
+    return;
+  }
+  auto& ids = st.chat_routes[scope.chat_id];
+  ids.push_back(identifier);
+  // Joining again is harmless and makes the chat actor list its live streams for this identifier.
+  if (ids.size() == 1 || target.chat_messages)
+    join_chat(self, cfg, scope.chat_id);
+}
+
+bool take_token(self_ptr self, const bridge_config& cfg) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto elapsed = std::chrono::duration<double>(now - st.refilled).count();
+  st.refilled = now;
+  st.tokens = std::min(cfg.subscribe_burst, st.tokens + elapsed * cfg.subscribe_rate);
+  if (st.tokens < 1)
+    return false;
+  st.tokens -= 1;
+  return true;
+}
 
 void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
   auto& st = self->state;
@@ -88,6 +192,11 @@ void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
     case command_type::subscribe: {
       if (st.subs.count(cmd.identifier)) {
         send_text(self, confirm_frame(cmd.identifier));  // idempotent
+        return;
+      }
+      if (!take_token(self, cfg)) {
+        log::warn("cable", "subscribe_rate_limited", {{"connection", cfg.connection_id}});
+        send_text(self, reject_frame(cmd.identifier));
         return;
       }
       auto target = parse_identifier(cmd.identifier);
@@ -102,22 +211,26 @@ void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
         return;
       }
       st.busy = true;
-      caf::actor me = caf::actor_cast<caf::actor>(self);
+      auto bridge = me(self);
       auto pool = cfg.pool;
       auto user = cfg.user_id;
-      cfg.run_blocking([me, pool, user, t = *target, id = cmd.identifier] {
-        bool ok = false;
+      cfg.run_blocking([bridge, pool, user, t = *target, id = cmd.identifier] {
+        std::optional<persistence::access_scope> scope;
         try {
-          ok = visible(*pool, user, t);
+          auto conn = pool->acquire();
+          scope = t.kind == model::model_kind::message
+                    ? persistence::message_access(*conn, user, t.id)
+                    : persistence::chat_access(*conn, user, t.id);
         } catch (const std::exception& e) {
           log::error("cable", "authorization_failed", {{"error", e.what()}});
         }
-        caf::anon_send(me, authz_atom::value, id, ok);
+        caf::anon_send(bridge, authz_atom::value, id, scope.has_value(),
+                       scope ? scope->account_id : 0, scope ? scope->chat_id : 0);
       });
       return;
     }
     case command_type::unsubscribe:
-      detach_identifier(self, cfg, cmd.identifier);
+      drop_subscription(self, cfg, cmd.identifier);
       return;
     case command_type::message:
       log::debug("cable", "message_ignored", {{"connection", cfg.connection_id}});
@@ -141,29 +254,17 @@ void pump(self_ptr self, const bridge_config& cfg) {
   }
 }
 
-void forward(self_ptr self, const bridge_config& cfg, const actors::stream_event_ptr& ev) {
-  auto& st = self->state;
-  auto it = st.identifiers_of.find(ev->message_id);
-  if (it == st.identifiers_of.end())
-    return;
-  std::string_view ext = cfg.extended ? std::string_view(ev->ext_fields) : std::string_view();
-  for (auto& identifier : it->second) {
-    auto& sub = st.subs[identifier];
-    if (ev->type == actors::stream_event::kind::state) {
-      if (!sub.awaiting_state)
-        continue;
-      sub.awaiting_state = false;
-    } else if (ev->type == actors::stream_event::kind::update && sub.awaiting_state) {
-      continue;  // its current_state will include this chunk
-    }
-    auto frame = broadcast_frame(identifier, ev->message_json, ext);
-    if (cfg.metrics) {
-      cfg.metrics->broadcasts_total.fetch_add(1, std::memory_order_relaxed);
-      cfg.metrics->broadcast_bytes_total.fetch_add(static_cast<std::int64_t>(frame.size()),
-                                                   std::memory_order_relaxed);
-    }
-    send_text(self, std::move(frame));
+bool revoked_by(const subscription& sub, const actors::access_change& c, std::int64_t user_id) {
+  using kind = actors::access_change::kind;
+  switch (c.what) {
+    case kind::membership:
+      return c.user_id == user_id && c.account_id == sub.account_id;
+    case kind::chat:
+      return c.chat_id == sub.chat_id;
+    case kind::message:
+      return sub.target.kind == model::model_kind::message && sub.target.id == c.message_id;
   }
+  return false;
 }
 
 }  // namespace
@@ -171,13 +272,16 @@ void forward(self_ptr self, const bridge_config& cfg, const actors::stream_event
 caf::behavior cable_bridge(self_ptr self, std::shared_ptr<cable_socket> socket,
                            bridge_config cfg) {
   self->state.socket = std::move(socket);
+  self->state.tokens = cfg.subscribe_burst;
+  self->state.refilled = self->clock().now();
+  if (cfg.access_changes)
+    self->join(cfg.access_changes);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
-    for (auto it = st.streams.begin(); it != st.streams.end(); ++it) {
-      if (it->second != msg.source)
+    for (auto& [mid, link] : st.streams) {
+      if (link.actor != msg.source)
         continue;
-      auto mid = it->first;
-      st.streams.erase(it);
+      link.actor = nullptr;
       if (msg.reason && msg.reason != caf::exit_reason::normal) {
         // The stream's actor died without ending the stream: the client must not wait forever.
         actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
@@ -198,28 +302,44 @@ caf::behavior cable_bridge(self_ptr self, std::shared_ptr<cable_socket> socket,
       self->state.pending.push_back(std::move(*parsed.command));
       pump(self, cfg);
     },
-    [=](authz_atom, std::string& identifier, bool allowed) {
-      auto& st = self->state;
-      st.busy = false;
-      if (!allowed) {
+    [=](authz_atom, std::string& identifier, bool allowed, std::int64_t account_id,
+        std::int64_t chat_id) {
+      self->state.busy = false;
+      if (allowed)
+        confirm(self, cfg, identifier, persistence::access_scope{account_id, chat_id});
+      else
         send_text(self, reject_frame(identifier));
-      } else {
-        auto target = *parse_identifier(identifier);
-        bool is_message = target.kind == model::model_kind::message;
-        st.subs[identifier] = subscription{target, is_message};
-        count_subscriptions(cfg, 1);
-        send_text(self, confirm_frame(identifier));
-        if (is_message)
-          attach_stream(self, cfg, target.id, identifier);
-      }
       pump(self, cfg);
     },
     [=](actors::frame_atom, const actors::stream_event_ptr& ev) { forward(self, cfg, ev); },
+    [=](actors::chat_stream_atom, std::int64_t chat_id, std::int64_t mid, caf::actor& stream) {
+      auto it = self->state.chat_routes.find(chat_id);
+      if (it == self->state.chat_routes.end())
+        return;
+      for (auto identifier : it->second)
+        if (self->state.subs[identifier].target.chat_messages)
+          add_route(self, cfg, mid, identifier, stream);
+    },
+    [=](actors::access_atom, const actors::access_change& change) {
+      std::vector<std::string> revoked;
+      for (auto& [identifier, sub] : self->state.subs)
+        if (revoked_by(sub, change, cfg.user_id))
+          revoked.push_back(identifier);
+      for (auto& identifier : revoked) {
+        drop_subscription(self, cfg, identifier);
+        send_text(self, reject_frame(identifier));
+        log::info("cable", "subscription_revoked", {{"connection", cfg.connection_id},
+                                                    {"user_id", cfg.user_id}});
+      }
+    },
     [=](closed_atom) {
       auto& st = self->state;
-      count_subscriptions(cfg, -static_cast<std::int64_t>(st.subs.size()));
-      for (auto& [mid, stream] : st.streams)
-        self->send(stream, caf::unsubscribe_atom::value, caf::actor_cast<caf::actor>(self));
+      count(cfg, &metrics::subscriptions, -static_cast<std::int64_t>(st.subs.size()));
+      for (auto& [mid, link] : st.streams)
+        if (link.actor)
+          self->send(link.actor, caf::unsubscribe_atom::value, me(self));
+      for (auto& [chat_id, ids] : st.chat_routes)
+        self->send(cfg.directory, caf::leave_atom::value, chat_id, me(self));
       self->quit();
     },
   };

@@ -2,6 +2,7 @@
 #pragma once
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/group.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -30,6 +31,9 @@ struct server_config {
   std::size_t write_queue_limit = 1024 * 1024;  // past this backlog a client is too_slow
   std::chrono::seconds ping_interval{3};
   std::size_t max_subscriptions = 256;
+  double subscribe_rate = 50;  // per connection, sustained per second
+  double subscribe_burst = 100;
+  caf::group access_changes;  // revocations for every bridge
   std::string secret;
   std::string web_root;  // directory of the web page's files; empty: no page
 };

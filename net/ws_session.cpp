@@ -120,6 +120,9 @@ void ws_session::on_accept(beast::error_code ec) {
   bcfg.user_id = *user_id_;
   bcfg.extended = extended;
   bcfg.max_subscriptions = ctx_.cfg.max_subscriptions;
+  bcfg.subscribe_rate = ctx_.cfg.subscribe_rate;
+  bcfg.subscribe_burst = ctx_.cfg.subscribe_burst;
+  bcfg.access_changes = ctx_.cfg.access_changes;
   bcfg.connection_id = id_;
   bcfg.metrics = &ctx_.stats;
   ctx_.stats.connections.fetch_add(1, std::memory_order_relaxed);

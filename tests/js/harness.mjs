@@ -1,7 +1,9 @@
 // Test harness: a fresh database and a real `actorcable serve` process per test file.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 export const BIN = process.env.ACTORCABLE_BIN;
 const PG = process.env.ACTORCABLE_TEST_PG;
@@ -20,6 +22,14 @@ export function psql(conninfo, query, params = []) {
   return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
+// Like psql() but without blocking the event loop: frames keep arriving while it runs.
+export function psqlAsync(conninfo, query) {
+  return new Promise((resolve, reject) => {
+    execFile('psql', [conninfo, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' },
+      (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+  });
+}
+
 export const SECRET = 'test-secret-' + process.pid;
 
 export function baseEnv(db, extra = {}) {
@@ -31,10 +41,24 @@ export function token(db, email, extra = {}) {
   return execFileSync(BIN, ['token', '--email', email], { env: baseEnv(db, extra), encoding: 'utf8' }).trim();
 }
 
+// Writes an ini file with the given { "section.key": value } settings; returns its path.
+export function configFile(settings) {
+  const bySection = {};
+  for (const [k, v] of Object.entries(settings)) {
+    const [section, key] = k.split('.');
+    (bySection[section] ??= []).push(`${key} = ${v}`);
+  }
+  const text = Object.entries(bySection).map(([s, lines]) => `[${s}]\n${lines.join('\n')}`).join('\n');
+  const path = `${tmpdir()}/actorcable-${process.pid}-${Math.random().toString(36).slice(2)}.ini`;
+  writeFileSync(path, text + '\n');
+  return path;
+}
+
 // Starts `actorcable serve`; resolves once it logs "listening".
-export function startServer(db, extra = {}) {
+export function startServer(db, extra = {}, { config } = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(BIN, ['serve'], { env: baseEnv(db, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = config ? ['--config', configFile(config), 'serve'] : ['serve'];
+    const proc = spawn(BIN, args, { env: baseEnv(db, extra), stdio: ['ignore', 'pipe', 'pipe'] });
     const logs = [];
     const waiters = [];
     const rl = createInterface({ input: proc.stderr });

@@ -1,0 +1,189 @@
+// Authorization through memberships, chat-wide subscriptions, revocation and per-connection
+// limits (SPEC §2, §5), with the unmodified @rails/actioncable client where a client is named.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import Hashids from 'hashids';
+import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
+  withTimeout, psql, psqlAsync } from './harness.mjs';
+import { createConsumer, watchMessage } from './cable_env.mjs';
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6, ALPHABET);
+const chatIds = new Hashids('Default ID Obfuscation Salt for Chat', 6, ALPHABET);
+const chatIdentifier = (id) => JSON.stringify({ channel: 'SyncChannel', model: 'Chat', id });
+
+let db, server, owner, member, invitee, outsider;
+const userId = (email) => psql(db, `SELECT id FROM users WHERE email_address = '${email}'`);
+const accountOf = (email) => psql(db, `SELECT account_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email_address = '${email}' AND role = 'owner'`);
+
+before(async () => {
+  db = createDatabase();
+  owner = token(db, 'owner@example.com');
+  member = token(db, 'member@example.com');
+  invitee = token(db, 'invitee@example.com');
+  outsider = token(db, 'outsider@example.com');
+  const account = accountOf('owner@example.com');
+  psql(db, `INSERT INTO memberships (account_id, user_id, role, confirmed_at) VALUES (${account}, ${userId('member@example.com')}, 'member', now()), (${account}, ${userId('invitee@example.com')}, 'member', NULL)`);
+  server = await startServer(db, {}, { config: { 'server.subscribe_rate': 1000000, 'server.subscribe_burst': 1000000 } });
+});
+
+after(async () => { await server.stop(); });
+
+test('owner and confirmed member see the chat; unconfirmed invitee and outsider see nothing', async () => {
+  const chat = await newChat(server, owner);
+  const { response } = await ask(server, owner, chat.id, 'shared [[chunks:12]] [[rate:40]] [[delay:1000]]');
+  const people = [['owner', owner, true], ['member', member, true], ['invitee', invitee, false], ['outsider', outsider, false]];
+  for (const [who, tok, allowed] of people) {
+    const want = allowed ? 200 : 404;
+    assert.equal((await api(server, tok, 'GET', `/api/messages/${response.id}`)).status, want, who);
+    assert.equal((await api(server, tok, 'GET', `/api/chats/${chat.id}/messages`)).status, want, who);
+    const chats = (await api(server, tok, 'GET', '/api/chats')).json;
+    assert.equal(chats.some((c) => c.id === chat.id), allowed, who);
+  }
+  // Everyone subscribes while the answer streams.
+  const views = people.map(([who, tok, allowed]) => {
+    const consumer = createConsumer(`${server.ws}?jid=${tok}`);
+    return { who, allowed, consumer, w: watchMessage(consumer, response.id),
+      chatWatch: watchMessage(consumer, null, { identifierKeys: { channel: 'SyncChannel', model: 'Chat', id: `${chat.id}:messages` } }) };
+  });
+  try {
+    for (const { who, allowed, w, chatWatch } of views) {
+      if (allowed) {
+        await withTimeout(Promise.all([w.connectedP, chatWatch.connectedP]), 5000, `${who} confirmed`);
+        await withTimeout(Promise.all([w.ended, chatWatch.ended]), 10000, `${who} stream end`);
+        const row = (await api(server, owner, 'GET', `/api/messages/${response.id}`)).json;
+        assert.equal(w.text, row.content, who);
+        assert.equal(chatWatch.text, row.content, `${who} via the chat`);
+      } else {
+        await withTimeout(Promise.all([w.rejectedP, chatWatch.rejectedP]), 5000, `${who} rejected`);
+        assert.equal(w.events.length + chatWatch.events.length, 0, who);
+      }
+    }
+  } finally {
+    for (const v of views) v.consumer.disconnect();
+  }
+});
+
+test('a chat-wide subscription receives three answers posted one after another', async () => {
+  const chat = await newChat(server, owner);
+  const consumer = createConsumer(`${server.ws}?jid=${member}`);
+  const events = [];
+  const ends = [];
+  let notify;
+  const sub = consumer.subscriptions.create({ channel: 'SyncChannel', model: 'Chat', id: `${chat.id}:messages` }, {
+    received(data) { events.push(data); if (data.action === 'streaming_end') { ends.push(data); notify?.(); } },
+  });
+  const confirmed = new Promise((r) => { sub.connected = r; });
+  await withTimeout(confirmed, 5000, 'chat subscription');
+  try {
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const { response } = await ask(server, owner, chat.id, `question ${i} [[chunks:8]] [[rate:50]]`);
+      answers.push(response.id);
+      await withTimeout(new Promise((r) => { notify = () => ends.length > i && r(); notify(); }), 10000, `end of answer ${i}`);
+    }
+    assert.deepEqual(ends.map((e) => e.id), answers);
+    assert.ok(ends.every((e) => e.status === 'complete'));
+    assert.ok(events.filter((e) => e.action === 'refresh' && e.id === chat.id).length >= 3);
+    for (const id of answers) {
+      const mine = events.filter((e) => e.id === id);
+      const text = mine.map((e) => e.action === 'current_state' ? e.content : (e.chunk ?? '')).join('');
+      const row = (await api(server, owner, 'GET', `/api/messages/${id}`)).json;
+      assert.equal(text, row.content);
+    }
+  } finally {
+    consumer.disconnect();
+  }
+});
+
+test('enumerating ids finds nothing: 10,000 random ids and ids 1..1000 of another account', async () => {
+  const chat = await newChat(server, owner);
+  for (let i = 0; i < 5; i++) await ask(server, owner, chat.id, `secret ${i} [[chunks:1]]`);
+  const c = rawCable(`${server.ws}?jid=${outsider}`);
+  await c.next((f) => f.type === 'welcome');
+  const identifiers = [];
+  for (let i = 1; i <= 1000; i++) {
+    identifiers.push(messageIdentifier(messageIds.encode(i)));
+    identifiers.push(chatIdentifier(chatIds.encode(i)));
+    identifiers.push(chatIdentifier(`${chatIds.encode(i)}:messages`));
+  }
+  for (let i = 0; i < 10000; i++) {
+    let id = '';
+    for (let k = 0; k < 6 + (i % 4); k++) id += ALPHABET[Math.floor(Math.random() * ALPHABET.length)];
+    identifiers.push(messageIdentifier(id));
+  }
+  let answered = 0;
+  const results = new Map();
+  const all = new Promise((resolve) => {
+    c.ws.on('message', (data) => {
+      const f = JSON.parse(data.toString());
+      if (f.type === 'confirm_subscription' || f.type === 'reject_subscription') {
+        results.set(f.identifier, f.type);
+        if (++answered === identifiers.length) resolve();
+      }
+    });
+  });
+  for (const identifier of identifiers) c.send({ command: 'subscribe', identifier });
+  await withTimeout(all, 120000, 'all answers');
+  const confirmed = [...results.values()].filter((t) => t === 'confirm_subscription');
+  assert.equal(confirmed.length, 0);
+  assert.equal(results.size, new Set(identifiers).size);
+  c.close();
+});
+
+test('membership revoked mid-stream: at most the chunk in flight arrives, then nothing', async () => {
+  const chat = await newChat(server, owner);
+  const { response } = await ask(server, owner, chat.id, 'long [[chunks:200]] [[rate:40]]');
+  const ownerView = rawCable(`${server.ws}?jid=${owner}`);
+  const bobView = rawCable(`${server.ws}?jid=${member}`);
+  await Promise.all([ownerView.opened, bobView.opened]);
+  const ident = messageIdentifier(response.id);
+  const chatIdent = chatIdentifier(`${chat.id}:messages`);
+  ownerView.send({ command: 'subscribe', identifier: ident });
+  bobView.send({ command: 'subscribe', identifier: ident });
+  bobView.send({ command: 'subscribe', identifier: chatIdent });
+  const updates = () => bobView.frames.filter((f) => f.message?.action === 'streaming_update').length;
+  await bobView.next(() => updates() >= 5, 10000, 'five updates for bob');
+  await psqlAsync(db, `DELETE FROM memberships WHERE user_id = ${userId('member@example.com')} AND role = 'member'`);
+  const atCommit = updates();  // the transaction has committed
+  const rejected = await bobView.next((f) => f.type === 'reject_subscription' && f.identifier === ident, 5000, 'revocation');
+  await bobView.next((f) => f.type === 'reject_subscription' && f.identifier === chatIdent, 5000, 'chat revocation');
+  const atReject = bobView.frames.indexOf(rejected);
+  // Let the owner's stream run on and finish: bob must get nothing more.
+  await api(server, owner, 'POST', `/api/messages/${response.id}/stop`);
+  await ownerView.next((f) => f.message?.action === 'streaming_end', 5000, 'owner end');
+  const after = bobView.frames.slice(atReject + 1).filter((f) => f.identifier === ident || f.identifier === chatIdent);
+  assert.ok(updates() - atCommit <= 2, `bob got ${updates() - atCommit} updates after the commit`);
+  assert.deepEqual(after.filter((f) => f.message), []);
+  assert.equal((await api(server, member, 'GET', `/api/messages/${response.id}`)).status, 404);
+  ownerView.close();
+  bobView.close();
+  psql(db, `INSERT INTO memberships (account_id, user_id, role, confirmed_at) VALUES (${accountOf('owner@example.com')}, ${userId('member@example.com')}, 'member', now())`);
+});
+
+test('per-connection limits reject the subscribe and keep the connection', async () => {
+  const limited = await startServer(db, {}, { config: { 'server.max_subscriptions': 3, 'server.subscribe_burst': 6, 'server.subscribe_rate': 1 } });
+  try {
+    const chat = await newChat(limited, owner);
+    const { response } = await ask(limited, owner, chat.id, '[[chunks:1]]');
+    const c = rawCable(`${limited.ws}?jid=${owner}`);
+    await c.next((f) => f.type === 'welcome');
+    const variants = [0, 1, 2, 3].map((n) => `{"channel":"SyncChannel","model":"Message","id":"${response.id}"${' '.repeat(n)}}`);
+    for (const identifier of variants) c.send({ command: 'subscribe', identifier });
+    const answers = await Promise.all(variants.map((identifier) => c.next((f) => f.identifier === identifier && f.type.endsWith('subscription'))));
+    assert.deepEqual(answers.map((a) => a.type), ['confirm_subscription', 'confirm_subscription', 'confirm_subscription', 'reject_subscription']);
+    await limited.waitLog((l) => l.includes('"event":"subscription_limit"'));
+    c.send({ command: 'unsubscribe', identifier: variants[0] });
+    // Two tokens of the burst remain, then the rate (1/s) applies.
+    const more = [4, 5, 6].map((n) => `{"channel":"SyncChannel","model":"Message","id":"${response.id}"${' '.repeat(n)}}`);
+    for (const identifier of more) c.send({ command: 'subscribe', identifier });
+    const second = await Promise.all(more.map((identifier) => c.next((f) => f.identifier === identifier && f.type.endsWith('subscription'))));
+    assert.deepEqual(second.map((a) => a.type), ['confirm_subscription', 'reject_subscription', 'reject_subscription']);
+    await limited.waitLog((l) => l.includes('"event":"subscribe_rate_limited"'));
+    assert.equal(c.ws.readyState, 1, 'the connection stays open');
+    await c.next((f) => f.type === 'ping', 5000, 'ping after the limits');
+    c.close();
+  } finally {
+    await limited.stop();
+  }
+});

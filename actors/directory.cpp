@@ -45,6 +45,14 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), want_state);
       return caf::delegated<caf::actor>{};
     },
+    [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, catchup& c)
+      -> caf::result<caf::actor, bool> {
+      auto i = self->state.streams.find(id);
+      if (i == self->state.streams.end())
+        return {caf::actor{}, false};
+      self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), std::move(c));
+      return caf::delegated<caf::actor, bool>{};
+    },
     [=](caf::unsubscribe_atom, std::int64_t id, caf::actor& sub) {
       auto i = self->state.streams.find(id);
       if (i != self->state.streams.end())

@@ -32,6 +32,56 @@ void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error rea
   self->quit(std::move(reason));
 }
 
+// streaming_end has an offset of its own, after the last chunk: every event is counted once.
+stream_event_ptr end_event(self_ptr self) {
+  return make_end_event(identity(self), self->state.chunk_ends.size() + 1, self->state.status);
+}
+
+// Adds a subscriber and sends it what it missed; false when a replay was asked of an epoch or
+// offset this actor does not have (nothing is sent then and the subscriber is not added).
+bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor& sub,
+                    const catchup& c) {
+  auto& st = self->state;
+  auto deliver = [&](stream_event_ptr ev) {
+    if (c.tag == 0)
+      self->send(sub, frame_atom::value, std::move(ev));
+    else
+      self->send(sub, frame_atom::value, std::move(ev), c.tag);
+  };
+  std::int64_t chunks = static_cast<std::int64_t>(st.chunk_ends.size());
+  if (c.how == catchup::mode::replay
+      && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)))
+    return false;
+  if (std::find(st.subscribers.begin(), st.subscribers.end(), sub) == st.subscribers.end()) {
+    st.subscribers.push_back(sub);
+    self->monitor(sub);
+    count(cfg.metrics, &metrics::stream_subscribers, 1);
+  }
+  switch (c.how) {
+    case catchup::mode::none:
+      break;
+    case catchup::mode::state_if_streaming:
+      if (st.streaming)
+        deliver(make_state_event(identity(self), chunks, st.content, true));
+      break;
+    case catchup::mode::state_always:
+      deliver(make_state_event(identity(self), chunks, st.content, st.streaming));
+      if (st.ended)
+        deliver(end_event(self));
+      break;
+    case catchup::mode::replay:
+      for (auto i = c.after; i < chunks; ++i) {
+        auto begin = i == 0 ? 0 : st.chunk_ends[i - 1];
+        deliver(make_update_event(identity(self), i + 1,
+                                  std::string_view(st.content).substr(begin, st.chunk_ends[i] - begin)));
+      }
+      if (st.ended && c.after <= chunks)
+        deliver(end_event(self));
+      break;
+  }
+  return true;
+}
+
 void broadcast(self_ptr self, const stream_event_ptr& ev) {
   for (auto& sub : self->state.subscribers)
     self->send(sub, frame_atom::value, ev);
@@ -53,7 +103,7 @@ void announce_end(self_ptr self, caf::timespan retention) {
   if (st.ended)
     return;
   st.ended = true;
-  broadcast(self, make_end_event(identity(self), st.chunk_ends.size(), st.status));
+  broadcast(self, end_event(self));
   log::info("message", "stream_ended",
             {{"message_id", st.id}, {"status", st.status}, {"chunks", st.chunk_ends.size()},
              {"bytes", st.content.size()}});
@@ -222,16 +272,14 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       schedule_idle_check(self, cfg.idle_timeout - silent);
     },
     [=](caf::subscribe_atom, caf::actor& sub, bool want_state) -> caf::actor {
-      auto& st = self->state;
-      if (std::find(st.subscribers.begin(), st.subscribers.end(), sub) == st.subscribers.end()) {
-        st.subscribers.push_back(sub);
-        self->monitor(sub);
-        count(cfg.metrics, &metrics::stream_subscribers, 1);
-      }
-      if (want_state && st.streaming)
-        self->send(sub, frame_atom::value,
-                   make_state_event(identity(self), st.chunk_ends.size(), st.content, true));
+      catchup c;
+      c.how = want_state ? catchup::mode::state_if_streaming : catchup::mode::none;
+      add_subscriber(self, cfg, sub, c);
       return caf::actor_cast<caf::actor>(self);
+    },
+    [=](caf::subscribe_atom, caf::actor& sub, catchup& c) -> caf::result<caf::actor, bool> {
+      bool accepted = add_subscriber(self, cfg, sub, c);
+      return {caf::actor_cast<caf::actor>(self), accepted};
     },
     [=](caf::unsubscribe_atom, const caf::actor& sub) {
       auto& subs = self->state.subscribers;

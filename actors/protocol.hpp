@@ -73,6 +73,20 @@ struct access_change {
   std::int64_t message_id = 0;  // message
 };
 
+// How a new subscriber catches up with a stream before it goes live (SPEC §5 history).
+struct catchup {
+  enum class mode : std::uint8_t {
+    none,                // live from now on
+    state_if_streaming,  // current_state first if the message is streaming (plain protocol)
+    state_always,        // current_state whatever the status, then streaming_end if it ended
+    replay,              // the events after `after` of incarnation `epoch`, if still kept
+  };
+  mode how = mode::state_if_streaming;
+  std::uint64_t tag = 0;  // catch-up events come as (frame_atom, event, tag); 0: (frame_atom, event)
+  std::int64_t after = 0;
+  std::string epoch;
+};
+
 // The final write of a stream (mirrors persistence::stream_end without depending on its header).
 struct stream_close {
   std::int64_t message_id = 0;
@@ -93,3 +107,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_event_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::access_change)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::catchup)

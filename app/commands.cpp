@@ -9,6 +9,7 @@
 #include "net/api.hpp"
 #include "net/jwt.hpp"
 #include "net/server.hpp"
+#include "net/session_store.hpp"
 #include "persistence/chats_repository.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/pg_pool.hpp"
@@ -139,6 +140,8 @@ int run_serve(const config& cfg) {
   scfg.subscribe_rate = static_cast<double>(cfg.integer("server.subscribe_rate", 1, 1000000));
   scfg.subscribe_burst = static_cast<double>(cfg.integer("server.subscribe_burst", 1, 1000000));
   scfg.access_changes = sys.groups().get_local("actorcable.access");
+  auto sessions = sys.spawn(net::session_store, caf::timespan{seconds(cfg, "server.session_ttl_s", 1)});
+  scfg.sessions = sessions;
   auto listener = sys.spawn<caf::detached>(
     actors::access_listener, actors::listener_config{conninfo, scfg.access_changes});
   scfg.secret = secret;
@@ -156,6 +159,7 @@ int run_serve(const config& cfg) {
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
   log::info("server", "stopped");
   return 0;
 }

@@ -20,6 +20,7 @@ const std::map<std::string, std::string>& defaults() {
     {"server.ping_interval_s", "3"},
     {"server.max_subscriptions", "256"},
     {"server.subscribe_rate", "50"},
+    {"server.session_ttl_s", "300"},
     {"server.subscribe_burst", "100"},
     {"database.url", ""},
     {"database.pool_size", "8"},

@@ -1,7 +1,9 @@
+// The bridge actor's protocol side: commands, subscriptions, revocations, session restore.
 #include "net/cable_bridge.hpp"
 
 #include "actors/stream_frames.hpp"
 #include "common/log.hpp"
+#include "net/session_store.hpp"
 #include "persistence/access.hpp"
 #include "persistence/pg_pool.hpp"
 
@@ -11,121 +13,39 @@
 namespace actorcable::net {
 namespace {
 
-using self_ptr = caf::stateful_actor<bridge_state>*;
 using namespace std::chrono_literals;
-using actors::stream_event;
+using actors::catchup;
 
-void count(const bridge_config& cfg, std::atomic<std::int64_t> metrics::*field, std::int64_t d) {
-  if (cfg.metrics)
-    (cfg.metrics->*field).fetch_add(d, std::memory_order_relaxed);
-}
-
-caf::actor me(self_ptr self) {
+caf::actor me(bridge_ptr self) {
   return caf::actor_cast<caf::actor>(self);
 }
 
-void send_text(self_ptr self, std::string text) {
-  self->state.socket->send(make_frame(std::move(text)));
+void count_subscriptions(const bridge_config& cfg, std::int64_t delta) {
+  if (cfg.metrics)
+    cfg.metrics->subscriptions.fetch_add(delta, std::memory_order_relaxed);
 }
 
-// --- message streams -----------------------------------------------------------------------
-
-void subscribe_to(self_ptr self, const bridge_config& cfg, std::int64_t mid,
-                  const caf::actor& known) {
-  auto on_actor = [=](caf::actor& stream) {
-    auto& st = self->state;
-    auto link = st.streams.find(mid);
-    if (!stream)
-      return;  // not streaming here: nothing will come
-    if (link == st.streams.end()) {
-      self->send(stream, caf::unsubscribe_atom::value, me(self));  // unsubscribed meanwhile
-      return;
-    }
-    if (!link->second.actor) {
-      link->second.actor = stream;
-      self->monitor(stream);
-    }
-  };
-  auto on_error = [=](caf::error& err) {
-    log::warn("cable", "stream_subscribe_failed", {{"connection", cfg.connection_id},
-                                                   {"message_id", mid}, {"error", caf::to_string(err)}});
-  };
-  // want_state: the new route gets a current_state, then continues exactly from there.
-  if (known)
-    self->request(known, 10s, caf::subscribe_atom::value, me(self), true).then(on_actor, on_error);
-  else
-    self->request(cfg.directory, 10s, caf::subscribe_atom::value, mid, me(self), true)
-      .then(on_actor, on_error);
+void join_chat(bridge_ptr self, const bridge_config& cfg, std::int64_t chat_id, int attempt = 0) {
+  self->request(cfg.directory, 10s, caf::join_atom::value, chat_id, me(self))
+    .then([](caf::actor&) {},
+          [=](caf::error& err) {
+            // The chat actor quit just as we joined: a new one is made on the next try.
+            if (attempt == 0 && self->state.chat_routes.count(chat_id))
+              join_chat(self, cfg, chat_id, 1);
+            else
+              log::warn("cable", "chat_join_failed", {{"connection", cfg.connection_id},
+                                                      {"error", caf::to_string(err)}});
+          });
 }
 
-void add_route(self_ptr self, const bridge_config& cfg, std::int64_t mid,
-               const std::string& identifier, const caf::actor& known = {}) {
-  auto& link = self->state.streams[mid];
-  for (auto& r : link.routes)
-    if (r.identifier == identifier)
-      return;
-  link.routes.push_back(route{identifier, true});
-  subscribe_to(self, cfg, mid, link.actor ? link.actor : known);
-}
-
-void remove_route(self_ptr self, std::int64_t mid, const std::string& identifier) {
-  auto& st = self->state;
-  auto link = st.streams.find(mid);
-  if (link == st.streams.end())
-    return;
-  auto& routes = link->second.routes;
-  routes.erase(std::remove_if(routes.begin(), routes.end(),
-                              [&](const route& r) { return r.identifier == identifier; }),
-               routes.end());
-  if (!routes.empty())
-    return;
-  if (auto& actor = link->second.actor) {
-    self->send(actor, caf::unsubscribe_atom::value, me(self));
-    self->demonitor(actor);
-  }
-  st.streams.erase(link);
-}
-
-void forward(self_ptr self, const bridge_config& cfg, const actors::stream_event_ptr& ev) {
-  auto& st = self->state;
-  std::string_view ext = cfg.extended ? std::string_view(ev->ext_fields) : std::string_view();
-  auto emit = [&](const std::string& identifier) {
-    auto frame = broadcast_frame(identifier, ev->message_json, ext);
-    count(cfg, &metrics::broadcasts_total, 1);
-    count(cfg, &metrics::broadcast_bytes_total, static_cast<std::int64_t>(frame.size()));
-    send_text(self, std::move(frame));
-  };
-  if (ev->type == stream_event::kind::refresh) {
-    if (auto it = st.chat_routes.find(ev->chat_id); it != st.chat_routes.end())
-      for (auto& identifier : it->second)
-        emit(identifier);
-    return;
-  }
-  auto link = st.streams.find(ev->message_id);
-  if (link == st.streams.end())
-    return;
-  for (auto& r : link->second.routes) {
-    if (ev->type == stream_event::kind::state) {
-      if (!r.awaiting_state)
-        continue;
-      r.awaiting_state = false;
-    } else if (ev->type == stream_event::kind::update && r.awaiting_state) {
-      continue;  // its current_state will include this chunk
-    }
-    emit(r.identifier);
-  }
-}
-
-// --- subscriptions -------------------------------------------------------------------------
-
-void drop_subscription(self_ptr self, const bridge_config& cfg, const std::string& identifier) {
+void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier) {
   auto& st = self->state;
   auto it = st.subs.find(identifier);
   if (it == st.subs.end())
     return;
   auto sub = it->second;
   st.subs.erase(it);
-  count(cfg, &metrics::subscriptions, -1);
+  count_subscriptions(cfg, -1);
   if (sub.target.kind == model::model_kind::message) {
     remove_route(self, sub.target.id, identifier);
     return;
@@ -143,38 +63,64 @@ void drop_subscription(self_ptr self, const bridge_config& cfg, const std::strin
   }
 }
 
-void join_chat(self_ptr self, const bridge_config& cfg, std::int64_t chat_id, int attempt = 0) {
-  self->request(cfg.directory, 10s, caf::join_atom::value, chat_id, me(self))
-    .then([](caf::actor&) {},
-          [=](caf::error& err) {
-            // The chat actor quit just as we joined: a new one is made on the next try.
-            if (attempt == 0 && self->state.chat_routes.count(chat_id))
-              join_chat(self, cfg, chat_id, 1);
-            else
-              log::warn("cable", "chat_join_failed", {{"connection", cfg.connection_id},
-                                                      {"error", caf::to_string(err)}});
-          });
-}
-
-void confirm(self_ptr self, const bridge_config& cfg, const std::string& identifier,
-             const persistence::access_scope& scope) {
+// Registers a confirmed subscription. `restored`: from a session, its streams wait for the
+// client's history request instead of catching up now.
+void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
+                      std::int64_t account_id, std::int64_t chat_id,
+                      std::optional<history_request> history, bool restored) {
   auto& st = self->state;
   auto target = *parse_identifier(identifier);
-  st.subs[identifier] = subscription{target, scope.account_id, scope.chat_id};
-  count(cfg, &metrics::subscriptions, 1);
-  send_text(self, confirm_frame(identifier));
+  auto& sub = st.subs[identifier];
+  sub = subscription{target, account_id, chat_id, std::move(history)};
+  count_subscriptions(cfg, 1);
   if (target.kind == model::model_kind::message) {
-    add_route(self, cfg, target.id, identifier);
+    if (restored) {
+      st.streams[target.id].routes.push_back(route{identifier});  // held: neither live nor tagged
+      self->delayed_send(self, 2s, unhold_atom::value, identifier);
+      return;
+    }
+    if (sub.history && cfg.extended)
+      sub.catchups_pending = 1;
+    catch_up(self, cfg, target.id, identifier, catchup_for(sub, target.id, cfg.extended));
     return;
   }
-  auto& ids = st.chat_routes[scope.chat_id];
+  auto& ids = st.chat_routes[chat_id];
   ids.push_back(identifier);
   // Joining again is harmless and makes the chat actor list its live streams for this identifier.
   if (ids.size() == 1 || target.chat_messages)
-    join_chat(self, cfg, scope.chat_id);
+    join_chat(self, cfg, chat_id);
+  if (sub.history && cfg.extended && !restored)
+    send_text(self, confirm_history_frame(identifier));  // its streams catch up as they are announced
 }
 
-bool take_token(self_ptr self, const bridge_config& cfg) {
+// A history request for an existing subscription: every stream it follows catches up.
+void serve_history(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
+                   history_request history) {
+  auto& st = self->state;
+  auto it = st.subs.find(identifier);
+  if (it == st.subs.end() || !cfg.extended) {
+    send_text(self, reject_history_frame(identifier));
+    return;
+  }
+  auto& sub = it->second;
+  sub.history = std::move(history);
+  std::vector<std::pair<std::int64_t, caf::actor>> followed;
+  for (auto& [mid, link] : st.streams)
+    for (auto& r : link.routes)
+      if (r.identifier == identifier)
+        followed.emplace_back(mid, link.actor);
+  if (followed.empty() && sub.target.kind == model::model_kind::message)
+    followed.emplace_back(sub.target.id, caf::actor{});
+  if (followed.empty()) {
+    send_text(self, confirm_history_frame(identifier));
+    return;
+  }
+  sub.catchups_pending += static_cast<int>(followed.size());
+  for (auto& [mid, actor] : followed)
+    catch_up(self, cfg, mid, identifier, catchup_for(sub, mid, true), actor);
+}
+
+bool take_token(bridge_ptr self, const bridge_config& cfg) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto elapsed = std::chrono::duration<double>(now - st.refilled).count();
@@ -186,12 +132,14 @@ bool take_token(self_ptr self, const bridge_config& cfg) {
   return true;
 }
 
-void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
+void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
   auto& st = self->state;
   switch (cmd.type) {
     case command_type::subscribe: {
       if (st.subs.count(cmd.identifier)) {
         send_text(self, confirm_frame(cmd.identifier));  // idempotent
+        if (cmd.history)
+          serve_history(self, cfg, cmd.identifier, std::move(*cmd.history));
         return;
       }
       if (!take_token(self, cfg)) {
@@ -214,7 +162,8 @@ void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
       auto bridge = me(self);
       auto pool = cfg.pool;
       auto user = cfg.user_id;
-      cfg.run_blocking([bridge, pool, user, t = *target, id = cmd.identifier] {
+      cfg.run_blocking([bridge, pool, user, t = *target, id = cmd.identifier,
+                        history = std::move(cmd.history)] {
         std::optional<persistence::access_scope> scope;
         try {
           auto conn = pool->acquire();
@@ -225,19 +174,22 @@ void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
           log::error("cable", "authorization_failed", {{"error", e.what()}});
         }
         caf::anon_send(bridge, authz_atom::value, id, scope.has_value(),
-                       scope ? scope->account_id : 0, scope ? scope->chat_id : 0);
+                       scope ? scope->account_id : 0, scope ? scope->chat_id : 0,
+                       history.value_or(history_request{}), history.has_value());
       });
       return;
     }
     case command_type::unsubscribe:
       drop_subscription(self, cfg, cmd.identifier);
       return;
+    case command_type::history:
+      serve_history(self, cfg, cmd.identifier, std::move(*cmd.history));
+      return;
     case command_type::message:
       log::debug("cable", "message_ignored", {{"connection", cfg.connection_id}});
       return;
     case command_type::pong:
       return;
-    case command_type::history:
     case command_type::unknown:
       log::warn("cable", "unknown_command",
                 {{"connection", cfg.connection_id}, {"command", cmd.name.substr(0, 64)}});
@@ -245,7 +197,7 @@ void handle(self_ptr self, const bridge_config& cfg, cable_command cmd) {
   }
 }
 
-void pump(self_ptr self, const bridge_config& cfg) {
+void pump(bridge_ptr self, const bridge_config& cfg) {
   auto& st = self->state;
   while (!st.busy && !st.pending.empty()) {
     auto cmd = std::move(st.pending.front());
@@ -267,15 +219,44 @@ bool revoked_by(const subscription& sub, const actors::access_change& c, std::in
   return false;
 }
 
+void welcome(bridge_ptr self, const bridge_config& cfg, const session_snapshot* restored) {
+  if (!restored) {
+    send_text(self, welcome_frame(cfg.extended ? cfg.sid : ""));
+  } else {
+    std::vector<std::string> ids;
+    for (auto& s : restored->subscriptions) {
+      add_subscription(self, cfg, s.identifier, s.account_id, s.chat_id, std::nullopt, true);
+      ids.push_back(s.identifier);
+    }
+    send_text(self, restored_welcome_frame(cfg.sid, ids));
+    log::info("cable", "session_restored", {{"connection", cfg.connection_id},
+                                            {"subscriptions", ids.size()}});
+  }
+  self->state.busy = false;
+  pump(self, cfg);
+}
+
 }  // namespace
 
-caf::behavior cable_bridge(self_ptr self, std::shared_ptr<cable_socket> socket,
+caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket,
                            bridge_config cfg) {
-  self->state.socket = std::move(socket);
-  self->state.tokens = cfg.subscribe_burst;
-  self->state.refilled = self->clock().now();
+  auto& st = self->state;
+  st.socket = std::move(socket);
+  st.tokens = cfg.subscribe_burst;
+  st.refilled = self->clock().now();
   if (cfg.access_changes)
     self->join(cfg.access_changes);
+  if (cfg.extended && !cfg.restore_sid.empty() && cfg.sessions) {
+    self->request(cfg.sessions, 5s, caf::get_atom::value, cfg.restore_sid)
+      .then(
+        [=](bool found, session_snapshot& s) {
+          bool mine = found && s.user_id == cfg.user_id;
+          welcome(self, cfg, mine ? &s : nullptr);
+        },
+        [=](caf::error&) { welcome(self, cfg, nullptr); });
+  } else {
+    welcome(self, cfg, nullptr);
+  }
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto& [mid, link] : st.streams) {
@@ -303,22 +284,52 @@ caf::behavior cable_bridge(self_ptr self, std::shared_ptr<cable_socket> socket,
       pump(self, cfg);
     },
     [=](authz_atom, std::string& identifier, bool allowed, std::int64_t account_id,
-        std::int64_t chat_id) {
+        std::int64_t chat_id, history_request& history, bool has_history) {
       self->state.busy = false;
-      if (allowed)
-        confirm(self, cfg, identifier, persistence::access_scope{account_id, chat_id});
-      else
+      if (allowed) {
+        send_text(self, confirm_frame(identifier));
+        add_subscription(self, cfg, identifier, account_id, chat_id,
+                         has_history ? std::optional<history_request>(std::move(history))
+                                     : std::nullopt,
+                         false);
+      } else {
         send_text(self, reject_frame(identifier));
+      }
       pump(self, cfg);
     },
     [=](actors::frame_atom, const actors::stream_event_ptr& ev) { forward(self, cfg, ev); },
+    [=](actors::frame_atom, const actors::stream_event_ptr& ev, std::uint64_t tag) {
+      forward(self, cfg, ev, tag);
+    },
+    [=](row_atom, const std::string& identifier, std::int64_t mid, const std::string& content,
+        bool streaming, bool found) {
+      if (found && self->state.subs.count(identifier)) {
+        actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
+        auto ev = actors::make_state_event(who, 0, content, streaming);
+        send_text(self, broadcast_frame(identifier, ev->message_json, cfg.extended ? ev->ext_fields : ""));
+      }
+      history_step_done(self, identifier);
+    },
+    [=](unhold_atom, const std::string& identifier) {
+      // A restored message route whose client sent no history request: catch up with the state.
+      auto sub = self->state.subs.find(identifier);
+      if (sub == self->state.subs.end() || sub->second.target.kind != model::model_kind::message)
+        return;
+      auto mid = sub->second.target.id;
+      auto& link = self->state.streams[mid];
+      for (auto& r : link.routes)
+        if (r.identifier == identifier && !r.live && r.tag == 0)
+          catch_up(self, cfg, mid, identifier, catchup{});
+    },
     [=](actors::chat_stream_atom, std::int64_t chat_id, std::int64_t mid, caf::actor& stream) {
       auto it = self->state.chat_routes.find(chat_id);
       if (it == self->state.chat_routes.end())
         return;
-      for (auto identifier : it->second)
-        if (self->state.subs[identifier].target.chat_messages)
-          add_route(self, cfg, mid, identifier, stream);
+      for (auto identifier : it->second) {
+        auto& sub = self->state.subs[identifier];
+        if (sub.target.chat_messages)
+          catch_up(self, cfg, mid, identifier, catchup_for(sub, mid, cfg.extended), stream);
+      }
     },
     [=](actors::access_atom, const actors::access_change& change) {
       std::vector<std::string> revoked;
@@ -334,7 +345,13 @@ caf::behavior cable_bridge(self_ptr self, std::shared_ptr<cable_socket> socket,
     },
     [=](closed_atom) {
       auto& st = self->state;
-      count(cfg, &metrics::subscriptions, -static_cast<std::int64_t>(st.subs.size()));
+      count_subscriptions(cfg, -static_cast<std::int64_t>(st.subs.size()));
+      if (cfg.extended && cfg.sessions && !st.subs.empty()) {
+        session_snapshot snapshot{cfg.user_id, {}};
+        for (auto& [identifier, sub] : st.subs)
+          snapshot.subscriptions.push_back({identifier, sub.account_id, sub.chat_id});
+        self->send(cfg.sessions, caf::put_atom::value, cfg.sid, std::move(snapshot));
+      }
       for (auto& [mid, link] : st.streams)
         if (link.actor)
           self->send(link.actor, caf::unsubscribe_atom::value, me(self));

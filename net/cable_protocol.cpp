@@ -130,6 +130,19 @@ std::string welcome_frame(std::string_view sid) {
   return out;
 }
 
+std::string restored_welcome_frame(std::string_view sid, const std::vector<std::string>& ids) {
+  std::string out = R"({"type":"welcome","sid":)";
+  append_json_string(out, sid);
+  out += R"(,"restored":true,"restored_ids":[)";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_json_string(out, ids[i]);
+  }
+  out += "]}";
+  return out;
+}
+
 std::string ping_frame(std::int64_t unix_seconds) {
   return R"({"type":"ping","message":)" + std::to_string(unix_seconds) + "}";
 }
@@ -151,6 +164,14 @@ std::string confirm_frame(std::string_view identifier) {
 
 std::string reject_frame(std::string_view identifier) {
   return typed_frame("reject_subscription", identifier);
+}
+
+std::string confirm_history_frame(std::string_view identifier) {
+  return typed_frame("confirm_history", identifier);
+}
+
+std::string reject_history_frame(std::string_view identifier) {
+  return typed_frame("reject_history", identifier);
 }
 
 std::string disconnect_frame(std::string_view reason, bool reconnect) {

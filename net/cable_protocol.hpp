@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace actorcable::net {
 
@@ -52,6 +53,10 @@ struct channel_target {
 std::optional<channel_target> parse_identifier(std::string_view identifier);
 
 std::string welcome_frame(std::string_view sid);  // sid empty: plain protocol
+// Extended protocol welcome after a session restore.
+std::string restored_welcome_frame(std::string_view sid, const std::vector<std::string>& ids);
+std::string confirm_history_frame(std::string_view identifier);
+std::string reject_history_frame(std::string_view identifier);
 std::string ping_frame(std::int64_t unix_seconds);
 std::string confirm_frame(std::string_view identifier);
 std::string reject_frame(std::string_view identifier);

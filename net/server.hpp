@@ -34,6 +34,7 @@ struct server_config {
   double subscribe_rate = 50;  // per connection, sustained per second
   double subscribe_burst = 100;
   caf::group access_changes;  // revocations for every bridge
+  caf::actor sessions;        // session store for ?sid= restores
   std::string secret;
   std::string web_root;  // directory of the web page's files; empty: no page
 };

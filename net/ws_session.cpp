@@ -10,7 +10,9 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <random>
+#include <openssl/rand.h>
+
+#include <stdexcept>
 
 namespace actorcable::net {
 namespace beast = boost::beast;
@@ -49,12 +51,15 @@ std::string negotiate(std::string_view offered) {
   return std::string(unsupported_protocol);
 }
 
+// A session id doubles as the key to restore a session: unguessable, from the CSPRNG.
 std::string random_id() {
-  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string out(16, ' ');
-  for (auto& c : out)
-    c = alphabet[rng() % 36];
+  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  std::string out;
+  for (auto b : bytes)
+    out += alphabet[b % 62];
   return out;
 }
 
@@ -75,6 +80,9 @@ ws_session::~ws_session() {
 
 void ws_session::run(http::request<http::string_body> req) {
   protocol_ = negotiate(req[http::field::sec_websocket_protocol]);
+  restore_sid_ = query_param(req.target(), "sid");
+  if (restore_sid_.empty())
+    restore_sid_ = std::string(req["X-ANYCABLE-RESTORE-SID"]);
   std::string token = query_param(req.target(), "jid");
   if (token.empty())
     token = std::string(req["X-JID"]);
@@ -123,6 +131,9 @@ void ws_session::on_accept(beast::error_code ec) {
   bcfg.subscribe_rate = ctx_.cfg.subscribe_rate;
   bcfg.subscribe_burst = ctx_.cfg.subscribe_burst;
   bcfg.access_changes = ctx_.cfg.access_changes;
+  bcfg.sessions = ctx_.cfg.sessions;
+  bcfg.sid = id_;
+  bcfg.restore_sid = restore_sid_;
   bcfg.connection_id = id_;
   bcfg.metrics = &ctx_.stats;
   ctx_.stats.connections.fetch_add(1, std::memory_order_relaxed);
@@ -130,7 +141,6 @@ void ws_session::on_accept(beast::error_code ec) {
                            std::move(bcfg));
   log::debug("cable", "connected", {{"connection", id_}, {"user_id", *user_id_},
                                      {"protocol", protocol_}});
-  enqueue(make_frame(welcome_frame(extended ? id_ : "")));
   do_read();
 }
 

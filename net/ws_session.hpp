@@ -49,7 +49,8 @@ private:
   bool finished_ = false;
   std::string protocol_;
   std::optional<std::int64_t> user_id_;
-  std::string id_;
+  std::string id_;  // also the session id of the extended protocol
+  std::string restore_sid_;
   caf::actor bridge_;
 };
 

@@ -1,0 +1,36 @@
+// Sessions of the extended protocol: what a closed connection was subscribed to, kept for a
+// while under its sid so that a reconnect with ?sid= restores it without new lookups.
+#pragma once
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace actorcable::net {
+
+struct restored_subscription {
+  std::string identifier;
+  std::int64_t account_id = 0;
+  std::int64_t chat_id = 0;
+};
+
+struct session_snapshot {
+  std::int64_t user_id = 0;
+  std::vector<restored_subscription> subscriptions;
+};
+
+struct session_store_state {
+  static inline const char* name = "session_store";
+  std::map<std::string, std::pair<session_snapshot, std::uint64_t>> sessions;  // sid -> (s, gen)
+  std::uint64_t generation = 0;
+};
+
+// Reacts to: (put_atom, sid, snapshot) keeps it for `ttl`; (get_atom, sid) -> (bool found,
+// snapshot) and forgets it (a session is restored once).
+caf::behavior session_store(caf::stateful_actor<session_store_state>* self, caf::timespan ttl);
+
+}  // namespace actorcable::net
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::net::session_snapshot)

@@ -299,7 +299,10 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       return true;
     },
     [=](caf::get_atom) { return self->state.content; },
-    [=](retire_atom) { quit_counted(self, cfg, caf::none); },
+    [=](retire_atom) {
+      log::info("message", "stream_retired", {{"message_id", self->state.id}});
+      quit_counted(self, cfg, caf::none);
+    },
   };
 }
 

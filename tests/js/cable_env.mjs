@@ -15,6 +15,12 @@ export const { createConsumer } = pkg;
 export function watchMessage(consumer, messageId, { identifierKeys } = {}) {
   const params = identifierKeys ?? { channel: 'SyncChannel', model: 'Message', id: messageId };
   const state = { text: '', events: [], connected: false, rejected: false, status: null };
+  const waiters = [];
+  // Resolves once pred(state) holds, checked after every received event.
+  state.until = (pred) => new Promise((resolve) => {
+    if (pred(state)) resolve();
+    else waiters.push({ pred, resolve });
+  });
   let resolveEnd, resolveConnected, resolveRejected;
   state.ended = new Promise((r) => { resolveEnd = r; });
   state.connectedP = new Promise((r) => { resolveConnected = r; });
@@ -27,6 +33,7 @@ export function watchMessage(consumer, messageId, { identifierKeys } = {}) {
       if (data.action === 'current_state') state.text = data.content;
       else if (data.action === 'streaming_update') state.text += data.chunk;
       else if (data.action === 'streaming_end') { state.status = data.status; resolveEnd(data); }
+      for (const w of [...waiters]) if (w.pred(state)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
     },
   });
   return state;

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, connect } from 'node:net';
 
 export const BIN = process.env.ACTORCABLE_BIN;
 const PG = process.env.ACTORCABLE_TEST_PG;
@@ -164,3 +165,24 @@ export function rawCable(url, { protocols = ['actioncable-v1-json', 'actioncable
 }
 
 export const messageIdentifier = (oid) => JSON.stringify({ channel: 'SyncChannel', model: 'Message', id: oid });
+
+// A TCP proxy in front of the server whose connections the test can cut (no close frame).
+export function startProxy(targetPort) {
+  const pairs = new Set();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const drop = () => { pairs.delete(pair); client.destroy(); upstream.destroy(); };
+    client.on('error', drop); upstream.on('error', drop);
+    client.on('close', drop); upstream.on('close', drop);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: server.address().port,
+    get open() { return pairs.size; },
+    cutAll() { for (const p of [...pairs]) { p.client.resetAndDestroy?.() ?? p.client.destroy(); p.upstream.destroy(); } },
+    close() { this.cutAll(); return new Promise((r) => server.close(r)); },
+  })));
+}

@@ -27,6 +27,7 @@ void count(actorcable::metrics* m, std::atomic<std::int64_t> actorcable::metrics
 void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error reason) {
   if (self->state.streaming)
     count(cfg.metrics, &metrics::active_streams, -1);
+  count(cfg.metrics, &metrics::message_actors, -1);
   count(cfg.metrics, &metrics::stream_subscribers,
         -static_cast<std::int64_t>(self->state.subscribers.size()));
   self->quit(std::move(reason));
@@ -173,6 +174,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
   st.epoch = new_epoch();
   st.last_activity = self->clock().now();
   count(cfg.metrics, &metrics::active_streams, 1);
+  count(cfg.metrics, &metrics::message_actors, 1);
   // The job is linked so it dies with us; its own exit (which may come after its down message)
   // is handled by the down handler below.
   self->set_exit_handler([=](caf::exit_msg& msg) {

@@ -8,6 +8,7 @@
 #include "model/obfuscated_id.hpp"
 #include "net/api.hpp"
 #include "net/jwt.hpp"
+#include "net/openai_provider.hpp"
 #include "net/server.hpp"
 #include "net/session_store.hpp"
 #include "persistence/chats_repository.hpp"
@@ -97,6 +98,11 @@ int run_serve(const config& cfg) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Outlives the actor system: provider actors hand it their connections until they are gone.
+  std::unique_ptr<net::provider_io> provider_io;
+  if (cfg.str("provider.name") == "openai")
+    provider_io = std::make_unique<net::provider_io>();
+
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf_cfg.set("scheduler.max-threads", 2);
@@ -121,7 +127,24 @@ int run_serve(const config& cfg) {
   pcfg.name = cfg.str("provider.name");
   pcfg.scripted.default_rate = static_cast<double>(cfg.integer("provider.scripted_rate", 1, 100000));
   pcfg.scripted.default_chunks = static_cast<int>(cfg.integer("provider.scripted_chunks", 0, 1000000));
-  auto directory = sys.spawn(actors::directory, mcfg, writer, actors::make_job_launcher(pcfg));
+  auto launcher = actors::make_job_launcher(pcfg);
+  if (provider_io) {
+    net::openai_config ocfg;
+    ocfg.base_url = cfg.str("provider.openai_base_url");
+    ocfg.api_key = cfg.str("provider.openai_api_key");
+    ocfg.model = cfg.str("provider.openai_model");
+    auto ms = [&](const std::string& key) {
+      return std::chrono::milliseconds(cfg.integer(key, 1, 86400) * 1000);
+    };
+    ocfg.connect_timeout = ms("provider.openai_connect_timeout_s");
+    ocfg.first_token_timeout = ms("provider.openai_first_token_timeout_s");
+    ocfg.idle_timeout = ms("provider.openai_idle_timeout_s");
+    ocfg.total_timeout = ms("provider.openai_total_timeout_s");
+    ocfg.max_retries = static_cast<int>(cfg.integer("provider.openai_max_retries", 0, 20));
+    ocfg.backoff_initial = std::chrono::milliseconds(cfg.integer("provider.openai_backoff_ms", 1, 600000));
+    launcher = net::make_openai_launcher(ocfg, provider_io.get());
+  }
+  auto directory = sys.spawn(actors::directory, mcfg, writer, launcher);
 
   persistence::pg_pool pool(conninfo, static_cast<std::size_t>(cfg.integer("database.pool_size", 1, 1000)));
   net::api_settings asettings{secret, node, lease,

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -38,6 +39,12 @@ const std::map<std::string, std::string>& defaults() {
     {"provider.openai_base_url", "https://api.openai.com"},
     {"provider.openai_api_key", ""},
     {"provider.openai_model", "gpt-4o-mini"},
+    {"provider.openai_connect_timeout_s", "10"},
+    {"provider.openai_first_token_timeout_s", "30"},
+    {"provider.openai_idle_timeout_s", "30"},
+    {"provider.openai_total_timeout_s", "600"},
+    {"provider.openai_max_retries", "3"},
+    {"provider.openai_backoff_ms", "500"},
   };
   return d;
 }
@@ -117,12 +124,12 @@ config config::load(const std::string& explicit_path) {
       c.values_[key] = v;
   // Validate every typed key now, so that a bad value stops the start with its name.
   c.bind();
-  for (auto& [key, value] : c.values_) {
-    if (key == "server.bind" || key.rfind("provider.", 0) == 0 || key == "database.url"
-        || key == "auth.secret" || key == "node.name" || key == "server.web_root")
-      continue;
-    c.integer(key, 0, INT32_MAX);
-  }
+  static const std::set<std::string> text_keys = {
+    "server.bind", "server.web_root", "database.url", "auth.secret", "node.name", "provider.name",
+    "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model"};
+  for (auto& [key, value] : c.values_)
+    if (!text_keys.count(key))
+      c.integer(key, 0, INT32_MAX);
   c.integer("provider.scripted_rate", 1, 100000);
   auto provider = c.str("provider.name");
   if (provider != "scripted" && provider != "openai")

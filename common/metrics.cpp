@@ -32,6 +32,8 @@ std::string metrics::render() const {
        "Subscribers registered with message actors.", v(stream_subscribers));
   line(out, "actorcable_streams_active_num", "gauge", "Messages currently streaming.",
        v(active_streams));
+  line(out, "actorcable_message_actors_num", "gauge",
+       "Message actors alive (streaming, or keeping history after the end).", v(message_actors));
   line(out, "actorcable_chunks_total", "counter", "Chunks received from AI jobs.", v(chunks_total));
   line(out, "actorcable_broadcast_msg_total", "counter", "Broadcast frames sent to clients.",
        v(broadcasts_total));

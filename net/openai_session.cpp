@@ -184,7 +184,7 @@ void openai_session::read_body() {
   parser_->get().body().data = chunk_.data();
   parser_->get().body().size = chunk_.size();
   with_stream([&](auto& s) {
-    http::async_read(s, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    http::async_read_some(s, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (self->finished_)
         return;
       if (ec && ec != http::error::need_buffer)

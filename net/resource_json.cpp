@@ -35,6 +35,8 @@ boost::json::object message_json(const model::message& m) {
   o["streaming"] = m.streaming;
   o["status"] = m.stream_status.empty() ? boost::json::value(nullptr)
                                         : boost::json::value(m.stream_status);
+  o["error"] = m.stream_error.empty() ? boost::json::value(nullptr)
+                                      : boost::json::value(m.stream_error);
   o["created_at"] = m.created_at;
   o["updated_at"] = m.updated_at;
   return o;

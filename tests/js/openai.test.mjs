@@ -1,0 +1,169 @@
+// The openai provider end to end against a fault-injecting OpenAI-compatible server: every fault
+// ends the stream cleanly with the right status and exactly the text delivered before it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDatabase, startServer, token, api, newChat, ask, withTimeout } from './harness.mjs';
+import { createConsumer, watchMessage } from './cable_env.mjs';
+import { startFakeOpenAI } from './fake_openai.mjs';
+
+let db, server, fake, alice, chat;
+const fastTimeouts = {
+  'provider.openai_backoff_ms': 50,
+  'provider.openai_idle_timeout_s': 1,
+  'provider.openai_first_token_timeout_s': 5,
+  'streams.retention_s': 1,
+};
+const words = (n) => Array.from({ length: n }, (_, i) => `tok${i} `).join('');
+
+before(async () => {
+  db = createDatabase();
+  alice = token(db, 'alice@example.com');
+  fake = await startFakeOpenAI();
+  server = await startServer(db, { AI_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-key', OPENAI_MODEL: 'fake-model' }, { config: fastTimeouts });
+  chat = await newChat(server, alice);
+});
+
+after(async () => {
+  await server.stop();
+  await fake.close();
+});
+
+// Posts `content`, watches the answer with @rails/actioncable until streaming_end.
+async function answer(content, srv = server, chatId = chat.id) {
+  const { response } = await ask(srv, alice, chatId, content);
+  const consumer = createConsumer(`${srv.ws}?jid=${alice}`);
+  try {
+    const w = watchMessage(consumer, response.id);
+    const end = await withTimeout(w.ended, 20000, `end of "${content}"`);
+    const row = (await api(srv, alice, 'GET', `/api/messages/${response.id}`)).json;
+    assert.equal(row.streaming, false);
+    assert.equal(row.status, end.status);
+    assert.equal(w.text, row.content, 'the subscriber saw exactly the stored text');
+    return { end, row, requests: fake.requests.filter((r) => r.body.messages?.at(-1)?.content === content) };
+  } finally {
+    consumer.disconnect();
+  }
+}
+
+test('a normal stream completes with usage, model and the chat as context', async () => {
+  const first = await answer('What is an actor? tokens:12');
+  assert.equal(first.end.status, 'complete');
+  assert.equal(first.row.content, words(12));
+  assert.equal(first.row.model_id, 'fake-model-served');
+  assert.equal(first.row.input_tokens, 11);
+  assert.equal(first.row.output_tokens, 12);
+  const req = first.requests[0];
+  assert.equal(req.path, '/v1/chat/completions');
+  assert.equal(req.auth, 'Bearer sk-test-key');
+  assert.equal(req.body.model, 'fake-model');
+  assert.equal(req.body.stream, true);
+  assert.deepEqual(req.body.stream_options, { include_usage: true });
+  const second = await answer('And a mailbox? tokens:3');
+  const messages = second.requests[0].body.messages;
+  assert.deepEqual(messages.slice(-3), [
+    { role: 'user', content: 'What is an actor? tokens:12' },
+    { role: 'assistant', content: words(12) },
+    { role: 'user', content: 'And a mailbox? tokens:3' },
+  ]);
+  assert.ok(!messages.some((m) => m.role === 'assistant' && m.content === ''), 'the answer being made is not sent');
+});
+
+test('429 with Retry-After then success: retried before the first token, no text twice', async () => {
+  const r = await answer('fault:429then tokens:6');
+  assert.equal(r.end.status, 'complete');
+  assert.equal(r.requests.length, 2);
+  assert.equal(r.row.content, words(6));
+});
+
+test('500 every time: retries, then error with the reason recorded', async () => {
+  const r = await answer('fault:500');
+  assert.equal(r.end.status, 'error');
+  assert.equal(r.row.content, '');
+  assert.equal(r.requests.length, 4, 'one request and three retries');
+  assert.match(r.row.error, /HTTP 500/);
+});
+
+test('connection cut mid-stream: error, the text before the cut kept, no retry', async () => {
+  const r = await answer('fault:cut');
+  assert.equal(r.end.status, 'error');
+  assert.equal(r.row.content, words(3));
+  assert.equal(r.requests.length, 1);
+  assert.match(r.row.error, /stream broke|closed the stream/);
+});
+
+test('a stalled stream ends on the idle timeout', async () => {
+  const r = await answer('fault:stall');
+  assert.equal(r.end.status, 'error');
+  assert.equal(r.row.content, words(2));
+  assert.match(r.row.error, /no token for/);
+});
+
+test('malformed JSON and malformed SSE end in error with the text before', async () => {
+  for (const mode of ['badjson', 'badsse']) {
+    const r = await answer(`fault:${mode}`);
+    assert.equal(r.end.status, 'error', mode);
+    assert.equal(r.row.content, words(2), mode);
+    assert.match(r.row.error, /not a JSON object/, mode);
+  }
+});
+
+test('events split at every byte boundary assemble exactly', async () => {
+  const r = await answer('fault:bytewise tokens:10');
+  assert.equal(r.end.status, 'complete');
+  assert.equal(r.row.content, words(10));
+});
+
+test('multi-byte UTF-8 split across TCP writes arrives intact', async () => {
+  const r = await answer('fault:utf8');
+  assert.equal(r.end.status, 'complete');
+  assert.equal(r.row.content, 'héllo wörld 🎉 日本語 done');
+});
+
+test('stop closes the provider connection at once and ends the stream cancelled', async () => {
+  const { response } = await ask(server, alice, chat.id, 'fault:slow tokens:400');
+  const consumer = createConsumer(`${server.ws}?jid=${alice}`);
+  try {
+    const w = watchMessage(consumer, response.id);
+    await withTimeout(w.until((x) => x.events.filter((e) => e.action === 'streaming_update').length >= 3), 5000, 'three tokens');
+    const stoppedAt = Date.now();
+    assert.equal((await api(server, alice, 'POST', `/api/messages/${response.id}/stop`)).status, 202);
+    const end = await withTimeout(w.ended, 5000, 'end');
+    assert.equal(end.status, 'cancelled');
+    const req = fake.requests.find((r) => r.body.messages?.at(-1)?.content === 'fault:slow tokens:400');
+    const deadline = Date.now() + 2000;
+    while (!req.closedEarly && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.ok(req.closedEarly, 'the provider saw the connection close');
+    assert.ok(req.closedAt - stoppedAt < 1000, `closed ${req.closedAt - stoppedAt} ms after stop`);
+    assert.ok(req.written < 400, 'no further tokens were produced');
+    const row = (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json;
+    assert.equal(w.text, row.content);
+  } finally {
+    consumer.disconnect();
+  }
+});
+
+test('connection refused is retried, then an error', async () => {
+  const refused = await startServer(db, { AI_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1', OPENAI_MODEL: 'm' }, { config: fastTimeouts });
+  try {
+    const c = await newChat(refused, alice);
+    const r = await answer('hello', refused, c.id);
+    assert.equal(r.end.status, 'error');
+    assert.match(r.row.error, /cannot connect/);
+    await refused.waitLog((l) => l.includes('"event":"retrying"'));
+  } finally {
+    await refused.stop();
+  }
+});
+
+test('no actor outlives its stream', async () => {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const text = await (await fetch(`${server.http}/metrics`)).text();
+    const live = Number(text.match(/^actorcable_message_actors_num (\d+)/m)[1]);
+    const active = Number(text.match(/^actorcable_streams_active_num (\d+)/m)[1]);
+    if (live === 0 && active === 0) break;
+    assert.ok(Date.now() < until, `still ${live} message actors, ${active} streaming`);
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(server.proc.exitCode, null, 'the server is still running');
+});

@@ -14,7 +14,7 @@ const std::map<std::string, std::string>& defaults() {
     {"server.bind", "127.0.0.1:8080"},
     {"server.io_threads", "2"},
     {"server.db_threads", "4"},
-    {"server.web_root", "web"},
+    {"server.web_root", "build/web"},
     {"server.max_frame_bytes", "65536"},
     {"server.max_body_bytes", "1048576"},
     {"server.write_queue_limit_bytes", "1048576"},

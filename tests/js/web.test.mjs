@@ -1,0 +1,93 @@
+// The chat page in a real browser (Debian's Chromium driven by playwright-core): sign-in by
+// token, an answer streaming in, Stop, and a dropped WebSocket that the page recovers from.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { createDatabase, startServer, token, api, startProxy, withTimeout } from './harness.mjs';
+
+let db, server, proxy, browser, page, alice;
+const artifacts = process.env.ARTIFACT_DIR ?? '.';
+
+before(async () => {
+  db = createDatabase();
+  alice = token(db, 'alice@example.com');
+  server = await startServer(db);
+  proxy = await startProxy(server.port);  // the page goes through it, so the test can cut it
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await proxy?.close();
+  await server?.stop();
+});
+
+// Records every distinct text of the newest assistant message, to see it grow.
+async function watchGrowth() {
+  await page.evaluate(() => {
+    window.__texts = [];
+    const list = document.querySelector('#messages');
+    new MutationObserver(() => {
+      const all = list.querySelectorAll('li.assistant .text');
+      const t = all.length ? all[all.length - 1].textContent : '';
+      if (window.__texts.at(-1) !== t) window.__texts.push(t);
+    }).observe(list, { childList: true, subtree: true, characterData: true });
+  });
+}
+
+async function ask(text) {
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  const last = page.locator('#messages li.assistant').last();
+  await last.waitFor();
+  return last;
+}
+
+test('sign in by token, ask, watch the answer stream in, see it complete', async () => {
+  await page.goto(`http://127.0.0.1:${proxy.port}/?token=${alice}`);
+  await page.getByLabel('Message').waitFor();
+  assert.ok(!page.url().includes('token'), 'the token left the address bar');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('actorcable.token')), alice);
+  await page.locator('#connection', { hasText: 'Connected' }).waitFor();
+  await watchGrowth();
+  const answer = await ask('Hello there [[chunks:30]] [[rate:15]] [[delay:300]]');
+  await answer.locator('xpath=self::*[@data-status="complete"]').waitFor({ timeout: 15000 });
+  const texts = await page.evaluate(() => window.__texts.filter((t) => t.length > 0));
+  assert.ok(texts.length >= 3, `the text grew in ${texts.length} steps`);
+  const id = await answer.getAttribute('data-id');
+  const row = (await api(server, alice, 'GET', `/api/messages/${id}`)).json;
+  assert.equal(await answer.locator('.text').textContent(), row.content);
+  assert.equal(await page.locator('#messages li.user').last().locator('.text').textContent(), 'Hello there [[chunks:30]] [[rate:15]] [[delay:300]]');
+  await page.screenshot({ path: `${artifacts}/chat-page.png` });
+});
+
+test('Stop ends a long answer and the page says it was cancelled', async () => {
+  const answer = await ask('A long one [[chunks:2000]] [[rate:20]]');
+  await answer.locator('.text', { hasText: /\w/ }).waitFor();
+  const stop = page.getByRole('button', { name: 'Stop' });
+  await stop.waitFor();
+  await stop.click();
+  await answer.locator('xpath=self::*[@data-status="cancelled"]').waitFor({ timeout: 5000 });
+  await answer.getByText(/cancelled/).waitFor();
+  await stop.waitFor({ state: 'hidden' });
+});
+
+test('a dropped WebSocket mid-answer: the page reconnects and shows the exact final text', { timeout: 60000 }, async () => {
+  const answer = await ask('Keep going [[chunks:500]] [[rate:30]]');
+  await answer.locator('.text', { hasText: /\w+ \w+ \w+/ }).waitFor();
+  proxy.cutAll();
+  await page.locator('#connection', { hasText: 'Reconnecting' }).waitFor({ timeout: 10000 });
+  await page.locator('#connection', { hasText: 'Connected' }).waitFor({ timeout: 30000 });
+  await answer.locator('xpath=self::*[@data-status="complete"]').waitFor({ timeout: 30000 });
+  const id = await answer.getAttribute('data-id');
+  const row = (await api(server, alice, 'GET', `/api/messages/${id}`)).json;
+  assert.equal(row.status, 'complete');
+  assert.equal(await answer.locator('.text').textContent(), row.content);
+  await page.screenshot({ path: `${artifacts}/chat-page-after-reconnect.png` });
+});

@@ -1,0 +1,192 @@
+// The chat page: sign-in by token, chat list, one Chat:<id>:messages subscription per open chat
+// with the unmodified @rails/actioncable client, streaming text as it arrives.
+import { createConsumer } from '/vendor/actioncable.esm.js';
+
+const $ = (sel) => document.querySelector(sel);
+const STATUS_WORDS = {
+  error: 'The answer failed.',
+  cancelled: 'Stopped (cancelled).',
+  interrupted: 'Interrupted: the server lost this answer.',
+};
+
+// --- sign-in -----------------------------------------------------------------------------------
+const params = new URLSearchParams(location.search);
+if (params.has('token')) {
+  sessionStorage.setItem('actorcable.token', params.get('token'));
+  history.replaceState(null, '', location.pathname);  // the token leaves the address bar
+}
+const token = sessionStorage.getItem('actorcable.token');
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(json?.error ?? `HTTP ${res.status}`);
+  return json;
+}
+
+// --- state ---------------------------------------------------------------------------------------
+let chats = [];
+let current = null;        // the open chat
+let subscription = null;   // its Chat:<id>:messages subscription
+const messages = new Map(); // id -> { id, role, text, streaming, status, error }
+
+function render() {
+  const list = $('#messages');
+  list.replaceChildren(...[...messages.values()].map((m) => {
+    const li = document.createElement('li');
+    li.className = `${m.role}${m.streaming ? ' streaming' : ''}`;
+    li.dataset.id = m.id;
+    li.dataset.status = m.status ?? (m.streaming ? 'streaming' : '');
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = m.role === 'user' ? 'You' : 'Assistant';
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = m.text;
+    li.append(who, text);
+    if (STATUS_WORDS[m.status]) {
+      const s = document.createElement('span');
+      s.className = 'status';
+      s.textContent = STATUS_WORDS[m.status] + (m.error ? ` (${m.error})` : '');
+      li.append(s);
+    }
+    return li;
+  }));
+  const streaming = [...messages.values()].some((m) => m.streaming);
+  $('#stop').hidden = !streaming;
+}
+
+function renderChats() {
+  $('#chats').replaceChildren(...chats.map((c) => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = c.title || 'Untitled';
+    b.setAttribute('aria-current', String(current?.id === c.id));
+    b.addEventListener('click', () => openChat(c));
+    li.append(b);
+    return li;
+  }));
+}
+
+// Rows from the API, oldest first. A message streaming here keeps its live text unless the row
+// says it ended; messages known only from the stream so far stay at the end.
+function merge(rows, complete = false) {
+  const next = new Map();
+  for (const row of rows) {
+    const mine = messages.get(row.id);
+    next.set(row.id, mine && mine.streaming && row.streaming ? mine
+      : { id: row.id, role: row.role, text: row.content, streaming: row.streaming, status: row.status, error: row.error });
+  }
+  for (const [id, m] of messages) if (!next.has(id)) next.set(id, m);
+  if (!complete) {
+    // A partial update (a new exchange): keep the known order, then the new rows.
+    const ordered = new Map();
+    for (const [id] of messages) ordered.set(id, next.get(id));
+    for (const [id, m] of next) if (!ordered.has(id)) ordered.set(id, m);
+    messages.clear();
+    for (const [id, m] of ordered) messages.set(id, m);
+  } else {
+    messages.clear();
+    for (const [id, m] of next) messages.set(id, m);
+  }
+  render();
+}
+
+async function reload() {
+  if (current) merge(await api('GET', `/api/chats/${current.id}/messages`), true);
+}
+
+function onEvent(data) {
+  if (data.action === 'refresh') {
+    reload();
+    return;
+  }
+  const m = messages.get(data.id) ?? { id: data.id, role: 'assistant', text: '', streaming: true };
+  messages.set(data.id, m);
+  if (data.action === 'current_state') {
+    m.text = data.content;
+    m.streaming = data.streaming;
+  } else if (data.action === 'streaming_update') {
+    m.text += data.chunk;
+    m.streaming = true;
+  } else if (data.action === 'streaming_end') {
+    m.streaming = false;
+    m.status = data.status;
+    if (data.status !== 'complete') api('GET', `/api/messages/${data.id}`).then((row) => { m.error = row.error; render(); }).catch(() => {});
+  }
+  render();
+}
+
+const consumer = token ? createConsumer(`/cable?jid=${encodeURIComponent(token)}`) : null;
+
+async function openChat(chat) {
+  current = chat;
+  $('#chat-title').textContent = chat.title || 'Chat';
+  renderChats();
+  subscription?.unsubscribe();
+  messages.clear();
+  render();
+  subscription = consumer.subscriptions.create(
+    { channel: 'SyncChannel', model: 'Chat', id: `${chat.id}:messages` },
+    {
+      // Also after every reconnect: whatever ended meanwhile comes back from the database.
+      connected() { $('#connection').textContent = 'Connected'; reload(); },
+      disconnected() { $('#connection').textContent = 'Reconnecting…'; },
+      rejected() { $('#error').textContent = 'This chat is not available.'; },
+      received: onEvent,
+    });
+  await reload();
+  $('#message-input').focus();
+}
+
+async function start() {
+  if (!token) {
+    $('#signin').hidden = false;
+    $('#connection').textContent = 'Signed out';
+    return;
+  }
+  $('#app').hidden = false;
+  chats = await api('GET', '/api/chats');
+  if (chats.length === 0) chats = [await api('POST', '/api/chats', { title: 'New chat' })];
+  await openChat(chats[0]);
+}
+
+$('#new-chat').addEventListener('click', async () => {
+  const chat = await api('POST', '/api/chats', { title: `Chat ${chats.length + 1}` });
+  chats.unshift(chat);
+  await openChat(chat);
+});
+
+$('#composer').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const input = $('#message-input');
+  const content = input.value.trim();
+  if (!content || !current) return;
+  $('#error').textContent = '';
+  try {
+    const { message, response } = await api('POST', `/api/chats/${current.id}/messages`, { content });
+    input.value = '';
+    merge([message, response]);
+  } catch (e) {
+    $('#error').textContent = `Not sent: ${e.message}`;
+  }
+});
+
+$('#message-input').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey) {
+    ev.preventDefault();
+    $('#composer').requestSubmit();
+  }
+});
+
+$('#stop').addEventListener('click', async () => {
+  for (const m of messages.values())
+    if (m.streaming) await api('POST', `/api/messages/${m.id}/stop`).catch((e) => { $('#error').textContent = e.message; });
+});
+
+start().catch((e) => { $('#error').textContent = e.message; });

@@ -85,6 +85,15 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       if (i != self->state.chats.end())
         self->send(i->second, caf::unsubscribe_atom::value, std::move(sub));
     },
+    [=](end_atom, const std::string& status, const std::string& reason) {
+      for (auto& [mid, s] : self->state.streams)
+        self->send(s.actor, end_atom::value, status, reason, true);
+    },
+    [=](db_down_atom, std::int64_t seconds) {
+      for (auto& [mid, s] : self->state.streams)
+        self->send(s.actor, end_atom::value, std::string("error"),
+                   "database unreachable for " + std::to_string(seconds) + " s", false);
+    },
     [=](caf::get_atom) { return self->state.streams.size() + self->state.chats.size(); },
   };
 }

@@ -21,7 +21,8 @@ struct directory_state {
 // (subscribe_atom, int64 message id, actor sub, bool want_state) -> actor (invalid when none),
 // (unsubscribe_atom, int64 message id, actor sub), (cancel_atom, int64 id) -> bool,
 // (join_atom, int64 chat id, actor sub) -> chat actor, (leave_atom, int64 chat id, actor sub),
-// (caf::get_atom) -> size_t live message and chat actors.
+// (end_atom, status, reason) ends every stream now, (db_down_atom, seconds) ends them with
+// error, (caf::get_atom) -> size_t live message and chat actors.
 caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
                         caf::actor writer, job_launcher launch);
 

@@ -64,6 +64,8 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
     case catchup::mode::state_if_streaming:
       if (st.streaming)
         deliver(make_state_event(identity(self), chunks, st.content, true));
+      else if (st.ended)
+        deliver(end_event(self));  // a client (re)subscribing after the end learns how it ended
       break;
     case catchup::mode::state_always:
       deliver(make_state_event(identity(self), chunks, st.content, st.streaming));
@@ -112,20 +114,27 @@ void announce_end(self_ptr self, caf::timespan retention) {
 }
 
 // The one way a stream ends: persist the whole text, then tell every subscriber. Idempotent.
+// With the database down the subscribers are told at once; the writer keeps the final write
+// until it can make it.
 void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::actor& writer,
-                    std::string status, std::string error) {
+                    std::string status, std::string error, bool wait_for_write = true) {
   auto& st = self->state;
   if (!st.streaming)
     return;
   st.streaming = false;
   st.status = status;
-  count(cfg.metrics, &metrics::active_streams, -1);
-  count(cfg.metrics, &metrics::streams_ended_total, 1);
   if (st.job && status != "complete")
     self->send_exit(st.job, caf::exit_reason::kill);  // a stalled or cancelled job must not linger
   stream_close close{st.id, st.content, std::move(status), std::move(error), st.result};
   st.handed_to_writer = st.content.size();
-  self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close))
+  auto pending = self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close));
+  // Counted as ended only once the final write is queued: a shutdown that waits for no active
+  // stream then finds every final write ahead of its own flush request.
+  count(cfg.metrics, &metrics::active_streams, -1);
+  count(cfg.metrics, &metrics::streams_ended_total, 1);
+  if (!wait_for_write)
+    announce_end(self, cfg.retention);
+  std::move(pending)
     .then([=](bool written) {
             if (!written)
               log::warn("message", "final_write_skipped",
@@ -299,6 +308,11 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       st.cancel_requested = true;
       stop_streaming(self, cfg, writer, "cancelled", "");
       return true;
+    },
+    [=](end_atom, std::string& status, std::string& reason, bool wait_for_write) {
+      log::warn("message", "stream_ended_by_server",
+                {{"message_id", self->state.id}, {"status", status}, {"reason", reason}});
+      stop_streaming(self, cfg, writer, std::move(status), std::move(reason), wait_for_write);
     },
     [=](caf::get_atom) { return self->state.content; },
     [=](retire_atom) {

@@ -21,6 +21,8 @@ using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using idle_atom = caf::atom_constant<caf::atom("idle_chk")>;
+using end_atom = caf::atom_constant<caf::atom("end_now")>;      // (end_atom, status, reason)
+using db_down_atom = caf::atom_constant<caf::atom("db_down")>;  // writer -> observer
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 // message actor -> subscribers
 using frame_atom = caf::atom_constant<caf::atom("frame")>;
@@ -77,7 +79,7 @@ struct access_change {
 struct catchup {
   enum class mode : std::uint8_t {
     none,                // live from now on
-    state_if_streaming,  // current_state first if the message is streaming (plain protocol)
+    state_if_streaming,  // current_state if streaming, streaming_end if ended (plain protocol)
     state_always,        // current_state whatever the status, then streaming_end if it ended
     replay,              // the events after `after` of incarnation `epoch`, if still kept
   };

@@ -25,17 +25,40 @@ db::pg_connection& connection(self_ptr self, const writer_config& cfg) {
 // Runs `fn` against the database. A lost connection is dropped and reported as false so the
 // caller keeps its data for a retry; any other error is logged and reported as true (the data
 // cannot be written by retrying).
+void database_up(self_ptr self, const writer_config& cfg, bool up) {
+  auto& st = self->state;
+  if (cfg.metrics)
+    cfg.metrics->db_up.store(up ? 1 : 0, std::memory_order_relaxed);
+  if (up) {
+    if (st.down_since)
+      log::info("stream_writer", "database_back", {});
+    st.down_since.reset();
+    st.down_reported = false;
+    return;
+  }
+  auto now = self->clock().now();
+  if (!st.down_since)
+    st.down_since = now;
+  if (!st.down_reported && now - *st.down_since >= cfg.down_limit && st.observer) {
+    st.down_reported = true;
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - *st.down_since).count();
+    self->send(st.observer, db_down_atom::value, static_cast<std::int64_t>(secs));
+  }
+}
+
 template <class F>
 bool attempt(self_ptr self, const writer_config& cfg, const char* what, F&& fn) {
   try {
     fn(connection(self, cfg));
     self->state.backoff = caf::timespan{0};
+    database_up(self, cfg, true);
     return true;
   } catch (const db::pg_error& e) {
     ++self->state.stats.failures;
     log::error("stream_writer", what, {{"error", e.what()}, {"retrying", e.connection_lost()}});
     if (e.connection_lost()) {
       self->state.conn.reset();
+      database_up(self, cfg, false);
       return false;
     }
     return true;
@@ -98,8 +121,9 @@ void flush_all(self_ptr self, const writer_config& cfg) {
 }  // namespace
 
 caf::behavior stream_writer(self_ptr self, writer_config cfg) {
-  self->send(self, sweep_atom::value, true);
+  self->send(self, sweep_atom::value, false);
   return {
+    [=](caf::put_atom, caf::actor& observer) { self->state.observer = std::move(observer); },
     [=](claim_atom, std::int64_t id) -> caf::result<bool> {
       bool claimed = false;
       if (!attempt(self, cfg, "claim_failed", [&](db::pg_connection& conn) {

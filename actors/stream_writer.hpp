@@ -3,11 +3,13 @@
 // Runs detached (its own thread) because libpq blocks.
 #pragma once
 #include "actors/protocol.hpp"
+#include "common/metrics.hpp"
 
 #include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace actorcable::persistence {
 class pg_connection;
@@ -22,6 +24,10 @@ struct writer_config {
   caf::timespan lease_renew_interval = std::chrono::seconds(3);
   caf::timespan retry_min = std::chrono::milliseconds(100);
   caf::timespan retry_max = std::chrono::seconds(2);
+  // Streams end with error when the database stays unreachable this long (content is written
+  // once it is back).
+  caf::timespan down_limit = std::chrono::seconds(30);
+  actorcable::metrics* metrics = nullptr;
 };
 
 struct pending_append {
@@ -50,6 +56,9 @@ struct writer_state {
   bool retry_scheduled = false;
   caf::timespan backoff{0};
   writer_stats stats;
+  caf::actor observer;  // told (db_down_atom, seconds) when the database stays down too long
+  std::optional<caf::actor_clock::time_point> down_since;
+  bool down_reported = false;
   ~writer_state();
 };
 

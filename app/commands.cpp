@@ -14,6 +14,7 @@
 #include "persistence/chats_repository.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/pg_pool.hpp"
+#include "persistence/stream_store.hpp"
 #include "persistence/users_repository.hpp"
 
 #include <caf/all.hpp>
@@ -22,6 +23,7 @@
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 
 namespace actorcable::app {
 namespace {
@@ -43,6 +45,30 @@ std::string require_secret(const config& cfg) {
 
 std::chrono::seconds seconds(const config& cfg, const std::string& key, std::int64_t min) {
   return std::chrono::seconds(cfg.integer(key, min, 86400 * 365));
+}
+
+// Lets running answers finish for `drain_time`, then ends the rest as interrupted, and waits for
+// every final write. Polls a gauge: the actors it waits for have no handle to tell it.
+void drain(caf::actor_system& sys, const metrics& stats, const caf::actor& directory,
+           const caf::actor& writer, std::chrono::seconds drain_time) {
+  using clock = std::chrono::steady_clock;
+  auto wait_until_idle = [&](clock::time_point deadline) {
+    while (stats.active_streams.load() > 0 && clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return stats.active_streams.load() == 0;
+  };
+  if (!wait_until_idle(clock::now() + drain_time)) {
+    log::warn("server", "interrupting_streams", {{"streaming", stats.active_streams.load()}});
+    caf::anon_send(directory, actors::end_atom::value, std::string("interrupted"),
+                   std::string("the server shut down"));
+    wait_until_idle(clock::now() + std::chrono::seconds(10));
+  }
+  caf::scoped_actor self{sys};
+  self->request(writer, std::chrono::seconds(10), caf::get_atom::value)
+    .receive([](std::int64_t, std::int64_t) {},
+             [](caf::error& err) {
+               log::error("server", "final_flush_failed", {{"error", caf::to_string(err)}});
+             });
 }
 
 }  // namespace
@@ -90,6 +116,10 @@ int run_serve(const config& cfg) {
   {
     persistence::pg_connection conn(conninfo);
     persistence::migrate(conn);
+    // Before listening: rows this node owned in its previous life are nobody's now. A client
+    // that resubscribes finds them closed (interrupted), never streaming forever.
+    for (auto id : persistence::close_orphans(conn, node, true))
+      log::warn("server", "orphan_stream_closed", {{"message_id", id}, {"node", node}});
   }
   // Signals are taken by sigwait below; every thread started from here on inherits the mask.
   sigset_t signals;
@@ -116,6 +146,8 @@ int run_serve(const config& cfg) {
   wcfg.node = node;
   wcfg.lease_seconds = lease;
   wcfg.lease_renew_interval = std::chrono::seconds(std::max(1, lease / 3));
+  wcfg.down_limit = seconds(cfg, "streams.db_down_limit_s", 1);
+  wcfg.metrics = &stats;
   auto writer = sys.spawn<caf::detached>(actors::stream_writer, wcfg);
 
   actors::message_actor_config mcfg;
@@ -145,6 +177,7 @@ int run_serve(const config& cfg) {
     launcher = net::make_openai_launcher(ocfg, provider_io.get());
   }
   auto directory = sys.spawn(actors::directory, mcfg, writer, launcher);
+  caf::anon_send(writer, caf::put_atom::value, directory);
 
   persistence::pg_pool pool(conninfo, static_cast<std::size_t>(cfg.integer("database.pool_size", 1, 1000)));
   net::api_settings asettings{secret, node, lease,
@@ -168,6 +201,7 @@ int run_serve(const config& cfg) {
   auto listener = sys.spawn<caf::detached>(
     actors::access_listener, actors::listener_config{conninfo, scfg.access_changes});
   scfg.secret = secret;
+  scfg.database_up = &stats.db_up;
   scfg.web_root = cfg.str("server.web_root");
   net::server srv(sys, scfg, http_api, pool, directory, stats);
   auto port = srv.start();
@@ -177,7 +211,10 @@ int run_serve(const config& cfg) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  log::info("server", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  log::info("server", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                   {"streaming", stats.active_streams.load()}});
+  srv.begin_shutdown();
+  drain(sys, stats, directory, writer, seconds(cfg, "server.drain_s", 0));
   srv.stop();
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);

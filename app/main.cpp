@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "persistence/pg_connection.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ AI_PROVIDER, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, ACTORCABLE_WEB_ROOT.
 int main(int argc, char** argv) {
   using namespace actorcable;
   std::vector<std::string> args(argv + 1, argv + argc);
+  setenv("PGCONNECT_TIMEOUT", "5", 0);  // libpq waits forever for an unreachable host otherwise
   std::string config_path, command, email;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto& a = args[i];

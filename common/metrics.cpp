@@ -34,6 +34,7 @@ std::string metrics::render() const {
        v(active_streams));
   line(out, "actorcable_message_actors_num", "gauge",
        "Message actors alive (streaming, or keeping history after the end).", v(message_actors));
+  line(out, "actorcable_database_up", "gauge", "1 while the database answers the writer.", v(db_up));
   line(out, "actorcable_chunks_total", "counter", "Chunks received from AI jobs.", v(chunks_total));
   line(out, "actorcable_broadcast_msg_total", "counter", "Broadcast frames sent to clients.",
        v(broadcasts_total));

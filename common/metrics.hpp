@@ -13,6 +13,7 @@ struct metrics {
   std::atomic<std::int64_t> stream_subscribers{0};      // subscriber actors of message actors
   std::atomic<std::int64_t> active_streams{0};          // message actors streaming
   std::atomic<std::int64_t> message_actors{0};          // alive, streaming or retained
+  std::atomic<std::int64_t> db_up{1};                   // the writer's last database call worked
   std::atomic<std::int64_t> chunks_total{0};            // chunks received from jobs
   std::atomic<std::int64_t> broadcasts_total{0};        // frames sent to WebSocket clients
   std::atomic<std::int64_t> broadcast_bytes_total{0};

@@ -34,13 +34,14 @@ void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifi
   send_text(self, std::move(frame));
 }
 
-// No actor streams this message here (it ended and its history is gone, or it never streamed):
-// the client still gets the stored text as current_state.
+// No actor streams this message here (it ended and its history is gone, or it never streamed,
+// or its node died): the client still learns from the row how it ended, and with `with_state`
+// gets the stored text as current_state first.
 void send_stored_state(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
-                       const std::string& identifier) {
+                       const std::string& identifier, bool with_state) {
   auto bridge = caf::actor_cast<caf::actor>(self);
   auto pool = cfg.pool;
-  cfg.run_blocking([bridge, pool, mid, identifier] {
+  cfg.run_blocking([bridge, pool, mid, identifier, with_state] {
     std::optional<model::message> row;
     try {
       auto conn = pool->acquire();
@@ -49,7 +50,8 @@ void send_stored_state(bridge_ptr self, const bridge_config& cfg, std::int64_t m
       log::error("cable", "row_lookup_failed", {{"message_id", mid}, {"error", e.what()}});
     }
     caf::anon_send(bridge, row_atom::value, identifier, mid, row ? row->content : std::string(),
-                   row ? row->streaming : false, row.has_value());
+                   row ? row->streaming : false, row ? row->stream_status : std::string(),
+                   row.has_value() && with_state);
   });
 }
 
@@ -122,8 +124,8 @@ void catch_up(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
     }
     r->live = true;
     r->tag = 0;
-    if (!stream && how.how != catchup::mode::state_if_streaming && how.how != catchup::mode::none) {
-      send_stored_state(self, cfg, mid, identifier);
+    if (!stream && how.how != catchup::mode::none) {
+      send_stored_state(self, cfg, mid, identifier, how.how != catchup::mode::state_if_streaming);
       return;  // history_step_done once the row is sent
     }
     history_step_done(self, identifier);

@@ -302,11 +302,17 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       forward(self, cfg, ev, tag);
     },
     [=](row_atom, const std::string& identifier, std::int64_t mid, const std::string& content,
-        bool streaming, bool found) {
-      if (found && self->state.subs.count(identifier)) {
+        bool streaming, const std::string& status, bool with_state) {
+      if (self->state.subs.count(identifier)) {
         actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
-        auto ev = actors::make_state_event(who, 0, content, streaming);
-        send_text(self, broadcast_frame(identifier, ev->message_json, cfg.extended ? ev->ext_fields : ""));
+        auto send_event = [&](const actors::stream_event_ptr& ev) {
+          send_text(self, broadcast_frame(identifier, ev->message_json,
+                                          cfg.extended ? ev->ext_fields : ""));
+        };
+        if (with_state)
+          send_event(actors::make_state_event(who, 0, content, streaming));
+        if (!streaming && !status.empty())
+          send_event(actors::make_end_event(who, 0, status));
       }
       history_step_done(self, identifier);
     },

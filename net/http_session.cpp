@@ -71,6 +71,8 @@ private:
     if (path == "/healthz") {
       if (req.method() != http::verb::get && req.method() != http::verb::head)
         reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "GET"});
+      else if (ctx_.cfg.database_up && ctx_.cfg.database_up->load(std::memory_order_relaxed) == 0)
+        reply(version, keep_alive, http_reply{503, R"({"status":"database unreachable"})", ""});
       else
         reply(version, keep_alive, http_reply{200, R"({"status":"ok"})", ""});
       return;

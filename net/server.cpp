@@ -81,6 +81,7 @@ struct server::impl {
   std::vector<std::thread> threads;
   std::size_t next = 0;
   bool running = false;
+  bool shutting_down = false;
 };
 
 server::server(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
@@ -109,11 +110,11 @@ std::uint16_t server::start() {
   return port;
 }
 
-void server::stop() {
+void server::begin_shutdown() {
   auto& d = *impl_;
-  if (!d.running)
+  if (!d.running || d.shutting_down)
     return;
-  d.running = false;
+  d.shutting_down = true;
   asio::post(d.workers[0]->ioc, [&d] {
     boost::system::error_code ignored;
     d.acceptor->close(ignored);
@@ -126,6 +127,14 @@ void server::stop() {
         s->close_with(bye);
     });
   }
+}
+
+void server::stop() {
+  auto& d = *impl_;
+  if (!d.running)
+    return;
+  begin_shutdown();
+  d.running = false;
   d.guards.clear();
   // Give clients up to two seconds to receive the goodbye, then stop what is still open.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);

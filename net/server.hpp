@@ -5,6 +5,7 @@
 #include <caf/group.hpp>
 
 #include <chrono>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +32,7 @@ struct server_config {
   std::size_t write_queue_limit = 1024 * 1024;  // past this backlog a client is too_slow
   std::chrono::seconds ping_interval{3};
   std::size_t max_subscriptions = 256;
+  const std::atomic<std::int64_t>* database_up = nullptr;  // /healthz answers 503 when 0
   double subscribe_rate = 50;  // per connection, sustained per second
   double subscribe_burst = 100;
   caf::group access_changes;  // revocations for every bridge
@@ -48,7 +50,11 @@ public:
   // Binds and starts the I/O threads; returns the bound port. Throws on bind failure.
   std::uint16_t start();
 
-  // Stops accepting, tells every WebSocket client server_restart, closes and joins the threads.
+  // Stops accepting and tells every WebSocket client server_restart (then closes them). The I/O
+  // threads keep running for what is in flight.
+  void begin_shutdown();
+
+  // begin_shutdown() if not yet, then closes everything and joins the threads.
   void stop();
 
 private:

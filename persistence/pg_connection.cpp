@@ -1,6 +1,7 @@
 #include "persistence/pg_connection.hpp"
 
 #include <cstdlib>
+#include <poll.h>
 
 namespace actorcable::persistence {
 
@@ -39,6 +40,23 @@ pg_connection::~pg_connection() {
 
 bool pg_connection::healthy() const {
   return conn_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool pg_connection::alive() {
+  if (!healthy())
+    return false;
+  // An idle connection has nothing to say unless it is closing: then there is the server's
+  // FATAL message, then end of file, which libpq notices on a second read.
+  for (int i = 0; i < 4; ++i) {
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    if (::poll(&pfd, 1, 0) <= 0)
+      break;
+    if (PQconsumeInput(conn_) == 0)
+      return false;
+    while (PGnotify* n = PQnotifies(conn_))
+      PQfreemem(n);
+  }
+  return PQstatus(conn_) == CONNECTION_OK;
 }
 
 pg_result pg_connection::exec(std::string_view sql, const std::vector<pg_param>& params) {

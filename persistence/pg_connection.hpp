@@ -60,6 +60,8 @@ public:
 
   pg_result exec(std::string_view sql, const std::vector<pg_param>& params = {});
   bool healthy() const;
+  // healthy(), and the server has not closed the connection meanwhile (checked without waiting).
+  bool alive();
   PGconn* native() { return conn_; }
 
   // Runs `fn` inside BEGIN/COMMIT; rolls back and rethrows on any exception.

@@ -1,5 +1,6 @@
 #include "persistence/pg_pool.hpp"
 
+
 namespace actorcable::persistence {
 
 pg_pool::pg_pool(std::string conninfo, std::size_t size)
@@ -11,10 +12,12 @@ pg_pool::lease pg_pool::acquire(std::chrono::milliseconds wait) {
     throw pg_error("postgres pool exhausted: no connection free within "
                      + std::to_string(wait.count()) + " ms",
                    "", false);
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    return lease(this, std::move(conn));
+    if (conn->alive())
+      return lease(this, std::move(conn));
+    --open_;  // the server closed it while it sat idle (a restart): make a new one
   }
   ++open_;
   guard.unlock();

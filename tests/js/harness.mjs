@@ -20,14 +20,14 @@ export function createDatabase() {
 
 export function psql(conninfo, query, params = []) {
   const args = [conninfo, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query];
-  return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).replace(/\n$/, '');
 }
 
 // Like psql() but without blocking the event loop: frames keep arriving while it runs.
 export function psqlAsync(conninfo, query) {
   return new Promise((resolve, reject) => {
     execFile('psql', [conninfo, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' },
-      (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+      (err, stdout) => (err ? reject(err) : resolve(stdout.replace(/\n$/, ''))));
   });
 }
 

@@ -128,6 +128,9 @@ void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::a
   stream_close close{st.id, st.content, std::move(status), std::move(error), st.result};
   st.handed_to_writer = st.content.size();
   auto pending = self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close));
+  if (cfg.metrics)
+    cfg.metrics->answer_seconds.observe(
+      std::chrono::duration<double>(self->clock().now() - st.started_at).count());
   // Counted as ended only once the final write is queued: a shutdown that waits for no active
   // stream then finds every final write ahead of its own flush request.
   count(cfg.metrics, &metrics::active_streams, -1);
@@ -181,7 +184,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
   st.id = spec.message_id;
   st.oid = model::encode_id(model::model_kind::message, spec.message_id);
   st.epoch = new_epoch();
-  st.last_activity = self->clock().now();
+  st.last_activity = st.started_at = self->clock().now();
   count(cfg.metrics, &metrics::active_streams, 1);
   count(cfg.metrics, &metrics::message_actors, 1);
   // The job is linked so it dies with us; its own exit (which may come after its down message)
@@ -256,6 +259,9 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       if (text.empty())
         return;
       count(cfg.metrics, &metrics::chunks_total, 1);
+      if (st.content.empty() && cfg.metrics)
+        cfg.metrics->first_token_seconds.observe(
+          std::chrono::duration<double>(self->clock().now() - st.started_at).count());
       st.content += text;
       st.chunk_ends.push_back(st.content.size());
       broadcast(self, make_update_event(identity(self), st.chunk_ends.size(), text));

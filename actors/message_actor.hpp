@@ -34,6 +34,7 @@ struct message_state {
   caf::actor_clock::time_point last_activity;
   bool idle_check_scheduled = false;
   job_result result;
+  caf::actor_clock::time_point started_at;
 };
 
 // Reacts to: (start_atom) -> bool, (chunk_atom, string), (job_done_atom, job_result),

@@ -5,6 +5,8 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +64,7 @@ struct stream_event {
   std::string message_json;  // the broadcast's "message" object
   std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
   std::string status;        // for kind::end
+  std::chrono::steady_clock::time_point emitted_at{};  // when the chunk reached its actor
 };
 using stream_event_ptr = std::shared_ptr<const stream_event>;
 

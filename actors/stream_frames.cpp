@@ -21,6 +21,7 @@ stream_event_ptr finish(const stream_identity& who, stream_event::kind type, std
   append_json_string(ev->ext_fields, who.epoch);
   ev->ext_fields += ",\"offset\":" + std::to_string(offset);
   ev->status = std::string(status);
+  ev->emitted_at = std::chrono::steady_clock::now();
   return ev;
 }
 

@@ -89,6 +89,11 @@ bool flush_appends(self_ptr self, const writer_config& cfg) {
   if (done) {
     ++st.stats.append_statements;
     st.stats.rows_appended += static_cast<std::int64_t>(rows);
+    if (cfg.metrics) {
+      cfg.metrics->persist_flushes_total.fetch_add(1, std::memory_order_relaxed);
+      cfg.metrics->persist_rows_total.fetch_add(static_cast<std::int64_t>(rows),
+                                                std::memory_order_relaxed);
+    }
     st.appends.clear();
   }
   return done;
@@ -107,6 +112,8 @@ bool flush_finishes(self_ptr self, const writer_config& cfg) {
         }))
       return false;
     ++st.stats.finishes;
+    if (cfg.metrics)
+      cfg.metrics->persist_finishes_total.fetch_add(1, std::memory_order_relaxed);
     f.promise.deliver(written);
     st.finishes.pop_front();
   }

@@ -174,6 +174,7 @@ int run_serve(const config& cfg) {
     ocfg.total_timeout = ms("provider.openai_total_timeout_s");
     ocfg.max_retries = static_cast<int>(cfg.integer("provider.openai_max_retries", 0, 20));
     ocfg.backoff_initial = std::chrono::milliseconds(cfg.integer("provider.openai_backoff_ms", 1, 600000));
+    ocfg.metrics = &stats;
     launcher = net::make_openai_launcher(ocfg, provider_io.get());
   }
   auto directory = sys.spawn(actors::directory, mcfg, writer, launcher);

@@ -3,8 +3,7 @@
 namespace actorcable {
 namespace {
 
-void line(std::string& out, const char* name, const char* type, const char* help,
-          std::int64_t value) {
+void header(std::string& out, const char* name, const char* type, const char* help) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -14,16 +13,59 @@ void line(std::string& out, const char* name, const char* type, const char* help
   out += ' ';
   out += type;
   out += '\n';
+}
+
+void line(std::string& out, const char* name, const char* type, const char* help,
+          std::int64_t value) {
+  header(out, name, type, help);
   out += name;
   out += ' ';
   out += std::to_string(value);
   out += '\n';
 }
 
+std::int64_t v(const std::atomic<std::int64_t>& a) {
+  return a.load(std::memory_order_relaxed);
+}
+
+std::string number(double d) {
+  auto s = std::to_string(d);
+  while (s.size() > 1 && s.back() == '0')
+    s.pop_back();
+  if (s.back() == '.')
+    s.pop_back();
+  return s;
+}
+
 }  // namespace
 
+void histogram::observe(double seconds) {
+  std::size_t i = 0;
+  while (i < bounds.size() && seconds > bounds[i])
+    ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<std::int64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void histogram::render(std::string& out, const char* name, const char* help) const {
+  header(out, name, "histogram", help);
+  std::int64_t cumulative = 0;
+  for (std::size_t i = 0; i <= bounds.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    out += name;
+    out += "_bucket{le=\"";
+    out += i < bounds.size() ? number(bounds[i]) : std::string("+Inf");
+    out += "\"} ";
+    out += std::to_string(cumulative);
+    out += '\n';
+  }
+  out += name;
+  out += "_sum " + number(sum_micros_.load(std::memory_order_relaxed) / 1e6) + "\n";
+  out += name;
+  out += "_count " + std::to_string(cumulative) + "\n";
+}
+
 std::string metrics::render() const {
-  auto v = [](const std::atomic<std::int64_t>& a) { return a.load(std::memory_order_relaxed); };
   std::string out;
   line(out, "actorcable_clients_num", "gauge", "Open WebSocket connections.", v(connections));
   line(out, "actorcable_subscriptions_num", "gauge", "Confirmed channel subscriptions.",
@@ -44,6 +86,28 @@ std::string metrics::render() const {
        "Clients disconnected as too_slow.", v(slow_disconnects_total));
   line(out, "actorcable_streams_ended_total", "counter", "Streams ended, any status.",
        v(streams_ended_total));
+  line(out, "actorcable_persist_flushes_total", "counter",
+       "Statements that appended streamed text (one for all streams per flush).",
+       v(persist_flushes_total));
+  line(out, "actorcable_persist_rows_total", "counter", "Rows those statements updated.",
+       v(persist_rows_total));
+  line(out, "actorcable_persist_finishes_total", "counter", "Final writes of ended streams.",
+       v(persist_finishes_total));
+  header(out, "actorcable_provider_errors_total", "counter", "AI provider failures by kind.");
+  const std::pair<const char*, const std::atomic<std::int64_t>*> kinds[] = {
+    {"connect", &provider_errors_connect}, {"http", &provider_errors_http},
+    {"stream", &provider_errors_stream}, {"timeout", &provider_errors_timeout},
+    {"malformed", &provider_errors_malformed}};
+  for (auto& [kind, counter] : kinds)
+    out += std::string("actorcable_provider_errors_total{kind=\"") + kind + "\"} "
+           + std::to_string(v(*counter)) + "\n";
+  first_token_seconds.render(out, "actorcable_time_to_first_token_seconds",
+                             "From the start of a stream to its first chunk.");
+  answer_seconds.render(out, "actorcable_answer_duration_seconds",
+                        "From the start of a stream to its end.");
+  emit_to_socket_seconds.render(out, "actorcable_emit_to_socket_seconds",
+                                "From a chunk reaching its message actor to its frame being "
+                                "handed to a client's socket.");
   return out;
 }
 

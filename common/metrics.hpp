@@ -1,11 +1,25 @@
-// Process-wide counters and gauges, owned by `serve` and handed to whoever updates them;
-// rendered as Prometheus text at GET /metrics. Lock-free: updates are relaxed atomics.
+// Process-wide counters, gauges and histograms, owned by `serve` and handed to whoever updates
+// them; rendered as Prometheus text at GET /metrics. Lock-free: updates are relaxed atomics.
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
 
 namespace actorcable {
+
+// Fixed buckets in seconds, from 1 ms to 60 s.
+class histogram {
+public:
+  static constexpr std::array<double, 12> bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1, 0.25, 0.5, 1, 5, 60};
+  void observe(double seconds);
+  void render(std::string& out, const char* name, const char* help) const;
+
+private:
+  std::array<std::atomic<std::int64_t>, bounds.size() + 1> counts_{};  // last: +Inf
+  std::atomic<std::int64_t> sum_micros_{0};
+};
 
 struct metrics {
   std::atomic<std::int64_t> connections{0};             // open WebSocket connections
@@ -19,6 +33,18 @@ struct metrics {
   std::atomic<std::int64_t> broadcast_bytes_total{0};
   std::atomic<std::int64_t> slow_disconnects_total{0};  // clients dropped as too_slow
   std::atomic<std::int64_t> streams_ended_total{0};
+  std::atomic<std::int64_t> persist_flushes_total{0};   // append statements
+  std::atomic<std::int64_t> persist_rows_total{0};      // rows they updated
+  std::atomic<std::int64_t> persist_finishes_total{0};  // final writes
+  // provider errors by kind
+  std::atomic<std::int64_t> provider_errors_connect{0};
+  std::atomic<std::int64_t> provider_errors_http{0};
+  std::atomic<std::int64_t> provider_errors_stream{0};
+  std::atomic<std::int64_t> provider_errors_timeout{0};
+  std::atomic<std::int64_t> provider_errors_malformed{0};
+  histogram first_token_seconds;    // stream start -> first chunk
+  histogram answer_seconds;         // stream start -> end
+  histogram emit_to_socket_seconds; // chunk in the message actor -> frame handed to the socket
 
   std::string render() const;
 };

@@ -27,6 +27,9 @@ void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifi
           const stream_event& ev) {
   auto frame = broadcast_frame(identifier, ev.message_json, cfg.extended ? ev.ext_fields : "");
   if (cfg.metrics) {
+    if (ev.type == stream_event::kind::update)
+      cfg.metrics->emit_to_socket_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ev.emitted_at).count());
     cfg.metrics->broadcasts_total.fetch_add(1, std::memory_order_relaxed);
     cfg.metrics->broadcast_bytes_total.fetch_add(static_cast<std::int64_t>(frame.size()),
                                                  std::memory_order_relaxed);

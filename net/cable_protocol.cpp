@@ -22,7 +22,9 @@ command_type type_of(std::string_view name) {
 std::optional<std::int64_t> as_int(const json::value& v) {
   if (v.is_int64()) return v.as_int64();
   if (v.is_uint64() && v.as_uint64() <= INT64_MAX) return static_cast<std::int64_t>(v.as_uint64());
-  if (v.is_double()) return static_cast<std::int64_t>(v.as_double());
+  // A double outside int64's range (or NaN) is not a position: converting it would be undefined.
+  if (v.is_double() && v.as_double() >= -9.2e18 && v.as_double() <= 9.2e18)
+    return static_cast<std::int64_t>(v.as_double());
   return std::nullopt;
 }
 

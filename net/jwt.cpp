@@ -38,7 +38,8 @@ std::optional<std::int64_t> numeric_claim(const boost::json::object& o, std::str
     return it->value().as_int64();
   if (it->value().is_uint64())
     return static_cast<std::int64_t>(std::min<std::uint64_t>(it->value().as_uint64(), INT64_MAX));
-  if (it->value().is_double())
+  if (it->value().is_double() && it->value().as_double() >= -9.2e18
+      && it->value().as_double() <= 9.2e18)
     return static_cast<std::int64_t>(it->value().as_double());
   return std::nullopt;
 }

@@ -19,7 +19,17 @@ using self_ptr = caf::stateful_actor<openai_state>*;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
-void fail(self_ptr self, const std::string& reason) {
+enum class error_kind { connect, http, stream, timeout, malformed };
+
+void fail(self_ptr self, const openai_config& cfg, error_kind kind, const std::string& reason) {
+  if (auto* m = cfg.metrics) {
+    auto* counter = kind == error_kind::connect  ? &m->provider_errors_connect
+                    : kind == error_kind::http   ? &m->provider_errors_http
+                    : kind == error_kind::stream ? &m->provider_errors_stream
+                    : kind == error_kind::timeout ? &m->provider_errors_timeout
+                                                  : &m->provider_errors_malformed;
+    counter->fetch_add(1, std::memory_order_relaxed);
+  }
   log::warn("openai", "answer_failed", {{"reason", reason}, {"attempt", self->state.attempt}});
   self->quit(caf::make_error(caf::sec::runtime_error, reason));
 }
@@ -59,7 +69,7 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
                               openai_config cfg, provider_io* io) {
   auto ep = chat_completions_endpoint(cfg.base_url);
   if (!ep) {
-    fail(self, "OPENAI_BASE_URL is not an http(s) URL: " + cfg.base_url);
+    fail(self, cfg, error_kind::connect, "OPENAI_BASE_URL is not an http(s) URL: " + cfg.base_url);
     return {};
   }
   auto turns = spec.history;
@@ -81,8 +91,10 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
           finish(self, target);
           return;
         case openai_event::kind::error:
+          fail(self, cfg, error_kind::stream, ev.error);
+          return;
         case openai_event::kind::malformed:
-          fail(self, ev.error);
+          fail(self, cfg, error_kind::malformed, ev.error);
           return;
         case openai_event::kind::delta:
           break;
@@ -105,12 +117,17 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
       if (self->state.finished)
         finish(self, target);
       else
-        fail(self, "the provider closed the stream before [DONE]");
+        fail(self, cfg, error_kind::stream, "the provider closed the stream before [DONE]");
     },
     [=](provider_failed_atom, const std::string& reason, bool retryable, std::int64_t retry_ms) {
       auto& st = self->state;
       if (st.delivered || !retryable || st.attempt > cfg.max_retries) {
-        fail(self, reason);
+        auto kind = reason.rfind("provider answered HTTP", 0) == 0 ? error_kind::http
+                    : reason.find("malformed") != std::string::npos || reason.find("over ") != std::string::npos
+                      ? error_kind::malformed
+                    : st.delivered ? error_kind::stream
+                                   : error_kind::connect;
+        fail(self, cfg, kind, reason);
         return;
       }
       // Nothing was delivered yet, so a new request cannot duplicate text.
@@ -124,11 +141,11 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
     [=](deadline_atom, const std::string& which, std::uint64_t gen) {
       auto& st = self->state;
       if (which == "first" && !st.delivered)
-        fail(self, "no first token within " + std::to_string(cfg.first_token_timeout.count()) + " ms");
+        fail(self, cfg, error_kind::timeout, "no first token within " + std::to_string(cfg.first_token_timeout.count()) + " ms");
       else if (which == "idle" && gen == st.activity)
-        fail(self, "no token for " + std::to_string(cfg.idle_timeout.count()) + " ms");
+        fail(self, cfg, error_kind::timeout, "no token for " + std::to_string(cfg.idle_timeout.count()) + " ms");
       else if (which == "total")
-        fail(self, "the answer took longer than " + std::to_string(cfg.total_timeout.count()) + " ms");
+        fail(self, cfg, error_kind::timeout, "the answer took longer than " + std::to_string(cfg.total_timeout.count()) + " ms");
     },
   };
 }

@@ -3,6 +3,7 @@
 // (done, error, timeout, killed) the message actor sees it and ends the stream.
 #pragma once
 #include "actors/protocol.hpp"
+#include "common/metrics.hpp"
 #include "net/provider_io.hpp"
 #include "net/sse_parser.hpp"
 
@@ -24,6 +25,7 @@ struct openai_config {
   int max_retries = 3;                              // before the first token only
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{8000};
+  actorcable::metrics* metrics = nullptr;
 };
 
 struct openai_state {

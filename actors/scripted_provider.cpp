@@ -50,12 +50,22 @@ scripted_plan parse_scripted_plan(std::string_view question, const scripted_conf
     plan.fail_after = static_cast<int>(*n);
   if (question.find("[[stall]]") != std::string_view::npos)
     plan.stall_after = cfg.stall_after;
+  plan.bench = question.find("[[bench]]") != std::string_view::npos;
   return plan;
 }
 
 std::string scripted_chunk(int i) {
   std::string out(words[static_cast<std::size_t>(i) % words.size()]);
   out += ' ';
+  return out;
+}
+
+std::string bench_chunk(int i) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+              std::chrono::system_clock::now().time_since_epoch()).count();
+  auto out = std::to_string(i) + "|" + std::to_string(ns) + "|";
+  if (out.size() < 40)
+    out.append(40 - out.size(), '.');
   return out;
 }
 
@@ -89,7 +99,7 @@ caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::
         self->quit();
         return;
       }
-      self->send(target, chunk_atom::value, scripted_chunk(sent));
+      self->send(target, chunk_atom::value, plan.bench ? bench_chunk(sent) : scripted_chunk(sent));
       ++sent;
       self->delayed_send(self, pace, caf::tick_atom::value);
     },

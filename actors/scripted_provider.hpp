@@ -21,12 +21,16 @@ struct scripted_plan {
   int delay_ms = 0;
   std::optional<int> fail_after;
   std::optional<int> stall_after;
+  bool bench = false;  // [[bench]]: each chunk is "<seq>|<emit unix ns>|" padded to 40 bytes
 };
 
 scripted_plan parse_scripted_plan(std::string_view question, const scripted_config& cfg);
 
 // The i-th chunk (0-based) of every scripted answer.
 std::string scripted_chunk(int i);
+
+// A benchmark chunk: sequence number and emit time (unix ns), for the load generator's latency.
+std::string bench_chunk(int i);
 
 struct scripted_state {
   static inline const char* name = "scripted_provider";

@@ -40,6 +40,10 @@ CAF_TEST(markers shape the plan) {
   CAF_CHECK_EQUAL(plain.chunks, cfg.default_chunks);
   CAF_CHECK_EQUAL(plain.rate, cfg.default_rate);
   CAF_CHECK(parse_scripted_plan("[[stall]]", cfg).stall_after.has_value());
+  CAF_CHECK(parse_scripted_plan("x [[bench]]", cfg).bench);
+  auto chunk = bench_chunk(7);
+  CAF_CHECK_EQUAL(chunk.size(), 40u);
+  CAF_CHECK_EQUAL(chunk.substr(0, 2), "7|");
 }
 
 CAF_TEST(streams the deterministic answer then reports done) {

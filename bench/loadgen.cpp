@@ -1,0 +1,214 @@
+// WebSocket load generator for the fan-out benchmark. Opens N connections, subscribes them
+// (ActionCable to actorcable, plain WebSocket to nchan or the bare broadcast server) and records,
+// for every chunk received, its latency from the emit time the publisher put in it
+// ("<seq>|<unix ns>|..."), plus missing and out-of-order chunks per connection.
+//
+//   loadgen --url ws://127.0.0.1:8080/cable?jid=T --cable MESSAGE_ID [--connections N]
+//   loadgen --url ws://127.0.0.1:8081/sub/ch --expect CHUNKS [--connections N]
+//   common: --timeout S (default 60), --server-pid P (CPU seconds and RSS), --idle (connect and
+//   subscribe, report RSS, exit), --slow K (K connections never read)
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <boost/json/src.hpp>  // header-only here: one translation unit
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+struct options {
+  std::string host, port, target;
+  std::string cable_message;  // ActionCable mode: the message's obfuscated id
+  long expect = 0;            // plain mode: chunks each connection should get
+  int connections = 100;
+  int timeout_s = 60;
+  int server_pid = 0;
+  int slow = 0;
+  bool idle = false;
+};
+
+struct totals {
+  long delivered = 0, missing = 0, out_of_order = 0, ended = 0, subscribed = 0, failed = 0;
+  std::vector<std::uint32_t> latency_us;
+};
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class client : public std::enable_shared_from_this<client> {
+public:
+  client(asio::io_context& ioc, const options& opt, totals& t, bool slow)
+    : ws_(ioc), opt_(opt), t_(t), slow_(slow) {}
+
+  void start(const tcp::resolver::results_type& ep) {
+    beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this()](beast::error_code ec, auto) {
+      if (ec) return self->fail();
+      beast::get_lowest_layer(self->ws_).expires_never();
+      if (!self->opt_.cable_message.empty())
+        self->ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& r) {
+          r.set(beast::http::field::sec_websocket_protocol, "actioncable-v1-json");
+        }));
+      self->ws_.async_handshake(self->opt_.host + ":" + self->opt_.port, self->opt_.target,
+                                [self](beast::error_code ec) {
+                                  if (ec) return self->fail();
+                                  if (self->opt_.cable_message.empty()) ++self->t_.subscribed;
+                                  if (!self->slow_) self->read();
+                                });
+    });
+  }
+
+private:
+  void fail() { ++t_.failed; done_ = true; }
+
+  void read() {
+    ws_.async_read(buf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) { if (!self->done_) self->fail(); return; }
+      self->on_frame(beast::buffers_to_string(self->buf_.data()));
+      self->buf_.consume(self->buf_.size());
+      if (!self->done_) self->read();
+    });
+  }
+
+  void chunk(std::string_view text) {
+    auto bar = text.find('|');
+    auto bar2 = text.find('|', bar + 1);
+    if (bar == std::string_view::npos || bar2 == std::string_view::npos) return;
+    long seq = std::stol(std::string(text.substr(0, bar)));
+    std::int64_t emitted = std::stoll(std::string(text.substr(bar + 1, bar2 - bar - 1)));
+    ++t_.delivered;
+    t_.latency_us.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now_ns() - emitted) / 1000));
+    if (seq == next_) ++next_;
+    else if (seq > next_) { t_.missing += seq - next_; next_ = seq + 1; }
+    else ++t_.out_of_order;
+    if (opt_.expect > 0 && next_ >= opt_.expect) { done_ = true; ++t_.ended; }
+  }
+
+  void on_frame(const std::string& frame) {
+    if (opt_.cable_message.empty()) return chunk(frame);
+    auto v = boost::json::parse(frame).as_object();
+    if (auto type = v.if_contains("type")) {
+      auto t = type->as_string();
+      if (t == "welcome") {
+        boost::json::object id{{"channel", "SyncChannel"}, {"model", "Message"}, {"id", opt_.cable_message}};
+        boost::json::object cmd{{"command", "subscribe"}, {"identifier", boost::json::serialize(id)}};
+        out_ = boost::json::serialize(cmd);
+        ws_.async_write(asio::buffer(out_), [](beast::error_code, std::size_t) {});
+      } else if (t == "confirm_subscription") {
+        ++t_.subscribed;
+      }
+      return;
+    }
+    auto* msg = v.if_contains("message");
+    if (!msg) return;
+    auto& m = msg->as_object();
+    auto action = m.at("action").as_string();
+    if (action == "streaming_update") chunk(m.at("chunk").as_string());
+    else if (action == "streaming_end") { done_ = true; ++t_.ended; }
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buf_;
+  const options& opt_;
+  totals& t_;
+  bool slow_;
+  bool done_ = false;
+  long next_ = 0;
+  std::string out_;
+};
+
+std::pair<double, long> cpu_and_rss(int pid) {
+  if (pid <= 0) return {0, 0};
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  long rss = 0;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::stol(line.substr(6));
+  return {ticks / sysconf(_SC_CLK_TCK), rss};
+}
+
+int main(int argc, char** argv) {
+  options opt;
+  std::string url;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--idle") { opt.idle = true; continue; }
+    if (i + 1 >= argc) { std::cerr << "loadgen: " << a << " needs a value\n"; return 2; }
+    std::string v = argv[++i];
+    if (a == "--url") url = v;
+    else if (a == "--cable") opt.cable_message = v;
+    else if (a == "--expect") opt.expect = std::stol(v);
+    else if (a == "--connections") opt.connections = std::stoi(v);
+    else if (a == "--timeout") opt.timeout_s = std::stoi(v);
+    else if (a == "--server-pid") opt.server_pid = std::stoi(v);
+    else if (a == "--slow") opt.slow = std::stoi(v);
+    else { std::cerr << "loadgen: unknown option " << a << "\n"; return 2; }
+  }
+  if (url.rfind("ws://", 0) != 0) { std::cerr << "loadgen: --url ws://host:port/path needed\n"; return 2; }
+  auto rest = url.substr(5);
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  opt.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  opt.host = authority.substr(0, authority.find(':'));
+  opt.port = authority.substr(authority.find(':') + 1);
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+
+  asio::io_context ioc{1};
+  totals t;
+  t.latency_us.reserve(1 << 20);
+  auto ep = tcp::resolver(ioc).resolve(opt.host, opt.port);
+  std::vector<std::shared_ptr<client>> clients;
+  for (int i = 0; i < opt.connections; ++i) {
+    clients.push_back(std::make_shared<client>(ioc, opt, t, i < opt.slow));
+    clients.back()->start(ep);
+  }
+  auto [cpu0, rss0] = cpu_and_rss(opt.server_pid);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opt.timeout_s);
+  int readers = opt.connections - opt.slow;
+  bool ready_printed = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ioc.run_for(std::chrono::milliseconds(20));
+    if (!ready_printed && t.subscribed + t.failed >= opt.connections) {
+      std::cerr << "loadgen: " << t.subscribed << " subscribed" << std::endl;  // the driver waits for this
+      ready_printed = true;
+      if (opt.idle) break;
+    }
+    if (!opt.idle && t.ended + t.failed >= readers && ready_printed) break;
+  }
+  auto [cpu1, rss1] = cpu_and_rss(opt.server_pid);
+  std::sort(t.latency_us.begin(), t.latency_us.end());
+  auto pct = [&](double p) -> std::uint32_t {
+    return t.latency_us.empty() ? 0 : t.latency_us[std::min(t.latency_us.size() - 1, static_cast<std::size_t>(p * t.latency_us.size()))];
+  };
+  std::printf("{\"connections\":%d,\"subscribed\":%ld,\"failed\":%ld,\"ended\":%ld,\"delivered\":%ld,"
+              "\"missing\":%ld,\"out_of_order\":%ld,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u,"
+              "\"server_cpu_s\":%.3f,\"server_rss_kb\":%ld}\n",
+              opt.connections, t.subscribed, t.failed, t.ended, t.delivered, t.missing, t.out_of_order,
+              pct(0.5), pct(0.99), t.latency_us.empty() ? 0 : t.latency_us.back(), cpu1 - cpu0, rss1);
+  return t.failed > 0 ? 1 : 0;
+}

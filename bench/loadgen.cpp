@@ -4,8 +4,9 @@
 // ("<seq>|<unix ns>|..."), plus missing and out-of-order chunks per connection.
 //
 //   loadgen --url ws://127.0.0.1:8080/cable?jid=T --cable MESSAGE_ID [--connections N]
+//   loadgen --url ws://127.0.0.1:8080/cable?jid=T --cable-chat CHAT_ID (every answer of a chat)
 //   loadgen --url ws://127.0.0.1:8081/sub/ch --expect CHUNKS [--connections N]
-//   common: --timeout S (default 60), --server-pid P (CPU seconds and RSS), --idle (connect and
+//   common: --timeout S (default 60), --server-pid P[,P...] (CPU seconds and RSS), --idle (connect and
 //   subscribe, report RSS, exit), --slow K (K connections never read)
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -33,12 +34,14 @@ using tcp = asio::ip::tcp;
 struct options {
   std::string host, port, target;
   std::string cable_message;  // ActionCable mode: the message's obfuscated id
+  std::string cable_chat;     // ActionCable mode: a chat's id (Chat:<id>:messages, all answers)
   long expect = 0;            // plain mode: chunks each connection should get
   int connections = 100;
   int timeout_s = 60;
-  int server_pid = 0;
+  std::string server_pids;  // comma-separated: nginx has several workers
   int slow = 0;
   bool idle = false;
+  bool cable() const { return !cable_message.empty() || !cable_chat.empty(); }
 };
 
 struct totals {
@@ -60,14 +63,14 @@ public:
     beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this()](beast::error_code ec, auto) {
       if (ec) return self->fail();
       beast::get_lowest_layer(self->ws_).expires_never();
-      if (!self->opt_.cable_message.empty())
+      if (self->opt_.cable())
         self->ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& r) {
           r.set(beast::http::field::sec_websocket_protocol, "actioncable-v1-json");
         }));
       self->ws_.async_handshake(self->opt_.host + ":" + self->opt_.port, self->opt_.target,
                                 [self](beast::error_code ec) {
                                   if (ec) return self->fail();
-                                  if (self->opt_.cable_message.empty()) ++self->t_.subscribed;
+                                  if (!self->opt_.cable()) ++self->t_.subscribed;
                                   if (!self->slow_) self->read();
                                 });
     });
@@ -100,12 +103,19 @@ private:
   }
 
   void on_frame(const std::string& frame) {
-    if (opt_.cable_message.empty()) return chunk(frame);
+    if (!opt_.cable()) return chunk(frame);
     auto v = boost::json::parse(frame).as_object();
     if (auto type = v.if_contains("type")) {
       auto t = type->as_string();
       if (t == "welcome") {
-        boost::json::object id{{"channel", "SyncChannel"}, {"model", "Message"}, {"id", opt_.cable_message}};
+        boost::json::object id{{"channel", "SyncChannel"}};
+        if (opt_.cable_chat.empty()) {
+          id["model"] = "Message";
+          id["id"] = opt_.cable_message;
+        } else {
+          id["model"] = "Chat";
+          id["id"] = opt_.cable_chat + ":messages";
+        }
         boost::json::object cmd{{"command", "subscribe"}, {"identifier", boost::json::serialize(id)}};
         out_ = boost::json::serialize(cmd);
         ws_.async_write(asio::buffer(out_), [](beast::error_code, std::size_t) {});
@@ -132,7 +142,7 @@ private:
   std::string out_;
 };
 
-std::pair<double, long> cpu_and_rss(int pid) {
+std::pair<double, long> cpu_and_rss_of(int pid) {
   if (pid <= 0) return {0, 0};
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -149,6 +159,20 @@ std::pair<double, long> cpu_and_rss(int pid) {
   return {ticks / sysconf(_SC_CLK_TCK), rss};
 }
 
+std::pair<double, long> cpu_and_rss(const std::string& pids) {
+  double cpu = 0;
+  long rss = 0;
+  std::istringstream in(pids);
+  std::string pid;
+  while (std::getline(in, pid, ','))
+    if (!pid.empty()) {
+      auto [c, r] = cpu_and_rss_of(std::stoi(pid));
+      cpu += c;
+      rss += r;
+    }
+  return {cpu, rss};
+}
+
 int main(int argc, char** argv) {
   options opt;
   std::string url;
@@ -159,10 +183,11 @@ int main(int argc, char** argv) {
     std::string v = argv[++i];
     if (a == "--url") url = v;
     else if (a == "--cable") opt.cable_message = v;
+    else if (a == "--cable-chat") opt.cable_chat = v;
     else if (a == "--expect") opt.expect = std::stol(v);
     else if (a == "--connections") opt.connections = std::stoi(v);
     else if (a == "--timeout") opt.timeout_s = std::stoi(v);
-    else if (a == "--server-pid") opt.server_pid = std::stoi(v);
+    else if (a == "--server-pid") opt.server_pids = v;
     else if (a == "--slow") opt.slow = std::stoi(v);
     else { std::cerr << "loadgen: unknown option " << a << "\n"; return 2; }
   }
@@ -187,7 +212,7 @@ int main(int argc, char** argv) {
     clients.push_back(std::make_shared<client>(ioc, opt, t, i < opt.slow));
     clients.back()->start(ep);
   }
-  auto [cpu0, rss0] = cpu_and_rss(opt.server_pid);
+  auto [cpu0, rss0] = cpu_and_rss(opt.server_pids);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opt.timeout_s);
   int readers = opt.connections - opt.slow;
   bool ready_printed = false;
@@ -200,7 +225,7 @@ int main(int argc, char** argv) {
     }
     if (!opt.idle && t.ended + t.failed >= readers && ready_printed) break;
   }
-  auto [cpu1, rss1] = cpu_and_rss(opt.server_pid);
+  auto [cpu1, rss1] = cpu_and_rss(opt.server_pids);
   std::sort(t.latency_us.begin(), t.latency_us.end());
   auto pct = [&](double p) -> std::uint32_t {
     return t.latency_us.empty() ? 0 : t.latency_us[std::min(t.latency_us.size() - 1, static_cast<std::size_t>(p * t.latency_us.size()))];

@@ -9,10 +9,11 @@ constexpr const char* lock_key = "4242061126";
 }
 
 std::vector<std::int64_t> migrate(pg_connection& conn, const std::vector<migration>& all) {
-  conn.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version varchar PRIMARY KEY)");
+  // The lock comes first: two processes creating schema_migrations at once would collide.
   conn.exec("SELECT pg_advisory_lock($1::bigint)", {param(lock_key)});
   std::vector<std::int64_t> applied;
   try {
+    conn.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version varchar PRIMARY KEY)");
     std::set<std::int64_t> done;
     auto res = conn.exec("SELECT version FROM schema_migrations");
     for (int i = 0; i < res.rows(); ++i)

@@ -1,5 +1,6 @@
 #include "net/cable_protocol.hpp"
 
+#include "common/json_number.hpp"
 #include "common/log.hpp"
 
 #include <boost/json.hpp>
@@ -19,22 +20,13 @@ command_type type_of(std::string_view name) {
   return command_type::unknown;
 }
 
-std::optional<std::int64_t> as_int(const json::value& v) {
-  if (v.is_int64()) return v.as_int64();
-  if (v.is_uint64() && v.as_uint64() <= INT64_MAX) return static_cast<std::int64_t>(v.as_uint64());
-  // A double outside int64's range (or NaN) is not a position: converting it would be undefined.
-  if (v.is_double() && v.as_double() >= -9.2e18 && v.as_double() <= 9.2e18)
-    return static_cast<std::int64_t>(v.as_double());
-  return std::nullopt;
-}
-
 std::optional<history_request> parse_history(const json::value& v) {
   if (!v.is_object())
     return std::nullopt;
   history_request out;
   auto& o = v.as_object();
   if (auto it = o.find("since"); it != o.end())
-    out.since = as_int(it->value());
+    out.since = json_int64(it->value());
   if (auto it = o.find("streams"); it != o.end() && it->value().is_object()) {
     for (auto& [stream, pos] : it->value().as_object()) {
       if (!pos.is_object())
@@ -44,7 +36,7 @@ std::optional<history_request> parse_history(const json::value& v) {
       auto ep = p.find("epoch");
       if (off == p.end() || ep == p.end() || !ep->value().is_string())
         continue;
-      if (auto n = as_int(off->value()))
+      if (auto n = json_int64(off->value()))
         out.streams[std::string(stream)] = {*n, std::string(ep->value().as_string())};
     }
   }

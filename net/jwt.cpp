@@ -1,5 +1,7 @@
 #include "net/jwt.hpp"
 
+#include "common/json_number.hpp"
+
 #include <boost/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -30,19 +32,6 @@ std::optional<boost::json::object> json_object(std::string_view b64) {
   return value.as_object();
 }
 
-std::optional<std::int64_t> numeric_claim(const boost::json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end())
-    return std::nullopt;
-  if (it->value().is_int64())
-    return it->value().as_int64();
-  if (it->value().is_uint64())
-    return static_cast<std::int64_t>(std::min<std::uint64_t>(it->value().as_uint64(), INT64_MAX));
-  if (it->value().is_double() && it->value().as_double() >= -9.2e18
-      && it->value().as_double() <= 9.2e18)
-    return static_cast<std::int64_t>(it->value().as_double());
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -123,10 +112,10 @@ std::optional<std::string> jwt_verify(std::string_view secret, std::string_view 
   auto payload = json_object(token.substr(dot1 + 1, dot2 - dot1 - 1));
   if (!payload)
     return std::nullopt;
-  auto exp = numeric_claim(*payload, "exp");
+  auto exp = json_int64(*payload, "exp");
   if (!exp || *exp <= now)
     return std::nullopt;
-  if (auto nbf = numeric_claim(*payload, "nbf"); nbf && *nbf > now)
+  if (auto nbf = json_int64(*payload, "nbf"); nbf && *nbf > now)
     return std::nullopt;
   auto sub = payload->find("sub");
   if (sub == payload->end() || !sub->value().is_string())

@@ -1,24 +1,11 @@
 #include "net/openai_events.hpp"
 
+#include "common/json_number.hpp"
+
 #include <boost/json.hpp>
 
 namespace actorcable::net {
 namespace json = boost::json;
-
-namespace {
-
-std::optional<std::int64_t> int_field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end())
-    return std::nullopt;
-  if (it->value().is_int64())
-    return it->value().as_int64();
-  if (it->value().is_uint64())
-    return static_cast<std::int64_t>(it->value().as_uint64());
-  return std::nullopt;
-}
-
-}  // namespace
 
 openai_event parse_openai_event(std::string_view data) {
   openai_event ev;
@@ -48,8 +35,8 @@ openai_event parse_openai_event(std::string_view data) {
   if (auto m = o.find("model"); m != o.end() && m->value().is_string())
     ev.model = std::string(m->value().as_string());
   if (auto u = o.find("usage"); u != o.end() && u->value().is_object()) {
-    ev.prompt_tokens = int_field(u->value().as_object(), "prompt_tokens");
-    ev.completion_tokens = int_field(u->value().as_object(), "completion_tokens");
+    ev.prompt_tokens = json_int64(u->value().as_object(), "prompt_tokens");
+    ev.completion_tokens = json_int64(u->value().as_object(), "completion_tokens");
   }
   auto choices = o.find("choices");
   if (choices != o.end() && choices->value().is_array() && !choices->value().as_array().empty()) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,12 @@ struct stream_event {
   std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
   std::string status;        // for kind::end
   std::chrono::steady_clock::time_point emitted_at{};  // when the chunk reached its actor
+  std::string oid;  // the message's obfuscated id
+
+  // The whole frame for the identifier clients usually send, built once by the first connection
+  // that needs it and shared by all the others ([0]: plain protocol, [1]: extended).
+  mutable std::once_flag shared_once[2];
+  mutable std::shared_ptr<const std::string> shared_frame[2];
 };
 using stream_event_ptr = std::shared_ptr<const stream_event>;
 

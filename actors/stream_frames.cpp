@@ -13,6 +13,7 @@ stream_event_ptr finish(const stream_identity& who, stream_event::kind type, std
   auto ev = std::make_shared<stream_event>();
   ev->type = type;
   ev->message_id = who.message_id;
+  ev->oid = who.oid;
   ev->offset = offset;
   ev->message_json = std::move(json);
   ev->ext_fields = ",\"stream_id\":";

@@ -23,18 +23,38 @@ route* find_route(stream_link& link, const std::string& identifier) {
   return nullptr;
 }
 
+// {"channel":"SyncChannel","model":"Message","id":"<oid>"}, as @rails/actioncable writes it.
+bool canonical_identifier(std::string_view identifier, std::string_view oid) {
+  constexpr std::string_view head = R"({"channel":"SyncChannel","model":"Message","id":")";
+  constexpr std::string_view tail = R"("})";
+  return identifier.size() == head.size() + oid.size() + tail.size()
+         && identifier.substr(0, head.size()) == head
+         && identifier.substr(head.size(), oid.size()) == oid
+         && identifier.substr(head.size() + oid.size()) == tail;
+}
+
 void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
           const stream_event& ev) {
-  auto frame = broadcast_frame(identifier, ev.message_json, cfg.extended ? ev.ext_fields : "");
+  std::string_view ext = cfg.extended ? std::string_view(ev.ext_fields) : std::string_view();
+  frame_ptr frame;
+  if (ev.type != stream_event::kind::refresh && canonical_identifier(identifier, ev.oid)) {
+    auto i = cfg.extended ? 1 : 0;
+    std::call_once(ev.shared_once[i], [&] {
+      ev.shared_frame[i] = make_frame(broadcast_frame(identifier, ev.message_json, ext));
+    });
+    frame = ev.shared_frame[i];
+  } else {
+    frame = make_frame(broadcast_frame(identifier, ev.message_json, ext));
+  }
   if (cfg.metrics) {
     if (ev.type == stream_event::kind::update)
       cfg.metrics->emit_to_socket_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ev.emitted_at).count());
     cfg.metrics->broadcasts_total.fetch_add(1, std::memory_order_relaxed);
-    cfg.metrics->broadcast_bytes_total.fetch_add(static_cast<std::int64_t>(frame.size()),
+    cfg.metrics->broadcast_bytes_total.fetch_add(static_cast<std::int64_t>(frame->size()),
                                                  std::memory_order_relaxed);
   }
-  send_text(self, std::move(frame));
+  self->state.socket->send(std::move(frame));
 }
 
 // No actor streams this message here (it ended and its history is gone, or it never streamed,

@@ -1,14 +1,16 @@
 // An OpenAI-compatible /v1/chat/completions server that misbehaves on request. The mode is the
 // word after "fault:" in the last user message (none: a normal stream). It records every request.
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 
 const words = (n) => Array.from({ length: n }, (_, i) => `tok${i} `);
 
-export function startFakeOpenAI() {
+// tls: { key, cert } (PEM) serves HTTPS instead.
+export function startFakeOpenAI({ tls } = {}) {
   const requests = [];
   const attempts = new Map();
   const sockets = new Set();
-  const server = createServer((req, res) => {
+  const handler = (req, res) => {
     let body = '';
     req.on('data', (d) => { body += d; });
     req.on('end', () => {
@@ -23,10 +25,11 @@ export function startFakeOpenAI() {
       record.mode = mode;
       serve(mode, count, n, req, res, record, json.model);
     });
-  });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  };
+  const server = tls ? createTlsServer(tls, handler) : createServer(handler);
+  server.on(tls ? 'secureConnection' : 'connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: `${tls ? 'https' : 'http'}://${tls ? 'localhost' : '127.0.0.1'}:${server.address().port}`,
     requests,
     close() { for (const s of sockets) s.destroy(); return new Promise((r) => server.close(r)); },
   })));

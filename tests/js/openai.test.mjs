@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { createDatabase, startServer, token, api, newChat, ask, withTimeout } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 import { startFakeOpenAI } from './fake_openai.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 let db, server, fake, alice, chat;
 const fastTimeouts = {
@@ -166,4 +169,36 @@ test('no actor outlives its stream', async () => {
     await new Promise((r) => setImmediate(r));
   }
   assert.equal(server.proc.exitCode, null, 'the server is still running');
+});
+
+// A self-signed certificate for `name`, trusted by the server under test through SSL_CERT_FILE.
+function certificate(name) {
+  const dir = mkdtempSync(`${tmpdir()}/actorcable-tls-`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`,
+    '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`], { stdio: 'ignore' });
+  return { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`), file: `${dir}/cert.pem` };
+}
+
+test('HTTPS: a trusted certificate for the host streams; one for another host is refused', async () => {
+  for (const [name, ok] of [['localhost', true], ['wrong.example', false]]) {
+    const cert = certificate(name);
+    const tlsFake = await startFakeOpenAI({ tls: { key: cert.key, cert: cert.cert } });
+    const srv = await startServer(db, { AI_PROVIDER: 'openai', OPENAI_BASE_URL: tlsFake.url, OPENAI_MODEL: 'm', SSL_CERT_FILE: cert.file }, { config: fastTimeouts });
+    try {
+      const c = await newChat(srv, alice);
+      const r = await answer(`over TLS to ${name} tokens:4`, srv, c.id);
+      if (ok) {
+        assert.equal(r.end.status, 'complete', name);
+        assert.equal(r.row.content, words(4));
+      } else {
+        assert.equal(r.end.status, 'error', name);
+        assert.match(r.row.error, /TLS handshake/);
+        assert.equal(tlsFake.requests.length, 0, 'no request was sent to the wrong host');
+      }
+    } finally {
+      await srv.stop();
+      await tlsFake.close();
+    }
+  }
 });

@@ -8,6 +8,9 @@
 #include "persistence/users_repository.hpp"
 #include "test_database.hpp"
 
+#include <chrono>
+#include <thread>
+
 using namespace actorcable::persistence;
 
 namespace {
@@ -84,15 +87,20 @@ CAF_TEST(history keeps the newest turns within the budget) {
 
 CAF_TEST(a killed connection fails clearly and the pool reconnects) {
   pg_pool pool(conninfo, 1);
-  std::int64_t pid = 0;
-  {
-    auto c = pool.acquire();
-    pid = c->exec("SELECT pg_backend_pid()").int64(0, 0);
-  }
-  conn.exec("SELECT pg_terminate_backend($1)", {param(pid)});
+  // Waits until the server has really ended that backend (pg_terminate_backend only signals it).
+  auto kill_backend = [&](std::int64_t pid) {
+    conn.exec("SELECT pg_terminate_backend($1)", {param(pid)});
+    for (int i = 0; i < 500; ++i) {
+      if (conn.exec("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", {param(pid)}).int64(0, 0) == 0)
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // bounded: the server gives no event
+    }
+    CAF_FAIL("backend " << pid << " did not end");
+  };
   bool lost = false;
   {
-    auto c = pool.acquire();
+    auto c = pool.acquire();  // in use while the server goes away under it
+    kill_backend(c->exec("SELECT pg_backend_pid()").int64(0, 0));
     try {
       c->exec("SELECT 1");
     } catch (const pg_error& e) {
@@ -101,7 +109,7 @@ CAF_TEST(a killed connection fails clearly and the pool reconnects) {
     }
   }
   CAF_CHECK(lost);
-  auto c = pool.acquire();
+  auto c = pool.acquire();  // the broken one was dropped: a new connection
   CAF_CHECK_EQUAL(c->exec("SELECT 41 + 1").int64(0, 0), 42);
 }
 

@@ -8,7 +8,7 @@
 #include "persistence/chats_repository.hpp"
 #include "persistence/messages_repository.hpp"
 #include "persistence/users_repository.hpp"
-#include "test_database.hpp"
+#include "writer_fixture.hpp"
 
 #include <boost/json.hpp>
 
@@ -18,19 +18,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct fixture {
-  std::string conninfo = testing::create_migrated_database();
-  persistence::pg_connection conn{conninfo};
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
-  caf::actor writer = sys.spawn<caf::detached>(stream_writer, writer_config{conninfo, "node-a"});
+struct fixture : testing::writer_fixture {
   caf::actor dir;
   std::int64_t chat_id = 0, user_id = 0;
 
   fixture() {
-    self->request(writer, 5s, caf::get_atom::value)
-      .receive([](std::int64_t, std::int64_t) {}, [](caf::error&) {});
     message_actor_config mcfg;
     mcfg.idle_timeout = 500ms;
     provider_config pcfg;
@@ -42,7 +34,6 @@ struct fixture {
   }
   ~fixture() {
     self->send_exit(dir, caf::exit_reason::user_shutdown);
-    self->send_exit(writer, caf::exit_reason::user_shutdown);
   }
 
   struct outcome {

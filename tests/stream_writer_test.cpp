@@ -6,7 +6,7 @@
 #include "persistence/chats_repository.hpp"
 #include "persistence/messages_repository.hpp"
 #include "persistence/users_repository.hpp"
-#include "test_database.hpp"
+#include "writer_fixture.hpp"
 
 using namespace actorcable;
 using namespace actorcable::actors;
@@ -14,29 +14,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct fixture {
-  std::string conninfo = testing::create_migrated_database();
-  persistence::pg_connection conn{conninfo};
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
-  caf::actor writer = sys.spawn<caf::detached>(stream_writer, writer_config{conninfo, "node-a"});
+struct fixture : testing::writer_fixture {
   persistence::exchange ex;
 
   fixture() {
-    stats();  // the writer's start-up sweep has run: rows created from now on stay open
     auto user = persistence::ensure_user_with_account(conn, "w@example.com");
     auto chat = persistence::create_chat(conn, *persistence::default_account_id(conn, user.id), "t");
     ex = persistence::create_exchange(conn, chat.id, user.id, "q", "node-a", 10);
-  }
-  ~fixture() { self->send_exit(writer, caf::exit_reason::user_shutdown); }
-
-  std::pair<std::int64_t, std::int64_t> stats() {
-    std::pair<std::int64_t, std::int64_t> out;
-    self->request(writer, 5s, caf::get_atom::value)
-      .receive([&](std::int64_t s, std::int64_t r) { out = {s, r}; },
-               [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
-    return out;
   }
   bool finish(stream_close close) {
     bool written = false;
@@ -63,7 +47,7 @@ CAF_TEST(appends land in order and the final write is exact) {
                static_cast<std::int64_t>(text.size()));
     text += delta;
   }
-  auto [statements, rows] = stats();  // flushes what is pending before it answers
+  auto [statements, rows] = writer_stats();  // flushes what is pending before it answers
   CAF_CHECK_EQUAL(stored_content(), text);
   CAF_CHECK_EQUAL(rows, statements);  // one row per statement: this one message
   CAF_CHECK_LESS(statements, 50);

@@ -34,13 +34,15 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       st.streams.emplace(id, directory_state::stream{actor, chat_id});
       if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
         self->send(chat->second, start_atom::value, id, actor);
+      if (st.cluster)
+        self->send(st.cluster, start_atom::value, chat_id, id, actor);
       self->delegate(actor, start_atom::value);
       return caf::delegated<bool>{};
     },
     [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, bool want_state)
       -> caf::result<caf::actor> {
       auto i = self->state.streams.find(id);
-      if (i == self->state.streams.end())
+      if (i == self->state.streams.end() || i->second.remote)
         return caf::actor{};
       self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), want_state);
       return caf::delegated<caf::actor>{};
@@ -48,9 +50,13 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
     [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, catchup& c)
       -> caf::result<caf::actor, bool> {
       auto i = self->state.streams.find(id);
-      if (i == self->state.streams.end())
+      if (i != self->state.streams.end())
+        self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), std::move(c));
+      else if (self->state.cluster)
+        self->delegate(self->state.cluster, caf::subscribe_atom::value, id, std::move(sub),
+                       std::move(c));
+      else
         return {caf::actor{}, false};
-      self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), std::move(c));
       return caf::delegated<caf::actor, bool>{};
     },
     [=](caf::unsubscribe_atom, std::int64_t id, caf::actor& sub) {
@@ -60,9 +66,12 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
     },
     [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
       auto i = self->state.streams.find(id);
-      if (i == self->state.streams.end())
+      if (i != self->state.streams.end())
+        self->delegate(i->second.actor, cancel_atom::value);
+      else if (self->state.cluster)
+        self->delegate(self->state.cluster, cancel_atom::value, id);
+      else
         return false;
-      self->delegate(i->second.actor, cancel_atom::value);
       return caf::delegated<bool>{};
     },
     [=](caf::join_atom, std::int64_t chat_id, caf::actor& sub) -> caf::result<caf::actor> {
@@ -87,12 +96,33 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
     },
     [=](end_atom, const std::string& status, const std::string& reason) {
       for (auto& [mid, s] : self->state.streams)
-        self->send(s.actor, end_atom::value, status, reason, true);
+        if (!s.remote)
+          self->send(s.actor, end_atom::value, status, reason, true);
     },
     [=](db_down_atom, std::int64_t seconds) {
       for (auto& [mid, s] : self->state.streams)
-        self->send(s.actor, end_atom::value, std::string("error"),
-                   "database unreachable for " + std::to_string(seconds) + " s", false);
+        if (!s.remote)
+          self->send(s.actor, end_atom::value, std::string("error"),
+                     "database unreachable for " + std::to_string(seconds) + " s", false);
+    },
+    [=](caf::put_atom, caf::actor& cluster) { self->state.cluster = std::move(cluster); },
+    [=](find_atom, std::int64_t id) {
+      auto i = self->state.streams.find(id);
+      return i != self->state.streams.end() && !i->second.remote ? i->second.actor : caf::actor{};
+    },
+    [=](chat_stream_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
+      if (!self->state.cluster || self->state.streams.count(id))
+        return;
+      self->request(self->state.cluster, std::chrono::seconds(5), relay_atom::value, id, origin)
+        .then([=](caf::actor& r) {
+                auto& st = self->state;
+                if (!r || !st.streams.emplace(id, directory_state::stream{r, chat_id, true}).second)
+                  return;
+                self->monitor(r);
+                if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
+                  self->send(chat->second, start_atom::value, id, r);
+              },
+              [](caf::error&) {});
     },
     [=](caf::get_atom) { return self->state.streams.size() + self->state.chats.size(); },
   };

@@ -85,9 +85,15 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
   return true;
 }
 
-void broadcast(self_ptr self, const stream_event_ptr& ev) {
-  for (auto& sub : self->state.subscribers)
+void broadcast(self_ptr self, const message_actor_config& cfg, const stream_event_ptr& ev) {
+  std::int64_t remote = 0;
+  for (auto& sub : self->state.subscribers) {
     self->send(sub, frame_atom::value, ev);
+    if (sub.node() != self->node())
+      ++remote;  // a relay on another node: one copy there, whatever its subscribers
+  }
+  if (remote > 0)
+    count(cfg.metrics, &metrics::cluster_frames_sent_total, remote);
 }
 
 void flush(self_ptr self, const caf::actor& writer) {
@@ -101,16 +107,16 @@ void flush(self_ptr self, const caf::actor& writer) {
   st.handed_to_writer = st.content.size();
 }
 
-void announce_end(self_ptr self, caf::timespan retention) {
+void announce_end(self_ptr self, const message_actor_config& cfg) {
   auto& st = self->state;
   if (st.ended)
     return;
   st.ended = true;
-  broadcast(self, end_event(self));
+  broadcast(self, cfg, end_event(self));
   log::info("message", "stream_ended",
             {{"message_id", st.id}, {"status", st.status}, {"chunks", st.chunk_ends.size()},
              {"bytes", st.content.size()}});
-  self->delayed_send(self, retention, retire_atom::value);
+  self->delayed_send(self, cfg.retention, retire_atom::value);
 }
 
 // The one way a stream ends: persist the whole text, then tell every subscriber. Idempotent.
@@ -136,19 +142,19 @@ void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::a
   count(cfg.metrics, &metrics::active_streams, -1);
   count(cfg.metrics, &metrics::streams_ended_total, 1);
   if (!wait_for_write)
-    announce_end(self, cfg.retention);
+    announce_end(self, cfg);
   std::move(pending)
     .then([=](bool written) {
             if (!written)
               log::warn("message", "final_write_skipped",
                         {{"message_id", self->state.id},
                          {"reason", "row no longer streaming or owned by another node"}});
-            announce_end(self, cfg.retention);
+            announce_end(self, cfg);
           },
           [=](caf::error& err) {
             log::error("message", "final_write_failed",
                        {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
-            announce_end(self, cfg.retention);
+            announce_end(self, cfg);
           });
 }
 
@@ -264,7 +270,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
           std::chrono::duration<double>(self->clock().now() - st.started_at).count());
       st.content += text;
       st.chunk_ends.push_back(st.content.size());
-      broadcast(self, make_update_event(identity(self), st.chunk_ends.size(), text));
+      broadcast(self, cfg, make_update_event(identity(self), st.chunk_ends.size(), text));
       if (!st.flush_scheduled) {
         st.flush_scheduled = true;
         self->delayed_send(self, cfg.flush_interval, caf::flush_atom::value);
@@ -321,6 +327,10 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       stop_streaming(self, cfg, writer, std::move(status), std::move(reason), wait_for_write);
     },
     [=](caf::get_atom) { return self->state.content; },
+    [=](info_atom) -> caf::result<std::string, std::int64_t, bool> {
+      auto& st = self->state;
+      return {st.epoch, static_cast<std::int64_t>(st.chunk_ends.size()), st.ended};
+    },
     [=](retire_atom) {
       log::info("message", "stream_retired", {{"message_id", self->state.id}});
       quit_counted(self, cfg, caf::none);

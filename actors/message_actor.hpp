@@ -40,7 +40,8 @@ struct message_state {
 // Reacts to: (start_atom) -> bool, (chunk_atom, string), (job_done_atom, job_result),
 // (subscribe_atom, actor, bool want_state) -> actor, (subscribe_atom, actor, catchup) ->
 // (actor, bool replay accepted), (unsubscribe_atom, actor),
-// (cancel_atom) -> bool, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content.
+// (cancel_atom) -> bool, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
+// (info_atom) -> (string epoch, int64 chunks, bool ended).
 caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
                             message_actor_config cfg, caf::actor writer, job_launcher launch);
 

@@ -39,6 +39,11 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using chat_stream_atom = caf::atom_constant<caf::atom("chat_strm")>;
 // access listener -> bridges (through a group): something was revoked
 using access_atom = caf::atom_constant<caf::atom("access")>;
+// cluster: nodes introduce themselves, look for a message's actor, learn a stream's identity
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using find_atom = caf::atom_constant<caf::atom("find")>;
+using info_atom = caf::atom_constant<caf::atom("info")>;
+using relay_atom = caf::atom_constant<caf::atom("relay")>;
 
 // What a job reports before it exits normally.
 struct job_result {
@@ -99,6 +104,42 @@ struct catchup {
   std::string epoch;
 };
 
+// Events and catch-up requests cross nodes (cluster): a remote subscriber gets a copy of the
+// event; the frame caches and the emit time are local and not sent.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catchup& x) {
+  auto how = static_cast<std::uint8_t>(x.how);
+  return f(caf::meta::type_name("catchup"), how, x.tag, x.after, x.epoch,
+           caf::meta::load_callback([&]() -> caf::error {
+             if (how > static_cast<std::uint8_t>(catchup::mode::replay))
+               return caf::sec::invalid_argument;
+             x.how = static_cast<catchup::mode>(how);
+             return caf::none;
+           }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
+  if constexpr (Inspector::reads_state) {
+    static const stream_event none;
+    auto& ev = x ? *x : none;
+    auto type = static_cast<std::uint8_t>(ev.type);
+    return f(caf::meta::type_name("stream_event"), type, ev.message_id, ev.chat_id, ev.offset,
+             ev.message_json, ev.ext_fields, ev.status, ev.oid);
+  } else {
+    auto ev = std::make_shared<stream_event>();
+    std::uint8_t type = 0;
+    auto result = f(caf::meta::type_name("stream_event"), type, ev->message_id, ev->chat_id,
+                    ev->offset, ev->message_json, ev->ext_fields, ev->status, ev->oid);
+    if (type > static_cast<std::uint8_t>(stream_event::kind::refresh))
+      return caf::sec::invalid_argument;
+    ev->type = static_cast<stream_event::kind>(type);
+    ev->emitted_at = std::chrono::steady_clock::now();
+    x = std::move(ev);
+    return result;
+  }
+}
+
 // The final write of a stream (mirrors persistence::stream_end without depending on its header).
 struct stream_close {
   std::int64_t message_id = 0;
@@ -116,7 +157,5 @@ using job_launcher =
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_spec)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_event_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::access_change)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::catchup)

@@ -74,6 +74,17 @@ void schedule_retry(self_ptr self, const writer_config& cfg) {
   self->delayed_send(self, st.backoff, retry_atom::value);
 }
 
+// The row is no longer this node's: another node closed it after this node's lease ran out.
+void lease_lost(self_ptr self, const writer_config& cfg, std::int64_t id, caf::actor owner) {
+  self->state.owned.erase(id);
+  if (cfg.metrics)
+    cfg.metrics->leases_lost_total.fetch_add(1, std::memory_order_relaxed);
+  log::warn("stream_writer", "lease_lost", {{"message_id", id}, {"node", cfg.node}});
+  if (owner)
+    self->send(owner, end_atom::value, std::string("interrupted"),
+               std::string("lease lost: the stream was closed by another node"), false);
+}
+
 bool flush_appends(self_ptr self, const writer_config& cfg) {
   auto& st = self->state;
   if (st.appends.empty())
@@ -82,10 +93,11 @@ bool flush_appends(self_ptr self, const writer_config& cfg) {
   batch.reserve(st.appends.size());
   for (auto& [id, p] : st.appends)
     batch.push_back({id, p.delta, p.base});
-  std::size_t rows = 0;
+  std::vector<std::int64_t> written;
   bool done = attempt(self, cfg, "append_failed", [&](db::pg_connection& conn) {
-    rows = db::append_contents(conn, cfg.node, batch).size();
+    written = db::append_contents(conn, cfg.node, batch);
   });
+  auto rows = written.size();
   if (done) {
     ++st.stats.append_statements;
     st.stats.rows_appended += static_cast<std::int64_t>(rows);
@@ -94,6 +106,10 @@ bool flush_appends(self_ptr self, const writer_config& cfg) {
       cfg.metrics->persist_rows_total.fetch_add(static_cast<std::int64_t>(rows),
                                                 std::memory_order_relaxed);
     }
+    std::sort(written.begin(), written.end());
+    for (auto& [id, p] : st.appends)
+      if (!std::binary_search(written.begin(), written.end(), id))
+        lease_lost(self, cfg, id, p.owner);
     st.appends.clear();
   }
   return done;
@@ -114,6 +130,7 @@ bool flush_finishes(self_ptr self, const writer_config& cfg) {
     ++st.stats.finishes;
     if (cfg.metrics)
       cfg.metrics->persist_finishes_total.fetch_add(1, std::memory_order_relaxed);
+    st.owned.erase(f.close.message_id);
     f.promise.deliver(written);
     st.finishes.pop_front();
   }
@@ -137,13 +154,16 @@ caf::behavior stream_writer(self_ptr self, writer_config cfg) {
             claimed = db::claim_stream(conn, id, cfg.node, cfg.lease_seconds);
           }))
         return caf::make_error(caf::sec::runtime_error, "database unreachable");
+      if (claimed)
+        self->state.owned[id] = caf::actor_cast<caf::actor>(self->current_sender());
       return claimed;
     },
     [=](append_atom, std::int64_t id, std::string& delta, std::int64_t base) {
       auto& st = self->state;
       auto [it, fresh] = st.appends.try_emplace(id);
       if (fresh)
-        it->second = pending_append{std::move(delta), base};
+        it->second = pending_append{std::move(delta), base,
+                                    caf::actor_cast<caf::actor>(self->current_sender())};
       else
         it->second.delta += delta;  // still follows the first pending base
       if (!st.flush_scheduled && !st.retry_scheduled) {
@@ -171,7 +191,14 @@ caf::behavior stream_writer(self_ptr self, writer_config cfg) {
     },
     [=](sweep_atom, bool including_own) {
       attempt(self, cfg, "sweep_failed", [&](db::pg_connection& conn) {
-        db::renew_leases(conn, cfg.node, cfg.lease_seconds);
+        auto still = db::renew_leases(conn, cfg.node, cfg.lease_seconds);
+        std::sort(still.begin(), still.end());
+        std::vector<std::pair<std::int64_t, caf::actor>> lost;
+        for (auto& [id, owner] : self->state.owned)
+          if (!std::binary_search(still.begin(), still.end(), id))
+            lost.emplace_back(id, owner);
+        for (auto& [id, owner] : lost)
+          lease_lost(self, cfg, id, owner);
         for (auto id : db::close_orphans(conn, cfg.node, including_own))
           log::warn("stream_writer", "orphan_stream_closed", {{"message_id", id}});
       });

@@ -33,6 +33,7 @@ struct writer_config {
 struct pending_append {
   std::string delta;
   std::int64_t base = 0;
+  caf::actor owner;  // the message actor, stopped if the row turns out not to be ours any more
 };
 
 struct pending_finish {
@@ -51,6 +52,7 @@ struct writer_state {
   static inline const char* name = "stream_writer";
   std::unique_ptr<persistence::pg_connection> conn;
   std::map<std::int64_t, pending_append> appends;
+  std::map<std::int64_t, caf::actor> owned;  // rows this node streams into, by id
   std::deque<pending_finish> finishes;
   bool flush_scheduled = false;
   bool retry_scheduled = false;
@@ -62,6 +64,9 @@ struct writer_state {
   ~writer_state();
 };
 
+// Every write is fenced by ownership (`owner_node` and `streaming`): when a row is found closed by
+// another node (this node's lease expired, e.g. while it was paused), its message actor is told
+// to stop at once with (end_atom, "interrupted", reason, false).
 // Reacts to: (claim_atom, int64) -> bool, (append_atom, int64 id, string delta, int64 base),
 // (finish_atom, stream_close) -> bool, (caf::get_atom) -> (int64 statements, int64 rows)
 // after flushing what is pending.

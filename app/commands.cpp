@@ -2,6 +2,7 @@
 
 #include "actors/access_listener.hpp"
 #include "actors/ai_job.hpp"
+#include "actors/cluster.hpp"
 #include "actors/directory.hpp"
 #include "actors/stream_writer.hpp"
 #include "common/log.hpp"
@@ -18,6 +19,7 @@
 #include "persistence/users_repository.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -133,7 +135,20 @@ int run_serve(const config& cfg) {
   if (cfg.str("provider.name") == "openai")
     provider_io = std::make_unique<net::provider_io>();
 
+  auto [cluster_host, cluster_port] = cfg.cluster_bind();
+  auto peers = cfg.cluster_peers();
+  bool clustered = cluster_port != 0 || !peers.empty();
   caf::actor_system_config caf_cfg;
+  if (clustered) {
+    caf_cfg.load<caf::io::middleman>();
+    // A peer that stops answering (paused, cut off) is taken as lost after 5 s; its relays here
+    // end their streams as interrupted, and its rows are closed once its lease runs out.
+    caf_cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+    caf_cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+    // What crosses between nodes.
+    caf_cfg.add_message_type<actors::stream_event_ptr>("actorcable::stream_event");
+    caf_cfg.add_message_type<actors::catchup>("actorcable::catchup");
+  }
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf_cfg.set("scheduler.max-threads", 2);
   caf_cfg.set("logger.file-verbosity", caf::atom("quiet"));
@@ -179,6 +194,31 @@ int run_serve(const config& cfg) {
   }
   auto directory = sys.spawn(actors::directory, mcfg, writer, launcher);
   caf::anon_send(writer, caf::put_atom::value, directory);
+  caf::actor cluster;
+  if (clustered) {
+    actors::cluster_config ccfg;
+    ccfg.node = node;
+    for (auto& [host, port] : peers)
+      ccfg.peers.push_back({host, port});
+    ccfg.middleman = sys.middleman().actor_handle();
+    ccfg.metrics = &stats;
+    cluster = sys.spawn(actors::cluster, ccfg);
+    caf::anon_send(cluster, caf::put_atom::value, directory);
+    caf::anon_send(directory, caf::put_atom::value, cluster);
+    if (cluster_port != 0) {
+      auto published = sys.middleman().publish(cluster, cluster_port, cluster_host.c_str(), true);
+      if (!published) {
+        log::error("cluster", "bind_failed", {{"address", cluster_host + ":" + std::to_string(cluster_port)},
+                                              {"error", sys.render(published.error())}});
+        caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
+        caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+        caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+        return 1;
+      }
+    }
+    log::info("cluster", "joined", {{"node", node}, {"bind", cluster_host + ":" + std::to_string(cluster_port)},
+                                     {"peers", peers.size()}});
+  }
 
   persistence::pg_pool pool(conninfo, static_cast<std::size_t>(cfg.integer("database.pool_size", 1, 1000)));
   net::api_settings asettings{secret, node, lease,
@@ -218,6 +258,8 @@ int run_serve(const config& cfg) {
   drain(sys, stats, directory, writer, seconds(cfg, "server.drain_s", 0));
   srv.stop();
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  if (cluster)
+    caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);

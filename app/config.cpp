@@ -29,7 +29,9 @@ const std::map<std::string, std::string>& defaults() {
     {"auth.secret", ""},
     {"auth.token_ttl_s", "86400"},
     {"node.name", ""},
-    {"node.lease_s", "10"},
+    {"node.lease_s", "6"},
+    {"cluster.bind", ""},
+    {"cluster.peers", ""},
     {"streams.flush_interval_ms", "100"},
     {"streams.idle_timeout_s", "30"},
     {"streams.retention_s", "300"},
@@ -57,6 +59,8 @@ const std::map<std::string, std::string>& env_overrides() {
     {"ACTORCABLE_BIND", "server.bind"},
     {"ACTORCABLE_SECRET", "auth.secret"},
     {"ACTORCABLE_NODE_NAME", "node.name"},
+    {"ACTORCABLE_CLUSTER_BIND", "cluster.bind"},
+    {"ACTORCABLE_PEERS", "cluster.peers"},
     {"ACTORCABLE_IDLE_TIMEOUT_S", "streams.idle_timeout_s"},
     {"ACTORCABLE_WEB_ROOT", "server.web_root"},
     {"AI_PROVIDER", "provider.name"},
@@ -79,6 +83,20 @@ std::string trim(std::string s) {
 
 bool exists(const std::string& path) {
   return access(path.c_str(), R_OK) == 0;
+}
+
+// "host:port"; `what` names the setting in the error.
+std::pair<std::string, std::uint16_t> host_port(const std::string& text, const std::string& what,
+                                                bool port_zero_ok) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw config_error(what + " must be host:port, not '" + text + "'");
+  auto port_text = text.substr(colon + 1);
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < (port_zero_ok ? 0 : 1) || port > 65535)
+    throw config_error(what + " has an invalid port: '" + text + "'");
+  return {text.substr(0, colon), static_cast<std::uint16_t>(port)};
 }
 
 bool is_secret(const std::string& key) {
@@ -126,8 +144,11 @@ config config::load(const std::string& explicit_path) {
       c.values_[key] = v;
   // Validate every typed key now, so that a bad value stops the start with its name.
   c.bind();
+  c.cluster_bind();
+  c.cluster_peers();
   static const std::set<std::string> text_keys = {
     "server.bind", "server.web_root", "database.url", "auth.secret", "node.name", "provider.name",
+    "cluster.bind", "cluster.peers",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model"};
   for (auto& [key, value] : c.values_)
     if (!text_keys.count(key))
@@ -158,16 +179,26 @@ std::int64_t config::integer(const std::string& key, std::int64_t min, std::int6
 }
 
 std::pair<std::string, std::uint16_t> config::bind() const {
-  auto text = str("server.bind");
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    throw config_error("server.bind (ACTORCABLE_BIND) must be host:port, not '" + text + "'");
-  auto port_text = text.substr(colon + 1);
-  char* end = nullptr;
-  long port = std::strtol(port_text.c_str(), &end, 10);
-  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535)
-    throw config_error("server.bind (ACTORCABLE_BIND) has an invalid port: '" + text + "'");
-  return {text.substr(0, colon), static_cast<std::uint16_t>(port)};
+  return host_port(str("server.bind"), "server.bind (ACTORCABLE_BIND)", true);
+}
+
+std::pair<std::string, std::uint16_t> config::cluster_bind() const {
+  auto text = trim(str("cluster.bind"));
+  if (text.empty())
+    return {};
+  return host_port(text, "cluster.bind (ACTORCABLE_CLUSTER_BIND)", false);
+}
+
+std::vector<std::pair<std::string, std::uint16_t>> config::cluster_peers() const {
+  std::vector<std::pair<std::string, std::uint16_t>> peers;
+  std::stringstream list(str("cluster.peers"));
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    item = trim(item);
+    if (!item.empty())
+      peers.push_back(host_port(item, "cluster.peers (ACTORCABLE_PEERS) entry", false));
+  }
+  return peers;
 }
 
 std::string config::node_name() const {

@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace actorcable::app {
 
@@ -21,6 +22,9 @@ public:
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;
   // "host:port" of server.bind
   std::pair<std::string, std::uint16_t> bind() const;
+  // cluster.bind (empty host: not set) and the cluster.peers list
+  std::pair<std::string, std::uint16_t> cluster_bind() const;
+  std::vector<std::pair<std::string, std::uint16_t>> cluster_peers() const;
   std::string node_name() const;
   // key = value lines with secrets masked.
   std::string describe() const;

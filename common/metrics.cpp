@@ -93,6 +93,16 @@ std::string metrics::render() const {
        v(persist_rows_total));
   line(out, "actorcable_persist_finishes_total", "counter", "Final writes of ended streams.",
        v(persist_finishes_total));
+  line(out, "actorcable_leases_lost_total", "counter",
+       "Streams stopped because another node closed their row (this node's lease had expired).",
+       v(leases_lost_total));
+  line(out, "actorcable_cluster_peers_num", "gauge", "Other nodes connected to this one.",
+       v(cluster_peers));
+  line(out, "actorcable_cluster_frames_sent_total", "counter",
+       "Stream events sent to other nodes (one per node per event, whatever its subscribers).",
+       v(cluster_frames_sent_total));
+  line(out, "actorcable_cluster_frames_received_total", "counter",
+       "Stream events received from other nodes.", v(cluster_frames_received_total));
   header(out, "actorcable_provider_errors_total", "counter", "AI provider failures by kind.");
   const std::pair<const char*, const std::atomic<std::int64_t>*> kinds[] = {
     {"connect", &provider_errors_connect}, {"http", &provider_errors_http},

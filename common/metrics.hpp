@@ -36,6 +36,10 @@ struct metrics {
   std::atomic<std::int64_t> persist_flushes_total{0};   // append statements
   std::atomic<std::int64_t> persist_rows_total{0};      // rows they updated
   std::atomic<std::int64_t> persist_finishes_total{0};  // final writes
+  std::atomic<std::int64_t> leases_lost_total{0};       // streams this node stopped: row not ours
+  std::atomic<std::int64_t> cluster_peers{0};           // other nodes connected
+  std::atomic<std::int64_t> cluster_frames_sent_total{0};      // events sent to other nodes
+  std::atomic<std::int64_t> cluster_frames_received_total{0};  // events received from them
   // provider errors by kind
   std::atomic<std::int64_t> provider_errors_connect{0};
   std::atomic<std::int64_t> provider_errors_http{0};

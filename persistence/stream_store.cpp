@@ -61,10 +61,15 @@ bool finish_stream(pg_connection& conn, const std::string& node, const stream_en
   return res.rows() == 1;
 }
 
-void renew_leases(pg_connection& conn, const std::string& node, int lease_seconds) {
-  conn.exec("UPDATE messages SET lease_expires_at = now() + make_interval(secs => $2) "
-            "WHERE streaming AND owner_node = $1",
-            {param(node), param(std::int64_t{lease_seconds})});
+std::vector<std::int64_t> renew_leases(pg_connection& conn, const std::string& node,
+                                       int lease_seconds) {
+  auto res = conn.exec("UPDATE messages SET lease_expires_at = now() + make_interval(secs => $2) "
+                       "WHERE streaming AND owner_node = $1 RETURNING id",
+                       {param(node), param(std::int64_t{lease_seconds})});
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < res.rows(); ++i)
+    ids.push_back(res.int64(i, 0));
+  return ids;
 }
 
 std::vector<std::int64_t> close_orphans(pg_connection& conn, const std::string& node,

@@ -37,7 +37,9 @@ std::vector<std::int64_t> append_contents(pg_connection& conn, const std::string
 // Ends the stream; false when the row is no longer this node's streaming row.
 bool finish_stream(pg_connection& conn, const std::string& node, const stream_end& end);
 
-void renew_leases(pg_connection& conn, const std::string& node, int lease_seconds);
+// Extends this node's leases; returns the rows it still owns.
+std::vector<std::int64_t> renew_leases(pg_connection& conn, const std::string& node,
+                                       int lease_seconds);
 
 // Closes as `interrupted` the streaming rows whose lease ran out, and with `including_own` those
 // owned by `node` (at start a node owns none: they are its dead incarnation's). Returns their ids.

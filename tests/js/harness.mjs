@@ -68,7 +68,7 @@ export function startServer(db, extra = {}, { config } = {}) {
       logs.push(line);
       if (process.env.ACTORCABLE_TEST_VERBOSE) console.error('[server]', line);
       for (const w of [...waiters]) if (w.pred(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-      if (!started && line.includes('"event":"listening"')) {
+      if (!started && line.includes('"component":"server","event":"listening"')) {
         started = true;
         const port = Number(JSON.parse(line).port);
         const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));

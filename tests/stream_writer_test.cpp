@@ -70,6 +70,37 @@ CAF_TEST(a row owned by another node is never written) {
   CAF_CHECK_EQUAL(row->content, "");
 }
 
+// Another node closed the row (this node's lease had run out): the writer tells the row's
+// message actor to stop, whether it learns it from an append or from a lease renewal.
+CAF_TEST(a row closed by another node stops its stream on the next append or renewal) {
+  auto answer2 = persistence::create_exchange(conn, ex.answer.chat_id, *ex.question.user_id, "q2",
+                                              "node-a", 10).answer;
+  for (auto id : {ex.answer.id, answer2.id}) {
+    bool claimed = false;
+    self->request(writer, 5s, claim_atom::value, id)
+      .receive([&](bool ok) { claimed = ok; }, [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+    CAF_REQUIRE(claimed);
+  }
+  conn.exec("UPDATE messages SET streaming = false, stream_status = 'interrupted', "
+            "owner_node = 'node-b' WHERE id IN ($1, $2)",
+            {persistence::param(ex.answer.id), persistence::param(answer2.id)});
+  auto expect_stop = [&] {
+    bool told = false;
+    self->receive(
+      [&](end_atom, const std::string& status, const std::string& reason, bool wait_for_write) {
+        told = status == "interrupted" && !wait_for_write && reason.find("lease lost") == 0;
+      },
+      caf::after(10s) >> [] { CAF_FAIL("the writer did not stop the stream"); });
+    CAF_CHECK(told);
+  };
+  self->send(writer, append_atom::value, ex.answer.id, std::string("late text"), std::int64_t{0});
+  writer_stats();
+  expect_stop();
+  self->send(writer, sweep_atom::value, false);  // renews this node's leases
+  expect_stop();
+  CAF_CHECK_EQUAL(stored_content(), "");
+}
+
 CAF_TEST(claiming a missing row says so) {
   bool claimed = true;
   self->request(writer, 5s, claim_atom::value, std::int64_t{987654})

@@ -87,8 +87,9 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
 
 void broadcast(self_ptr self, const message_actor_config& cfg, const stream_event_ptr& ev) {
   std::int64_t remote = 0;
+  auto msg = caf::make_message(frame_atom::value, ev);  // one message, shared by every mailbox
   for (auto& sub : self->state.subscribers) {
-    self->send(sub, frame_atom::value, ev);
+    self->send(sub, msg);
     if (sub.node() != self->node())
       ++remote;  // a relay on another node: one copy there, whatever its subscribers
   }

@@ -68,15 +68,22 @@ struct stream_event {
   std::int64_t chat_id = 0;     // set for kind::refresh
   std::int64_t offset = 0;   // the last chunk this event includes (0: none)
   std::string message_json;  // the broadcast's "message" object
+  std::string chunk;         // for kind::update: the chunk's text (slow clients get them merged)
   std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
   std::string status;        // for kind::end
   std::chrono::steady_clock::time_point emitted_at{};  // when the chunk reached its actor
   std::string oid;  // the message's obfuscated id
 
-  // The whole frame for the identifier clients usually send, built once by the first connection
-  // that needs it and shared by all the others ([0]: plain protocol, [1]: extended).
-  mutable std::once_flag shared_once[2];
-  mutable std::shared_ptr<const std::string> shared_frame[2];
+  // Whole frames built by the first connection that needs one for its identifier (and
+  // protocol), shared by every other connection with the same identifier: a broadcast is
+  // serialised once per identifier, not once per subscriber.
+  struct cached_frame {
+    std::string identifier;
+    bool extended;
+    std::shared_ptr<const std::string> frame;
+  };
+  mutable std::mutex frames_mutex;
+  mutable std::vector<cached_frame> frames;
 };
 using stream_event_ptr = std::shared_ptr<const stream_event>;
 
@@ -125,12 +132,12 @@ typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
     auto& ev = x ? *x : none;
     auto type = static_cast<std::uint8_t>(ev.type);
     return f(caf::meta::type_name("stream_event"), type, ev.message_id, ev.chat_id, ev.offset,
-             ev.message_json, ev.ext_fields, ev.status, ev.oid);
+             ev.message_json, ev.chunk, ev.ext_fields, ev.status, ev.oid);
   } else {
     auto ev = std::make_shared<stream_event>();
     std::uint8_t type = 0;
     auto result = f(caf::meta::type_name("stream_event"), type, ev->message_id, ev->chat_id,
-                    ev->offset, ev->message_json, ev->ext_fields, ev->status, ev->oid);
+                    ev->offset, ev->message_json, ev->chunk, ev->ext_fields, ev->status, ev->oid);
     if (type > static_cast<std::uint8_t>(stream_event::kind::refresh))
       return caf::sec::invalid_argument;
     ev->type = static_cast<stream_event::kind>(type);

@@ -119,8 +119,9 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       note(self, *ev);
       if (metrics)
         metrics->cluster_frames_received_total.fetch_add(1, std::memory_order_relaxed);
+      auto msg = caf::make_message(frame_atom::value, ev);
       for (auto& sub : self->state.subscribers)
-        self->send(sub, frame_atom::value, ev);
+        self->send(sub, msg);
     },
     [=](frame_atom, const stream_event_ptr& ev, std::uint64_t tag) {
       auto& st = self->state;

@@ -8,8 +8,9 @@ namespace {
 
 using log::append_json_string;
 
-stream_event_ptr finish(const stream_identity& who, stream_event::kind type, std::int64_t offset,
-                        std::string json, std::string_view status = {}) {
+std::shared_ptr<stream_event> finish(const stream_identity& who, stream_event::kind type,
+                                     std::int64_t offset, std::string json,
+                                     std::string_view status = {}) {
   auto ev = std::make_shared<stream_event>();
   ev->type = type;
   ev->message_id = who.message_id;
@@ -37,7 +38,9 @@ stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offs
   json += ",\"id\":";
   append_json_string(json, who.oid);
   json += '}';
-  return finish(who, stream_event::kind::update, offset, std::move(json));
+  auto ev = finish(who, stream_event::kind::update, offset, std::move(json));
+  ev->chunk = std::string(chunk);
+  return ev;
 }
 
 stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,

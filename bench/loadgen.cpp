@@ -4,10 +4,13 @@
 // ("<seq>|<unix ns>|..."), plus missing and out-of-order chunks per connection.
 //
 //   loadgen --url ws://127.0.0.1:8080/cable?jid=T --cable MESSAGE_ID [--connections N]
-//   loadgen --url ws://127.0.0.1:8080/cable?jid=T --cable-chat CHAT_ID (every answer of a chat)
-//   loadgen --url ws://127.0.0.1:8081/sub/ch --expect CHUNKS [--connections N]
+//   loadgen --url ws://127.0.0.1:8080/cable?jid=T --cable-chat CHAT_ID[,CHAT_ID...] (every answer
+//   of a chat; with a list, connection i watches chat i mod the list's length)
+//   loadgen --url ws://127.0.0.1:8081/sub/ch --expect CHUNKS [--connections N] [--channels M]
+//   (plain mode with --channels M: connection i subscribes to channel ch<i mod M>)
 //   common: --timeout S (default 60), --server-pid P[,P...] (CPU seconds and RSS), --idle (connect and
-//   subscribe, report RSS, exit), --slow K (K connections never read)
+//   subscribe, report RSS, exit), --slow K (K connections stop reading once subscribed; they are
+//   not counted as readers)
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -37,6 +40,7 @@ struct options {
   std::string cable_chat;     // ActionCable mode: a chat's id (Chat:<id>:messages, all answers)
   long expect = 0;            // plain mode: chunks each connection should get
   int connections = 100;
+  int channels = 1;
   int timeout_s = 60;
   std::string server_pids;  // comma-separated: nginx has several workers
   int slow = 0;
@@ -56,8 +60,9 @@ std::int64_t now_ns() {
 
 class client : public std::enable_shared_from_this<client> {
 public:
-  client(asio::io_context& ioc, const options& opt, totals& t, bool slow)
-    : ws_(ioc), opt_(opt), t_(t), slow_(slow) {}
+  client(asio::io_context& ioc, const options& opt, totals& t, bool slow, std::string target,
+         std::string chat)
+    : ws_(ioc), opt_(opt), t_(t), slow_(slow), target_(std::move(target)), chat_(std::move(chat)) {}
 
   void start(const tcp::resolver::results_type& ep) {
     beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this()](beast::error_code ec, auto) {
@@ -67,11 +72,12 @@ public:
         self->ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& r) {
           r.set(beast::http::field::sec_websocket_protocol, "actioncable-v1-json");
         }));
-      self->ws_.async_handshake(self->opt_.host + ":" + self->opt_.port, self->opt_.target,
+      self->ws_.async_handshake(self->opt_.host + ":" + self->opt_.port, self->target_,
                                 [self](beast::error_code ec) {
                                   if (ec) return self->fail();
                                   if (!self->opt_.cable()) ++self->t_.subscribed;
-                                  if (!self->slow_) self->read();
+                                  // A slow client reads the ActionCable handshake, then nothing.
+                                  if (!self->slow_ || self->opt_.cable()) self->read();
                                 });
     });
   }
@@ -84,7 +90,7 @@ private:
       if (ec) { if (!self->done_) self->fail(); return; }
       self->on_frame(beast::buffers_to_string(self->buf_.data()));
       self->buf_.consume(self->buf_.size());
-      if (!self->done_) self->read();
+      if (!self->done_ && !(self->slow_ && self->subscribed_)) self->read();
     });
   }
 
@@ -109,18 +115,19 @@ private:
       auto t = type->as_string();
       if (t == "welcome") {
         boost::json::object id{{"channel", "SyncChannel"}};
-        if (opt_.cable_chat.empty()) {
+        if (chat_.empty()) {
           id["model"] = "Message";
           id["id"] = opt_.cable_message;
         } else {
           id["model"] = "Chat";
-          id["id"] = opt_.cable_chat + ":messages";
+          id["id"] = chat_ + ":messages";
         }
         boost::json::object cmd{{"command", "subscribe"}, {"identifier", boost::json::serialize(id)}};
         out_ = boost::json::serialize(cmd);
         ws_.async_write(asio::buffer(out_), [](beast::error_code, std::size_t) {});
       } else if (t == "confirm_subscription") {
         ++t_.subscribed;
+        subscribed_ = true;
       }
       return;
     }
@@ -137,6 +144,9 @@ private:
   const options& opt_;
   totals& t_;
   bool slow_;
+  std::string target_;
+  std::string chat_;
+  bool subscribed_ = false;
   bool done_ = false;
   long next_ = 0;
   std::string out_;
@@ -189,6 +199,7 @@ int main(int argc, char** argv) {
     else if (a == "--timeout") opt.timeout_s = std::stoi(v);
     else if (a == "--server-pid") opt.server_pids = v;
     else if (a == "--slow") opt.slow = std::stoi(v);
+    else if (a == "--channels") opt.channels = std::max(1, std::stoi(v));
     else { std::cerr << "loadgen: unknown option " << a << "\n"; return 2; }
   }
   if (url.rfind("ws://", 0) != 0) { std::cerr << "loadgen: --url ws://host:port/path needed\n"; return 2; }
@@ -207,9 +218,22 @@ int main(int argc, char** argv) {
   totals t;
   t.latency_us.reserve(1 << 20);
   auto ep = tcp::resolver(ioc).resolve(opt.host, opt.port);
+  std::vector<std::string> chats;
+  {
+    std::istringstream list(opt.cable_chat);
+    std::string c;
+    while (std::getline(list, c, ','))
+      if (!c.empty()) chats.push_back(c);
+  }
   std::vector<std::shared_ptr<client>> clients;
   for (int i = 0; i < opt.connections; ++i) {
-    clients.push_back(std::make_shared<client>(ioc, opt, t, i < opt.slow));
+    auto target = opt.cable() || opt.channels == 1 ? opt.target
+                                                   : opt.target + std::to_string(i % opt.channels);
+    // The slow ones are spread over the connections, not the first ones opened.
+    bool slow = opt.slow > 0 && i % std::max(1, opt.connections / opt.slow) == 0
+                && i / std::max(1, opt.connections / opt.slow) < opt.slow;
+    clients.push_back(std::make_shared<client>(ioc, opt, t, slow, target,
+                                               chats.empty() ? std::string() : chats[i % chats.size()]));
     clients.back()->start(ep);
   }
   auto [cpu0, rss0] = cpu_and_rss(opt.server_pids);

@@ -84,6 +84,9 @@ std::string metrics::render() const {
        v(broadcast_bytes_total));
   line(out, "actorcable_slow_clients_disconnected_total", "counter",
        "Clients disconnected as too_slow.", v(slow_disconnects_total));
+  line(out, "actorcable_updates_merged_total", "counter",
+       "streaming_updates merged into one already queued for a client that is behind.",
+       v(updates_merged_total));
   line(out, "actorcable_streams_ended_total", "counter", "Streams ended, any status.",
        v(streams_ended_total));
   line(out, "actorcable_persist_flushes_total", "counter",

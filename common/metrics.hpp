@@ -32,6 +32,7 @@ struct metrics {
   std::atomic<std::int64_t> broadcasts_total{0};        // frames sent to WebSocket clients
   std::atomic<std::int64_t> broadcast_bytes_total{0};
   std::atomic<std::int64_t> slow_disconnects_total{0};  // clients dropped as too_slow
+  std::atomic<std::int64_t> updates_merged_total{0};    // updates merged into a queued one
   std::atomic<std::int64_t> streams_ended_total{0};
   std::atomic<std::int64_t> persist_flushes_total{0};   // append statements
   std::atomic<std::int64_t> persist_rows_total{0};      // rows they updated

@@ -23,29 +23,25 @@ route* find_route(stream_link& link, const std::string& identifier) {
   return nullptr;
 }
 
-// {"channel":"SyncChannel","model":"Message","id":"<oid>"}, as @rails/actioncable writes it.
-bool canonical_identifier(std::string_view identifier, std::string_view oid) {
-  constexpr std::string_view head = R"({"channel":"SyncChannel","model":"Message","id":")";
-  constexpr std::string_view tail = R"("})";
-  return identifier.size() == head.size() + oid.size() + tail.size()
-         && identifier.substr(0, head.size()) == head
-         && identifier.substr(head.size(), oid.size()) == oid
-         && identifier.substr(head.size() + oid.size()) == tail;
+// The frame of `ev` for `identifier`, built once per identifier and shared (a few identifiers
+// per event at most: the message's own as each client library writes it, the chat's).
+frame_ptr shared_frame(const stream_event& ev, const std::string& identifier, bool extended) {
+  constexpr std::size_t max_cached = 8;
+  std::lock_guard<std::mutex> lock(ev.frames_mutex);
+  for (auto& c : ev.frames)
+    if (c.extended == extended && c.identifier == identifier)
+      return c.frame;
+  auto frame = make_frame(broadcast_frame(identifier, ev.message_json,
+                                          extended ? std::string_view(ev.ext_fields) : std::string_view()));
+  if (ev.frames.size() < max_cached)
+    ev.frames.push_back({identifier, extended, frame});
+  return frame;
 }
 
 void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
-          const stream_event& ev) {
-  std::string_view ext = cfg.extended ? std::string_view(ev.ext_fields) : std::string_view();
-  frame_ptr frame;
-  if (ev.type != stream_event::kind::refresh && canonical_identifier(identifier, ev.oid)) {
-    auto i = cfg.extended ? 1 : 0;
-    std::call_once(ev.shared_once[i], [&] {
-      ev.shared_frame[i] = make_frame(broadcast_frame(identifier, ev.message_json, ext));
-    });
-    frame = ev.shared_frame[i];
-  } else {
-    frame = make_frame(broadcast_frame(identifier, ev.message_json, ext));
-  }
+          const actors::stream_event_ptr& event) {
+  auto& ev = *event;
+  auto frame = shared_frame(ev, identifier, cfg.extended);
   if (cfg.metrics) {
     if (ev.type == stream_event::kind::update)
       cfg.metrics->emit_to_socket_seconds.observe(
@@ -54,7 +50,11 @@ void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifi
     cfg.metrics->broadcast_bytes_total.fetch_add(static_cast<std::int64_t>(frame->size()),
                                                  std::memory_order_relaxed);
   }
-  self->state.socket->send(std::move(frame));
+  // Extended clients count offsets: their updates are never merged.
+  if (ev.type == stream_event::kind::update && !cfg.extended)
+    self->state.socket->send_update(std::move(frame), event);
+  else
+    self->state.socket->send(std::move(frame));
 }
 
 // No actor streams this message here (it ended and its history is gone, or it never streamed,
@@ -191,7 +191,7 @@ void forward(bridge_ptr self, const bridge_config& cfg, const actors::stream_eve
   if (ev->type == stream_event::kind::refresh) {
     if (auto it = st.chat_routes.find(ev->chat_id); it != st.chat_routes.end())
       for (auto& identifier : it->second)
-        emit(self, cfg, identifier, *ev);
+        emit(self, cfg, identifier, ev);
     return;
   }
   auto link = st.streams.find(ev->message_id);
@@ -199,7 +199,7 @@ void forward(bridge_ptr self, const bridge_config& cfg, const actors::stream_eve
     return;
   for (auto& r : link->second.routes)
     if (tag != 0 ? r.tag == tag : r.live)
-      emit(self, cfg, r.identifier, *ev);
+      emit(self, cfg, r.identifier, ev);
 }
 
 }  // namespace actorcable::net

@@ -1,6 +1,7 @@
 // What a bridge actor needs from its connection. Implementations are thread-safe: calls come
 // from CAF's threads and are posted onto the connection's own I/O thread.
 #pragma once
+#include "actors/protocol.hpp"
 #include "net/cable_protocol.hpp"
 
 namespace actorcable::net {
@@ -9,6 +10,9 @@ class cable_socket {
 public:
   virtual ~cable_socket() = default;
   virtual void send(frame_ptr frame) = 0;
+  // A plain-protocol streaming_update: it may be merged with the next ones while the client is
+  // behind.
+  virtual void send_update(frame_ptr frame, actors::stream_event_ptr) { send(std::move(frame)); }
   // Sends `last_frame` after what is queued, then closes the connection.
   virtual void close_with(frame_ptr last_frame) = 0;
 };

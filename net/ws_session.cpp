@@ -72,7 +72,8 @@ bool expected_close(const beast::error_code& ec) {
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream stream, io_worker& worker, net_context& ctx)
-  : ws_(std::move(stream)), worker_(worker), ctx_(ctx), id_(random_id()) {}
+  : ws_(std::move(stream)), worker_(worker), ctx_(ctx), queue_(ctx.cfg.write_queue_limit),
+    id_(random_id()) {}
 
 ws_session::~ws_session() {
   worker_.sessions.erase(this);
@@ -191,57 +192,61 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
 }
 
 void ws_session::send(frame_ptr frame) {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
+  // The io_context's own executor, not the stream's type-erased one: no executor copies per frame.
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(frame)]() mutable {
     self->enqueue(std::move(f));
   });
 }
 
+void ws_session::send_update(frame_ptr frame, actors::stream_event_ptr update) {
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(frame),
+                                  u = std::move(update)]() mutable {
+    self->enqueue(std::move(f), std::move(u));
+  });
+}
+
 void ws_session::close_with(frame_ptr last_frame) {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(last_frame)]() mutable {
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(last_frame)]() mutable {
     self->begin_close(std::move(f));
   });
 }
 
-void ws_session::enqueue(frame_ptr frame) {
+void ws_session::enqueue(frame_ptr frame, actors::stream_event_ptr update) {
   if (closing_ || finished_)
     return;
-  if (queued_bytes_ + frame->size() > ctx_.cfg.write_queue_limit) {
-    log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queued_bytes_}});
-    ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);
-    drop_backlog();
-    begin_close(make_frame(disconnect_frame("too_slow", true)));
-    return;
+  switch (queue_.push(std::move(frame), std::move(update))) {
+    case write_queue::result::over_limit:
+      log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queue_.bytes()}});
+      ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);
+      drop_backlog();
+      begin_close(make_frame(disconnect_frame("too_slow", true)));
+      return;
+    case write_queue::result::merged:
+      ctx_.stats.updates_merged_total.fetch_add(1, std::memory_order_relaxed);
+      return;  // a write is under way: nothing to start
+    case write_queue::result::queued:
+      break;
   }
-  queued_bytes_ += frame->size();
-  queue_.push_back(std::move(frame));
-  if (!writing_)
+  if (!queue_.writing())
     do_write();
 }
 
 void ws_session::drop_backlog() {
-  // The frame being written stays: Beast reads its buffer until the write completes.
-  while (queue_.size() > (writing_ ? 1u : 0u)) {
-    queued_bytes_ -= queue_.back()->size();
-    queue_.pop_back();
-  }
+  queue_.drop_waiting();
 }
 
 void ws_session::do_write() {
-  writing_ = true;
   ws_.text(true);
-  ws_.async_write(boost::asio::buffer(*queue_.front()),
+  ws_.async_write(boost::asio::buffer(queue_.start_write()),
                   beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
 void ws_session::on_write(beast::error_code ec, std::size_t) {
-  queued_bytes_ -= queue_.front()->size();
-  queue_.pop_front();
-  writing_ = false;
+  queue_.finish_write();
   if (ec) {
     if (!expected_close(ec))
       log::warn("cable", "write_failed", {{"connection", id_}, {"error", ec.message()}});
     queue_.clear();
-    queued_bytes_ = 0;
     return;  // the pending read fails too and finishes the session
   }
   if (!queue_.empty()) {
@@ -256,12 +261,10 @@ void ws_session::on_write(beast::error_code ec, std::size_t) {
 void ws_session::begin_close(frame_ptr last_frame) {
   if (closing_ || finished_)
     return;
-  if (last_frame) {
-    queued_bytes_ += last_frame->size();
-    queue_.push_back(std::move(last_frame));
-  }
+  if (last_frame)
+    queue_.push_unbounded(std::move(last_frame));
   closing_ = true;
-  if (!writing_) {
+  if (!queue_.writing()) {
     if (!queue_.empty())
       do_write();
     else if (ws_.is_open())

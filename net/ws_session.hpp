@@ -3,6 +3,7 @@
 #pragma once
 #include "net/cable_socket.hpp"
 #include "net/io_worker.hpp"
+#include "net/write_queue.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -10,7 +11,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <deque>
 
 namespace actorcable::net {
 
@@ -22,10 +22,11 @@ public:
   void run(boost::beast::http::request<boost::beast::http::string_body> req);
 
   void send(frame_ptr frame) override;
+  void send_update(frame_ptr frame, actors::stream_event_ptr update) override;
   void close_with(frame_ptr last_frame) override;
 
   // On the worker's thread only.
-  void enqueue(frame_ptr frame);
+  void enqueue(frame_ptr frame, actors::stream_event_ptr update = nullptr);
   // Ends the session without a close handshake (shutdown past its deadline).
   void finish();
 
@@ -42,9 +43,7 @@ private:
   boost::beast::flat_buffer buffer_;
   io_worker& worker_;
   net_context& ctx_;
-  std::deque<frame_ptr> queue_;
-  std::size_t queued_bytes_ = 0;
-  bool writing_ = false;
+  write_queue queue_;
   bool closing_ = false;  // no more frames accepted; close once the queue is written
   bool finished_ = false;
   std::string protocol_;

@@ -32,7 +32,7 @@ struct worker;
 
 class subscriber : public std::enable_shared_from_this<subscriber> {
 public:
-  subscriber(websocket::stream<beast::tcp_stream> ws, worker& w, std::string channel)
+  subscriber(websocket::stream<tcp::socket> ws, worker& w, std::string channel)
     : ws_(std::move(ws)), worker_(w), channel_(std::move(channel)) {}
   void start(http::request<http::string_body> req);
   void send(const frame& f) {
@@ -51,7 +51,7 @@ private:
     });
   }
   void read();
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<tcp::socket> ws_;
   worker& worker_;
   std::string channel_;
   beast::flat_buffer buf_;
@@ -119,7 +119,7 @@ private:
   void handle() {
     std::string target(req_.target());
     if (websocket::is_upgrade(req_) && target.rfind("/sub/", 0) == 0) {
-      std::make_shared<subscriber>(websocket::stream<beast::tcp_stream>(std::move(stream_)), worker_,
+      std::make_shared<subscriber>(websocket::stream<tcp::socket>(stream_.release_socket()), worker_,
                                    target.substr(5))
         ->start(std::move(req_));
       return;

@@ -72,7 +72,7 @@ bool expected_close(const beast::error_code& ec) {
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream stream, io_worker& worker, net_context& ctx)
-  : ws_(std::move(stream)), worker_(worker), ctx_(ctx), queue_(ctx.cfg.write_queue_limit),
+  : ws_(stream.release_socket()), worker_(worker), ctx_(ctx), queue_(ctx.cfg.write_queue_limit),
     id_(random_id()) {}
 
 ws_session::~ws_session() {
@@ -88,7 +88,6 @@ void ws_session::run(http::request<http::string_body> req) {
   if (token.empty())
     token = std::string(req["X-JID"]);
   user_id_ = authenticate(ctx_.cfg.secret, token);
-  beast::get_lowest_layer(ws_).expires_never();
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.read_message_max(0);  // enforced in on_read, with a reason
   auto proto = protocol_;

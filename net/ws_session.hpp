@@ -39,7 +39,9 @@ private:
   void on_write(boost::beast::error_code ec, std::size_t bytes);
   void begin_close(frame_ptr last_frame);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  // A plain socket under the WebSocket layer: Beast's own timeouts cover the handshake and idle
+  // peers, and a frame write costs no timer bookkeeping or type-erased executor copies.
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   boost::beast::flat_buffer buffer_;
   io_worker& worker_;
   net_context& ctx_;

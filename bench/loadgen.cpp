@@ -49,7 +49,7 @@ struct options {
 };
 
 struct totals {
-  long delivered = 0, missing = 0, out_of_order = 0, ended = 0, subscribed = 0, failed = 0;
+  long frames = 0, delivered = 0, missing = 0, out_of_order = 0, ended = 0, subscribed = 0, failed = 0;
   std::vector<std::uint32_t> latency_us;
 };
 
@@ -94,17 +94,25 @@ private:
     });
   }
 
+  // One chunk, or several back to back when the server merged a slow client's pending updates
+  // (each chunk is "<seq>|<unix ns>|" padded with dots).
   void chunk(std::string_view text) {
-    auto bar = text.find('|');
-    auto bar2 = text.find('|', bar + 1);
-    if (bar == std::string_view::npos || bar2 == std::string_view::npos) return;
-    long seq = std::stol(std::string(text.substr(0, bar)));
-    std::int64_t emitted = std::stoll(std::string(text.substr(bar + 1, bar2 - bar - 1)));
-    ++t_.delivered;
-    t_.latency_us.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now_ns() - emitted) / 1000));
-    if (seq == next_) ++next_;
-    else if (seq > next_) { t_.missing += seq - next_; next_ = seq + 1; }
-    else ++t_.out_of_order;
+    ++t_.frames;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      auto bar = text.find('|', at);
+      auto bar2 = bar == std::string_view::npos ? bar : text.find('|', bar + 1);
+      if (bar2 == std::string_view::npos) return;
+      long seq = std::stol(std::string(text.substr(at, bar - at)));
+      std::int64_t emitted = std::stoll(std::string(text.substr(bar + 1, bar2 - bar - 1)));
+      at = bar2 + 1;
+      while (at < text.size() && text[at] == '.') ++at;
+      ++t_.delivered;
+      t_.latency_us.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, now_ns() - emitted) / 1000));
+      if (seq == next_) ++next_;
+      else if (seq > next_) { t_.missing += seq - next_; next_ = seq + 1; }
+      else ++t_.out_of_order;
+    }
     if (opt_.expect > 0 && next_ >= opt_.expect) { done_ = true; ++t_.ended; }
   }
 
@@ -256,10 +264,10 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) -> std::uint32_t {
     return t.latency_us.empty() ? 0 : t.latency_us[std::min(t.latency_us.size() - 1, static_cast<std::size_t>(p * t.latency_us.size()))];
   };
-  std::printf("{\"connections\":%d,\"subscribed\":%ld,\"failed\":%ld,\"ended\":%ld,\"delivered\":%ld,"
+  std::printf("{\"connections\":%d,\"subscribed\":%ld,\"failed\":%ld,\"ended\":%ld,\"frames\":%ld,\"delivered\":%ld,"
               "\"missing\":%ld,\"out_of_order\":%ld,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u,"
               "\"server_cpu_s\":%.3f,\"server_rss_kb\":%ld}\n",
-              opt.connections, t.subscribed, t.failed, t.ended, t.delivered, t.missing, t.out_of_order,
+              opt.connections, t.subscribed, t.failed, t.ended, t.frames, t.delivered, t.missing, t.out_of_order,
               pct(0.5), pct(0.99), t.latency_us.empty() ? 0 : t.latency_us.back(), cpu1 - cpu0, rss1);
   return t.failed > 0 ? 1 : 0;
 }

@@ -143,7 +143,9 @@ private:
     if (!msg) return;
     auto& m = msg->as_object();
     auto action = m.at("action").as_string();
+    // current_state carries the chunks a late subscriber missed, concatenated.
     if (action == "streaming_update") chunk(m.at("chunk").as_string());
+    else if (action == "current_state") chunk(m.at("content").as_string());
     else if (action == "streaming_end") { done_ = true; ++t_.ended; }
   }
 

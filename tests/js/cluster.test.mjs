@@ -216,6 +216,24 @@ test('a chat subscription on C follows an answer started on A', async () => {
   }
 });
 
+test('POST /stop on node B cancels an answer streaming on node A', async () => {
+  const chat = await newChat(nodes.a, alice);
+  const { response } = await ask(nodes.a, alice, chat.id, 'to be stopped [[chunks:2000]] [[rate:30]]');
+  const w = rawWatch(nodes.c, response.id);
+  try {
+    await w.next((f) => f.message?.action === 'streaming_update', 10000, 'updates on C');
+    const r = await api(nodes.b, alice, 'POST', `/api/messages/${response.id}/stop`);
+    assert.equal(r.status, 202);
+    assert.equal((await w.end()).message.status, 'cancelled');
+    const row = stored(response.id);
+    assert.equal(row.streaming, false);
+    assert.equal(row.status, 'cancelled');
+    assert.equal(w.text(), row.content);
+  } finally {
+    w.close();
+  }
+});
+
 test('SIGKILL of the owner node: subscribers elsewhere get interrupted, the row is closed within 10 s; the node rejoins', { timeout: 90000 }, async () => {
   const chat = await newChat(nodes.a, alice);
   const { response } = await ask(nodes.a, alice, chat.id, 'doomed [[chunks:2000]] [[rate:30]]');

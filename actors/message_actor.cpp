@@ -29,7 +29,7 @@ void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error rea
     count(cfg.metrics, &metrics::active_streams, -1);
   count(cfg.metrics, &metrics::message_actors, -1);
   count(cfg.metrics, &metrics::stream_subscribers,
-        -static_cast<std::int64_t>(self->state.subscribers.size()));
+        -static_cast<std::int64_t>(self->state.subscribers.size() + self->state.tapped.size()));
   self->quit(std::move(reason));
 }
 
@@ -43,8 +43,11 @@ stream_event_ptr end_event(self_ptr self) {
 bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor& sub,
                     const catchup& c) {
   auto& st = self->state;
+  std::vector<stream_event_ptr> caught_up;  // for a tapped subscriber
   auto deliver = [&](stream_event_ptr ev) {
-    if (c.tag == 0)
+    if (c.port)
+      caught_up.push_back(std::move(ev));
+    else if (c.tag == 0)
       self->send(sub, frame_atom::value, std::move(ev));
     else
       self->send(sub, frame_atom::value, std::move(ev), c.tag);
@@ -53,8 +56,9 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
   if (c.how == catchup::mode::replay
       && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)))
     return false;
-  if (std::find(st.subscribers.begin(), st.subscribers.end(), sub) == st.subscribers.end()) {
-    st.subscribers.push_back(sub);
+  auto& list = c.port ? st.tapped : st.subscribers;
+  if (std::find(list.begin(), list.end(), sub) == list.end()) {
+    list.push_back(sub);
     self->monitor(sub);
     count(cfg.metrics, &metrics::stream_subscribers, 1);
   }
@@ -82,7 +86,23 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
         deliver(end_event(self));
       break;
   }
+  if (c.port) {
+    auto tap = c.port->tap();
+    if (std::find(st.taps.begin(), st.taps.end(), tap) == st.taps.end())
+      st.taps.push_back(std::move(tap));
+    c.port->attach(st.id, c.identifier, std::move(caught_up));
+  }
   return true;
+}
+
+void drop_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor_addr& sub) {
+  for (auto* list : {&self->state.subscribers, &self->state.tapped}) {
+    auto i = std::find(list->begin(), list->end(), sub);
+    if (i != list->end()) {
+      list->erase(i);
+      count(cfg.metrics, &metrics::stream_subscribers, -1);
+    }
+  }
 }
 
 void broadcast(self_ptr self, const message_actor_config& cfg, const stream_event_ptr& ev) {
@@ -95,6 +115,8 @@ void broadcast(self_ptr self, const message_actor_config& cfg, const stream_even
   }
   if (remote > 0)
     count(cfg.metrics, &metrics::cluster_frames_sent_total, remote);
+  for (auto& tap : self->state.taps)
+    tap->deliver(self->state.id, ev);
 }
 
 void flush(self_ptr self, const caf::actor& writer) {
@@ -212,11 +234,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       stop_streaming(self, cfg, writer, status, error);
       return;
     }
-    auto& subs = st.subscribers;
-    auto before = subs.size();
-    subs.erase(std::remove(subs.begin(), subs.end(), msg.source), subs.end());
-    count(cfg.metrics, &metrics::stream_subscribers,
-          static_cast<std::int64_t>(subs.size()) - static_cast<std::int64_t>(before));
+    drop_subscriber(self, cfg, msg.source);
   });
   return {
     [=](start_atom) -> caf::result<bool> {
@@ -306,13 +324,8 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       return {caf::actor_cast<caf::actor>(self), accepted};
     },
     [=](caf::unsubscribe_atom, const caf::actor& sub) {
-      auto& subs = self->state.subscribers;
-      auto i = std::find(subs.begin(), subs.end(), sub);
-      if (i != subs.end()) {
-        self->demonitor(sub);
-        subs.erase(i);
-        count(cfg.metrics, &metrics::stream_subscribers, -1);
-      }
+      self->demonitor(sub);
+      drop_subscriber(self, cfg, sub.address());
     },
     [=](cancel_atom) -> bool {
       auto& st = self->state;

@@ -2,6 +2,7 @@
 // and the job, and it alone ends the stream, exactly once, whatever happens to the job.
 #pragma once
 #include "actors/protocol.hpp"
+#include "actors/stream_tap.hpp"
 #include "common/metrics.hpp"
 
 #include <chrono>
@@ -23,7 +24,9 @@ struct message_state {
   std::string epoch;
   std::string content;
   std::vector<std::size_t> chunk_ends;  // content offset after each chunk; offset = size()
-  std::vector<caf::actor> subscribers;
+  std::vector<caf::actor> subscribers;  // take events as messages
+  std::vector<caf::actor> tapped;       // take events through a tap (their connection's thread)
+  std::vector<std::shared_ptr<stream_tap>> taps;  // each gets every event once
   caf::actor job;
   bool streaming = true;
   bool ended = false;  // streaming_end announced

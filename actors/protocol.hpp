@@ -97,6 +97,8 @@ struct access_change {
   std::int64_t message_id = 0;  // message
 };
 
+class tap_port;  // actors/stream_tap.hpp
+
 // How a new subscriber catches up with a stream before it goes live (SPEC §5 history).
 struct catchup {
   enum class mode : std::uint8_t {
@@ -109,6 +111,11 @@ struct catchup {
   std::uint64_t tag = 0;  // catch-up events come as (frame_atom, event, tag); 0: (frame_atom, event)
   std::int64_t after = 0;
   std::string epoch;
+  // Set by a connection on this node: a local message actor then attaches `identifier` to the
+  // connection's tap (catch-up and live events through its I/O thread, no tagged messages).
+  // Never crosses nodes.
+  std::shared_ptr<tap_port> port;
+  std::string identifier;
 };
 
 // Events and catch-up requests cross nodes (cluster): a remote subscriber gets a copy of the

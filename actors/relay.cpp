@@ -78,6 +78,7 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       st.catching_up.emplace(tag, relay_state::waiting{sub, c.tag});
       st.subscribed = true;
       c.tag = tag;
+      c.port = nullptr;  // a relay's subscribers take events as messages
       auto rp = self->make_response_promise<caf::actor, bool>();
       auto me = caf::actor_cast<caf::actor>(self);
       self->request(st.origin, 10s, caf::subscribe_atom::value, me, c)

@@ -39,12 +39,12 @@ std::string number(double d) {
 
 }  // namespace
 
-void histogram::observe(double seconds) {
+void histogram::observe(double seconds, std::int64_t times) {
   std::size_t i = 0;
   while (i < bounds.size() && seconds > bounds[i])
     ++i;
-  counts_[i].fetch_add(1, std::memory_order_relaxed);
-  sum_micros_.fetch_add(static_cast<std::int64_t>(seconds * 1e6), std::memory_order_relaxed);
+  counts_[i].fetch_add(times, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<std::int64_t>(seconds * 1e6) * times, std::memory_order_relaxed);
 }
 
 void histogram::render(std::string& out, const char* name, const char* help) const {

@@ -13,7 +13,7 @@ class histogram {
 public:
   static constexpr std::array<double, 12> bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                     0.1, 0.25, 0.5, 1, 5, 60};
-  void observe(double seconds);
+  void observe(double seconds, std::int64_t times = 1);  // `times` equal observations
   void render(std::string& out, const char* name, const char* help) const;
 
 private:

@@ -3,6 +3,7 @@
 #include "actors/stream_frames.hpp"
 #include "common/log.hpp"
 #include "net/cable_bridge.hpp"
+#include "net/io_tap.hpp"
 #include "persistence/messages_repository.hpp"
 #include "persistence/pg_pool.hpp"
 
@@ -23,25 +24,10 @@ route* find_route(stream_link& link, const std::string& identifier) {
   return nullptr;
 }
 
-// The frame of `ev` for `identifier`, built once per identifier and shared (a few identifiers
-// per event at most: the message's own as each client library writes it, the chat's).
-frame_ptr shared_frame(const stream_event& ev, const std::string& identifier, bool extended) {
-  constexpr std::size_t max_cached = 8;
-  std::lock_guard<std::mutex> lock(ev.frames_mutex);
-  for (auto& c : ev.frames)
-    if (c.extended == extended && c.identifier == identifier)
-      return c.frame;
-  auto frame = make_frame(broadcast_frame(identifier, ev.message_json,
-                                          extended ? std::string_view(ev.ext_fields) : std::string_view()));
-  if (ev.frames.size() < max_cached)
-    ev.frames.push_back({identifier, extended, frame});
-  return frame;
-}
-
 void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
           const actors::stream_event_ptr& event) {
   auto& ev = *event;
-  auto frame = shared_frame(ev, identifier, cfg.extended);
+  auto frame = event_frame(ev, identifier, cfg.extended);
   if (cfg.metrics) {
     if (ev.type == stream_event::kind::update)
       cfg.metrics->emit_to_socket_seconds.observe(
@@ -120,16 +106,20 @@ void catch_up(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
   }
   r->live = false;
   r->tag = how.tag = ++self->state.next_tag;
+  how.port = self->state.socket->port();
+  how.identifier = identifier;
   auto me = caf::actor_cast<caf::actor>(self);
   auto on_reply = [=](caf::actor& stream, bool accepted) {
     auto& st = self->state;
     auto l = st.streams.find(mid);
+    auto* r = l == st.streams.end() ? nullptr : find_route(l->second, identifier);
+    if (!r)
+      st.socket->detach(mid, identifier);  // unsubscribed meanwhile: undo the attach, if any
     if (l == st.streams.end()) {
       if (stream)
-        self->send(stream, caf::unsubscribe_atom::value, me);  // unsubscribed meanwhile
+        self->send(stream, caf::unsubscribe_atom::value, me);
       return;
     }
-    auto* r = find_route(l->second, identifier);
     if (!r || r->tag != how.tag)
       return;  // superseded by a newer catch-up
     if (stream && !l->second.actor) {
@@ -176,6 +166,7 @@ void remove_route(bridge_ptr self, std::int64_t mid, const std::string& identifi
   routes.erase(std::remove_if(routes.begin(), routes.end(),
                               [&](const route& r) { return r.identifier == identifier; }),
                routes.end());
+  st.socket->detach(mid, identifier);
   if (!routes.empty())
     return;
   if (auto& actor = link->second.actor) {

@@ -3,6 +3,7 @@
 #pragma once
 #include "common/metrics.hpp"
 #include "net/api.hpp"
+#include "net/io_tap.hpp"
 #include "net/server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -28,9 +29,13 @@ struct net_context {
 };
 
 struct io_worker {
+  explicit io_worker(actorcable::metrics& stats) : tap(std::make_shared<io_tap>(ioc, stats)) {}
+  ~io_worker() { tap->shut(); }  // message actors may outlive the server
+
   boost::asio::io_context ioc{1};
   std::unordered_set<ws_session*> sessions;  // touched only on this worker's thread
   boost::asio::steady_timer ping_timer{ioc};
+  std::shared_ptr<io_tap> tap;
 };
 
 }  // namespace actorcable::net

@@ -36,7 +36,7 @@ struct server::impl {
     : db_workers(cfg.db_threads),
       ctx{sys, cfg, a, pool, std::move(directory), db_workers, stats} {
     for (std::size_t i = 0; i < std::max<std::size_t>(1, cfg.io_threads); ++i)
-      workers.push_back(std::make_unique<io_worker>());
+      workers.push_back(std::make_unique<io_worker>(stats));
     acceptor.emplace(workers[0]->ioc);
   }
 

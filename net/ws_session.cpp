@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace actorcable::net {
@@ -210,6 +211,44 @@ void ws_session::close_with(frame_ptr last_frame) {
   });
 }
 
+std::shared_ptr<actors::tap_port> ws_session::port() {
+  return shared_from_this();
+}
+
+std::shared_ptr<actors::stream_tap> ws_session::tap() {
+  return worker_.tap;
+}
+
+void ws_session::attach(std::int64_t message_id, const std::string& identifier,
+                        std::vector<actors::stream_event_ptr> catchup) {
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), message_id, identifier,
+                                  catchup = std::move(catchup)] {
+    if (self->finished_)
+      return;
+    auto& tap = *self->worker_.tap;
+    bool extended = self->protocol_ == ext_protocol;
+    for (auto& ev : catchup)
+      tap.write(*self, identifier, extended, ev);
+    auto key = std::make_pair(message_id, identifier);
+    auto& routes = self->attached_;
+    if (std::find(routes.begin(), routes.end(), key) == routes.end()) {
+      routes.push_back(std::move(key));
+      tap.add(message_id, self.get(), identifier, extended);
+    }
+  });
+}
+
+void ws_session::detach(std::int64_t message_id, const std::string& identifier) {
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), message_id, identifier] {
+    auto& routes = self->attached_;
+    auto key = std::make_pair(message_id, identifier);
+    if (auto i = std::find(routes.begin(), routes.end(), key); i != routes.end()) {
+      routes.erase(i);
+      self->worker_.tap->remove(message_id, self.get(), identifier);
+    }
+  });
+}
+
 void ws_session::enqueue(frame_ptr frame, actors::stream_event_ptr update) {
   if (closing_ || finished_)
     return;
@@ -278,6 +317,9 @@ void ws_session::finish() {
   finished_ = true;
   closing_ = true;
   worker_.sessions.erase(this);
+  for (auto& [mid, identifier] : attached_)
+    worker_.tap->remove(mid, this, identifier);
+  attached_.clear();
   if (bridge_) {
     ctx_.stats.connections.fetch_sub(1, std::memory_order_relaxed);
     caf::anon_send(bridge_, closed_atom::value);

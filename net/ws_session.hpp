@@ -14,7 +14,9 @@
 
 namespace actorcable::net {
 
-class ws_session : public cable_socket, public std::enable_shared_from_this<ws_session> {
+class ws_session : public cable_socket,
+                   public actors::tap_port,
+                   public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(boost::beast::tcp_stream stream, io_worker& worker, net_context& ctx);
   ~ws_session() override;
@@ -24,6 +26,11 @@ public:
   void send(frame_ptr frame) override;
   void send_update(frame_ptr frame, actors::stream_event_ptr update) override;
   void close_with(frame_ptr last_frame) override;
+  std::shared_ptr<actors::tap_port> port() override;
+  void detach(std::int64_t message_id, const std::string& identifier) override;
+  std::shared_ptr<actors::stream_tap> tap() override;
+  void attach(std::int64_t message_id, const std::string& identifier,
+              std::vector<actors::stream_event_ptr> catchup) override;
 
   // On the worker's thread only.
   void enqueue(frame_ptr frame, actors::stream_event_ptr update = nullptr);
@@ -53,6 +60,7 @@ private:
   std::string id_;  // also the session id of the extended protocol
   std::string restore_sid_;
   caf::actor bridge_;
+  std::vector<std::pair<std::int64_t, std::string>> attached_;  // routes in worker_.tap
 };
 
 }  // namespace actorcable::net

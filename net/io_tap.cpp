@@ -1,0 +1,114 @@
+#include "net/io_tap.hpp"
+
+#include "net/cable_protocol.hpp"
+#include "net/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace actorcable::net {
+
+using actors::stream_event;
+
+frame_ptr event_frame(const stream_event& ev, const std::string& identifier, bool extended) {
+  constexpr std::size_t max_cached = 8;
+  std::lock_guard<std::mutex> lock(ev.frames_mutex);
+  for (auto& c : ev.frames)
+    if (c.extended == extended && c.identifier == identifier)
+      return c.frame;
+  auto frame = make_frame(broadcast_frame(identifier, ev.message_json,
+                                          extended ? std::string_view(ev.ext_fields) : std::string_view()));
+  if (ev.frames.size() < max_cached)
+    ev.frames.push_back({identifier, extended, frame});
+  return frame;
+}
+
+namespace {
+
+// Extended clients count offsets: their updates are never merged.
+actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool extended) {
+  return ev->type == stream_event::kind::update && !extended ? ev : nullptr;
+}
+
+}  // namespace
+
+void io_tap::deliver(std::int64_t message_id, actors::stream_event_ptr ev) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (ioc_)
+    boost::asio::post(*ioc_, [self = shared_from_this(), message_id, ev = std::move(ev)] {
+      self->fan_out(message_id, ev);
+    });
+}
+
+void io_tap::shut() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ioc_ = nullptr;
+}
+
+void io_tap::add(std::int64_t message_id, ws_session* s, const std::string& identifier,
+                 bool extended) {
+  auto& list = routes_[message_id];
+  auto a = std::find_if(list.begin(), list.end(), [&](const audience& a) {
+    return a.extended == extended && a.identifier == identifier;
+  });
+  if (a == list.end())
+    a = list.insert(list.end(), audience{identifier, extended, {}});
+  a->sessions.push_back(s);
+}
+
+void io_tap::remove(std::int64_t message_id, ws_session* s, const std::string& identifier) {
+  auto it = routes_.find(message_id);
+  if (it == routes_.end())
+    return;
+  auto& list = it->second;
+  for (auto a = list.begin(); a != list.end(); ++a) {
+    if (a->identifier != identifier)
+      continue;
+    auto& v = a->sessions;
+    if (auto i = std::find(v.begin(), v.end(), s); i != v.end()) {
+      *i = v.back();  // delivery order across connections does not matter
+      v.pop_back();
+      if (v.empty())
+        list.erase(a);
+      break;
+    }
+  }
+  if (list.empty())
+    routes_.erase(it);
+}
+
+void io_tap::count(const stream_event& ev, const std::string& frame, std::size_t frames) {
+  auto n = static_cast<std::int64_t>(frames);
+  if (ev.type == stream_event::kind::update)
+    stats_.emit_to_socket_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ev.emitted_at).count(), n);
+  stats_.broadcasts_total.fetch_add(n, std::memory_order_relaxed);
+  stats_.broadcast_bytes_total.fetch_add(n * static_cast<std::int64_t>(frame.size()),
+                                         std::memory_order_relaxed);
+}
+
+void io_tap::write(ws_session& s, const std::string& identifier, bool extended,
+                   const actors::stream_event_ptr& ev) {
+  auto frame = event_frame(*ev, identifier, extended);
+  count(*ev, *frame, 1);
+  s.enqueue(std::move(frame), mergeable(ev, extended));
+}
+
+void io_tap::fan_out(std::int64_t message_id, const actors::stream_event_ptr& ev) {
+  auto it = routes_.find(message_id);
+  if (it == routes_.end())
+    return;
+  // A session that turns out too slow is closed inside enqueue and removed from these lists
+  // only when it finishes, later: iterating them here is safe.
+  for (auto& a : it->second) {
+    auto frame = event_frame(*ev, a.identifier, a.extended);
+    count(*ev, *frame, a.sessions.size());
+    auto update = mergeable(ev, a.extended);
+    for (auto* s : a.sessions)
+      s->enqueue(frame, update);
+  }
+}
+
+}  // namespace actorcable::net

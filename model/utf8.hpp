@@ -9,4 +9,7 @@ namespace actorcable::model {
 // PostgreSQL text cannot hold).
 std::string sanitize_utf8(std::string_view in);
 
+// Whether `in` is well-formed UTF-8 (NUL included).
+bool valid_utf8(std::string_view in);
+
 }  // namespace actorcable::model

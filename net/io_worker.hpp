@@ -36,6 +36,7 @@ struct io_worker {
   std::unordered_set<ws_session*> sessions;  // touched only on this worker's thread
   boost::asio::steady_timer ping_timer{ioc};
   std::shared_ptr<io_tap> tap;
+  std::vector<char> read_buffer = std::vector<char>(64 * 1024);  // what connections read, parsed at once
 };
 
 }  // namespace actorcable::net

@@ -13,8 +13,7 @@ std::string_view head(const std::string& frame, const actors::stream_event& ev) 
 }  // namespace
 
 write_queue::result write_queue::push(frame_ptr frame, actors::stream_event_ptr update) {
-  bool waiting = entries_.size() > (writing_ ? 1u : 0u);
-  if (update && waiting) {
+  if (update && !entries_.empty()) {
     auto& last = entries_.back();
     if (last.update && last.update->message_id == update->message_id
         && head(*last.frame, *last.update) == head(*frame, *update)) {
@@ -32,14 +31,14 @@ write_queue::result write_queue::push(frame_ptr frame, actors::stream_event_ptr 
   return result::queued;
 }
 
-void write_queue::push_unbounded(frame_ptr frame) {
-  bytes_ += frame->size();
-  entries_.push_back({std::move(frame), nullptr, {}});
+void write_queue::push_unbounded(frame_ptr payload, ws_opcode op) {
+  bytes_ += payload->size();
+  entries_.push_back({std::move(payload), nullptr, {}, op});
 }
 
-const std::string& write_queue::start_write() {
-  auto& e = entries_.front();
-  writing_ = true;
+void write_queue::prepare(entry& e) {
+  if (e.header_len > 0)
+    return;
   if (!e.more.empty()) {
     auto& ev = *e.update;
     actors::stream_identity who{ev.message_id, ev.oid, ""};
@@ -53,17 +52,39 @@ const std::string& write_queue::start_write() {
     e.more.clear();
   }
   e.update = nullptr;
-  return *e.frame;
+  e.header_len = ws_header(e.header, e.op, e.frame->size());
 }
 
-void write_queue::finish_write() {
-  bytes_ -= entries_.front().frame->size();
-  entries_.pop_front();
-  writing_ = false;
+void write_queue::gather(std::vector<boost::asio::const_buffer>& out, std::size_t max_frames) {
+  std::size_t skip = offset_;
+  for (std::size_t i = 0; i < entries_.size() && i < max_frames; ++i) {
+    auto& e = entries_[i];
+    prepare(e);
+    if (skip < e.header_len)
+      out.emplace_back(e.header.data() + skip, e.header_len - skip);
+    auto from = skip > e.header_len ? skip - e.header_len : 0;
+    out.emplace_back(e.frame->data() + from, e.frame->size() - from);
+    skip = 0;
+  }
+}
+
+void write_queue::consume(std::size_t n) {
+  while (n > 0 && !entries_.empty()) {
+    auto& e = entries_.front();
+    auto left = e.header_len + e.frame->size() - offset_;
+    if (n < left) {
+      offset_ += n;
+      return;
+    }
+    n -= left;
+    bytes_ -= e.frame->size();
+    entries_.pop_front();
+    offset_ = 0;
+  }
 }
 
 void write_queue::drop_waiting() {
-  while (entries_.size() > (writing_ ? 1u : 0u)) {
+  while (entries_.size() > (writing() ? 1u : 0u)) {
     bytes_ -= entries_.back().frame->size() + entries_.back().more.size();
     entries_.pop_back();
   }
@@ -72,7 +93,7 @@ void write_queue::drop_waiting() {
 void write_queue::clear() {
   entries_.clear();
   bytes_ = 0;
-  writing_ = false;
+  offset_ = 0;
 }
 
 }  // namespace actorcable::net

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace actorcable::net {
@@ -73,7 +74,8 @@ bool expected_close(const beast::error_code& ec) {
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream stream, io_worker& worker, net_context& ctx)
-  : ws_(stream.release_socket()), worker_(worker), ctx_(ctx), queue_(ctx.cfg.write_queue_limit),
+  : ws_(stream.release_socket()), worker_(worker), ctx_(ctx), reader_(ctx.cfg.max_frame_bytes),
+    queue_(ctx.cfg.write_queue_limit),
     id_(random_id()) {}
 
 ws_session::~ws_session() {
@@ -89,8 +91,9 @@ void ws_session::run(http::request<http::string_body> req) {
   if (token.empty())
     token = std::string(req["X-JID"]);
   user_id_ = authenticate(ctx_.cfg.secret, token);
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws_.read_message_max(0);  // enforced in on_read, with a reason
+  // Beast's timer covers the handshake only: after it, Beast does no I/O on this socket.
+  ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
+                                                 websocket::stream_base::none(), false});
   auto proto = protocol_;
   ws_.set_option(websocket::stream_base::decorator([proto](websocket::response_type& res) {
     res.set(http::field::server, "actorcable");
@@ -106,6 +109,8 @@ void ws_session::on_accept(beast::error_code ec) {
     return;
   }
   worker_.sessions.insert(this);
+  beast::error_code ignored;
+  ws_.next_layer().non_blocking(true, ignored);  // frames are written at once when the socket takes them
   if (protocol_ == unsupported_protocol) {
     log::warn("cable", "unsupported_protocol", {{"connection", id_}});
     begin_close(nullptr);
@@ -146,49 +151,91 @@ void ws_session::on_accept(beast::error_code ec) {
 }
 
 void ws_session::do_read() {
-  // Frames are read in parts so that an oversized one is refused with our own close reason
-  // (Beast's read_message_max would close with an empty one).
-  ws_.async_read_some(buffer_, 16 * 1024,
-                      beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+  // Waits for bytes without a buffer of its own: an idle connection holds none, and what
+  // arrives is read into the thread's buffer.
+  socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    self->on_readable(ec);
+  });
 }
 
-void ws_session::on_read(beast::error_code ec, std::size_t) {
+void ws_session::on_readable(beast::error_code ec) {
+  if (finished_)
+    return;
   if (ec) {
     if (!expected_close(ec))
       log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
     finish();
     return;
   }
-  if (buffer_.size() > ctx_.cfg.max_frame_bytes) {
-    log::warn("cable", "frame_too_big", {{"connection", id_}, {"limit", ctx_.cfg.max_frame_bytes}});
-    buffer_.consume(buffer_.size());
-    closing_ = true;
-    drop_backlog();
-    websocket::close_reason reason(websocket::close_code::too_big,
-                                   "frame exceeds " + std::to_string(ctx_.cfg.max_frame_bytes)
-                                     + " bytes");
-    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
-    return;
+  auto& buffer = worker_.read_buffer;
+  std::vector<ws_reader::message> messages;
+  while (true) {
+    auto n = socket().read_some(boost::asio::buffer(buffer), ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+      break;
+    if (ec) {
+      if (!expected_close(ec))
+        log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
+      finish();
+      return;
+    }
+    if (reader_failed_)
+      continue;  // closing after a protocol error: what the client still sends is dropped
+    if (!reader_.feed(std::string_view(buffer.data(), n), messages)) {
+      reader_failed_ = true;
+      auto& e = reader_.error();
+      log::warn("cable", e.code == ws_close::too_big ? "frame_too_big" : "protocol_error",
+                {{"connection", id_}, {"reason", e.reason}});
+    }
+    for (auto& m : messages) {
+      on_message(m);
+      if (finished_)
+        return;
+    }
+    messages.clear();
+    if (reader_failed_) {
+      closing_ = true;
+      drop_backlog();
+      send_close(reader_.error().code, reader_.error().reason);
+    }
+    if (n < buffer.size())
+      break;
   }
-  if (!ws_.is_message_done()) {
-    do_read();
-    return;
-  }
-  if (!bridge_ || closing_) {
-    buffer_.consume(buffer_.size());
-    do_read();
-    return;
-  }
-  if (!ws_.got_text()) {
-    log::warn("cable", "binary_frame", {{"connection", id_}});
-    begin_close(make_frame(disconnect_frame("invalid_request", false)));
-    buffer_.consume(buffer_.size());
-    do_read();
-    return;
-  }
-  caf::anon_send(bridge_, text_atom::value, beast::buffers_to_string(buffer_.data()));
-  buffer_.consume(buffer_.size());
   do_read();
+}
+
+void ws_session::on_message(ws_reader::message& m) {
+  switch (m.type) {
+    case ws_opcode::text:
+      if (bridge_ && !closing_)
+        caf::anon_send(bridge_, text_atom::value, std::move(m.payload));
+      return;
+    case ws_opcode::binary:
+      if (bridge_ && !closing_) {
+        log::warn("cable", "binary_frame", {{"connection", id_}});
+        begin_close(make_frame(disconnect_frame("invalid_request", false)));
+      }
+      return;
+    case ws_opcode::ping:
+      if (!close_sent_) {
+        queue_.push_unbounded(make_frame(std::move(m.payload)), ws_opcode::pong);
+        if (!write_waiting_)
+          do_write();
+      }
+      return;
+    case ws_opcode::close:
+      peer_closed_ = true;
+      if (close_sent_) {
+        finish();  // the client answered our close
+        return;
+      }
+      closing_ = true;
+      drop_backlog();
+      send_close(m.close_code ? m.close_code : ws_close::normal, {});
+      return;
+    default:
+      return;  // pong
+  }
 }
 
 void ws_session::send(frame_ptr frame) {
@@ -265,7 +312,7 @@ void ws_session::enqueue(frame_ptr frame, actors::stream_event_ptr update) {
     case write_queue::result::queued:
       break;
   }
-  if (!queue_.writing())
+  if (!write_waiting_)
     do_write();
 }
 
@@ -274,41 +321,71 @@ void ws_session::drop_backlog() {
 }
 
 void ws_session::do_write() {
-  ws_.text(true);
-  ws_.async_write(boost::asio::buffer(queue_.start_write()),
-                  beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
-}
-
-void ws_session::on_write(beast::error_code ec, std::size_t) {
-  queue_.finish_write();
-  if (ec) {
-    if (!expected_close(ec))
-      log::warn("cable", "write_failed", {{"connection", id_}, {"error", ec.message()}});
-    queue_.clear();
-    return;  // the pending read fails too and finishes the session
+  auto& sock = socket();
+  while (!queue_.empty()) {
+    write_buffers_.clear();
+    queue_.gather(write_buffers_, 32);
+    beast::error_code ec;
+    auto n = sock.write_some(write_buffers_, ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+      write_waiting_ = true;
+      sock.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+        self->write_waiting_ = false;
+        if (self->finished_)
+          return;
+        if (ec)
+          self->on_write_failed(ec);
+        else
+          self->do_write();
+      });
+      return;
+    }
+    if (ec) {
+      on_write_failed(ec);
+      return;
+    }
+    queue_.consume(n);
   }
-  if (!queue_.empty()) {
-    do_write();
+  if (!close_sent_ || finished_)
+    return;
+  if (peer_closed_) {
+    finish();  // our answer to the client's close is out
     return;
   }
-  if (closing_ && !finished_ && ws_.is_open())
-    ws_.async_close(websocket::close_code::normal,
-                    [self = shared_from_this()](beast::error_code) { self->finish(); });
+  // Our close is out: the client answers it, or hangs up, or is cut off after a while.
+  if (close_timer_)
+    return;
+  close_timer_.emplace(worker_.ioc);
+  close_timer_->expires_after(std::chrono::seconds(5));
+  close_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec)
+      self->finish();
+  });
+}
+
+void ws_session::on_write_failed(beast::error_code ec) {
+  if (!expected_close(ec))
+    log::warn("cable", "write_failed", {{"connection", id_}, {"error", ec.message()}});
+  queue_.clear();
+  finish();
+}
+
+void ws_session::send_close(std::uint16_t code, std::string_view reason) {
+  if (close_sent_)
+    return;
+  close_sent_ = true;
+  queue_.push_unbounded(make_frame(ws_close_payload(code, reason)), ws_opcode::close);
+  if (!write_waiting_)
+    do_write();
 }
 
 void ws_session::begin_close(frame_ptr last_frame) {
   if (closing_ || finished_)
     return;
+  closing_ = true;
   if (last_frame)
     queue_.push_unbounded(std::move(last_frame));
-  closing_ = true;
-  if (!queue_.writing()) {
-    if (!queue_.empty())
-      do_write();
-    else if (ws_.is_open())
-      ws_.async_close(websocket::close_code::normal,
-                      [self = shared_from_this()](beast::error_code) { self->finish(); });
-  }
+  send_close(ws_close::normal, {});
 }
 
 void ws_session::finish() {
@@ -320,6 +397,10 @@ void ws_session::finish() {
   for (auto& [mid, identifier] : attached_)
     worker_.tap->remove(mid, this, identifier);
   attached_.clear();
+  if (close_timer_)
+    close_timer_->cancel();
+  beast::error_code ignored;
+  socket().close(ignored);  // ends the waits that hold this session
   if (bridge_) {
     ctx_.stats.connections.fetch_sub(1, std::memory_order_relaxed);
     caf::anon_send(bridge_, closed_atom::value);

@@ -4,6 +4,9 @@
 #include "net/cable_socket.hpp"
 #include "net/io_worker.hpp"
 #include "net/write_queue.hpp"
+#include "net/ws_frames.hpp"
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -38,29 +41,42 @@ public:
   void finish();
 
 private:
+  using tcp = boost::asio::ip::tcp;
+  tcp::socket& socket() { return ws_.next_layer(); }
   void on_accept(boost::beast::error_code ec);
   void do_read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_readable(boost::beast::error_code ec);
+  void on_message(ws_reader::message& m);
   void do_write();
+  void on_write_failed(boost::beast::error_code ec);
   void drop_backlog();
-  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void send_close(std::uint16_t code, std::string_view reason);
   void begin_close(frame_ptr last_frame);
 
-  // A plain socket under the WebSocket layer: Beast's own timeouts cover the handshake and idle
-  // peers, and a frame write costs no timer bookkeeping or type-erased executor copies.
-  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
-  boost::beast::flat_buffer buffer_;
+  // Beast does the handshake; after it the session reads and writes frames itself on the
+  // non-blocking socket (net/ws_frames.hpp).
+  boost::beast::websocket::stream<tcp::socket> ws_;
   io_worker& worker_;
   net_context& ctx_;
+  ws_reader reader_;
   write_queue queue_;
-  bool closing_ = false;  // no more frames accepted; close once the queue is written
+  std::vector<boost::asio::const_buffer> write_buffers_;
+  std::optional<boost::asio::steady_timer> close_timer_;
+  bool write_waiting_ = false;  // the socket is full: waiting until it takes more
+  bool closing_ = false;        // no more frames accepted; close once the queue is written
+  bool close_sent_ = false;     // our close frame is queued
+  bool peer_closed_ = false;    // the client's close frame arrived
+  bool reader_failed_ = false;
   bool finished_ = false;
   std::string protocol_;
   std::optional<std::int64_t> user_id_;
   std::string id_;  // also the session id of the extended protocol
   std::string restore_sid_;
   caf::actor bridge_;
-  std::vector<std::pair<std::int64_t, std::string>> attached_;  // routes in worker_.tap
+  std::vector<std::pair<std::int64_t, std::string>> attached_;
+  std::array<unsigned char, 10> header_{};
+  std::size_t header_len_ = 0;
+  std::size_t written_ = 0;  // routes in worker_.tap
 };
 
 }  // namespace actorcable::net

@@ -234,6 +234,40 @@ test('stop cancels the job and ends the stream as cancelled', async () => {
   c.close();
 });
 
+test('WebSocket framing: pings answered between data frames, fragments joined, close codes echoed', async () => {
+  const chat = await newChat(server, alice);
+  const { response } = await ask(server, alice, chat.id, '[[chunks:60]] [[rate:200]]');
+  const c = rawCable(`${server.ws}?jid=${alice}`);
+  await c.next((f) => f.type === 'welcome');
+  const pongs = [];
+  c.ws.on('pong', (data) => pongs.push(data.toString()));
+  // A command in two fragments.
+  const subscribe = JSON.stringify({ command: 'subscribe', identifier: messageIdentifier(response.id) });
+  c.ws.send(subscribe.slice(0, 20), { fin: false });
+  c.ws.send(subscribe.slice(20), { fin: true });
+  await c.next((f) => f.type === 'confirm_subscription', 5000, 'confirm');
+  // Pings while the answer streams: every pong comes back and no data frame is corrupted (the
+  // client would fail the connection with 1002).
+  for (let i = 0; i < 40; ++i) {
+    c.ws.ping(`p${i}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const end = await c.next((f) => f.message?.action === 'streaming_end', 15000, 'streaming_end');
+  assert.equal(end.message.status, 'complete');
+  await withTimeout((async () => { while (pongs.length < 40) await new Promise((r) => setTimeout(r, 10)); })(), 5000, 'pongs');
+  assert.deepEqual(pongs, Array.from({ length: 40 }, (_, i) => `p${i}`));
+  const row = (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json;
+  const updates = c.frames.filter((f) => f.message?.action === 'streaming_update' || f.message?.action === 'current_state');
+  assert.equal(updates.map((f) => f.message.content ?? f.message.chunk).join(''), row.content);
+  c.ws.close(4001, 'bye');
+  assert.equal((await withTimeout(c.closed, 5000, 'close')).code, 4001);
+  // Text that is not UTF-8 is refused with 1007.
+  const bad = rawCable(`${server.ws}?jid=${alice}`);
+  await bad.next((f) => f.type === 'welcome');
+  bad.ws.send(Buffer.from([0x7b, 0xff, 0x7d]), { binary: false });
+  assert.equal((await withTimeout(bad.closed, 5000, 'close')).code, 1007);
+});
+
 test('bad WebSocket input is refused clearly and other connections carry on', async () => {
   const healthy = rawCable(`${server.ws}?jid=${alice}`);
   await healthy.next((f) => f.type === 'welcome');

@@ -59,6 +59,10 @@ void io_tap::add(std::int64_t message_id, ws_session* s, const std::string& iden
 }
 
 void io_tap::remove(std::int64_t message_id, ws_session* s, const std::string& identifier) {
+  if (fanning_out_) {
+    deferred_.push_back({message_id, s, identifier});
+    return;
+  }
   auto it = routes_.find(message_id);
   if (it == routes_.end())
     return;
@@ -100,8 +104,9 @@ void io_tap::fan_out(std::int64_t message_id, const actors::stream_event_ptr& ev
   auto it = routes_.find(message_id);
   if (it == routes_.end())
     return;
-  // A session that turns out too slow is closed inside enqueue and removed from these lists
-  // only when it finishes, later: iterating them here is safe.
+  // A session closed by a failed write stays alive (its aborted waits still hold it) and ignores
+  // later frames; it leaves the lists after the loop.
+  fanning_out_ = true;
   for (auto& a : it->second) {
     auto frame = event_frame(*ev, a.identifier, a.extended);
     count(*ev, *frame, a.sessions.size());
@@ -109,6 +114,10 @@ void io_tap::fan_out(std::int64_t message_id, const actors::stream_event_ptr& ev
     for (auto* s : a.sessions)
       s->enqueue(frame, update);
   }
+  fanning_out_ = false;
+  for (auto& r : deferred_)
+    remove(r.message_id, r.session, r.identifier);
+  deferred_.clear();
 }
 
 }  // namespace actorcable::net

@@ -46,6 +46,14 @@ private:
   boost::asio::io_context* ioc_;
   actorcable::metrics& stats_;
   std::unordered_map<std::int64_t, std::vector<audience>> routes_;
+  // A write that fails closes its session inside fan_out: its removal waits for the loop's end.
+  bool fanning_out_ = false;
+  struct removal {
+    std::int64_t message_id;
+    ws_session* session;
+    std::string identifier;
+  };
+  std::vector<removal> deferred_;
 };
 
 }  // namespace actorcable::net

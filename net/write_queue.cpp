@@ -36,6 +36,12 @@ void write_queue::push_unbounded(frame_ptr payload, ws_opcode op) {
   entries_.push_back({std::move(payload), nullptr, {}, op});
 }
 
+void write_queue::push_started(frame_ptr frame, std::size_t written) {
+  push_unbounded(std::move(frame));
+  prepare(entries_.back());
+  offset_ = written;
+}
+
 void write_queue::prepare(entry& e) {
   if (e.header_len > 0)
     return;

@@ -276,6 +276,8 @@ void ws_session::attach(std::int64_t message_id, const std::string& identifier,
     bool extended = self->protocol_ == ext_protocol;
     for (auto& ev : catchup)
       tap.write(*self, identifier, extended, ev);
+    if (self->finished_)
+      return;  // a write failed
     auto key = std::make_pair(message_id, identifier);
     auto& routes = self->attached_;
     if (std::find(routes.begin(), routes.end(), key) == routes.end()) {
@@ -299,6 +301,24 @@ void ws_session::detach(std::int64_t message_id, const std::string& identifier) 
 void ws_session::enqueue(frame_ptr frame, actors::stream_event_ptr update) {
   if (closing_ || finished_)
     return;
+  if (queue_.empty() && !write_waiting_ && frame->size() <= ctx_.cfg.write_queue_limit) {
+    // Nothing waiting: straight to the socket, the queue only takes what the socket did not.
+    std::array<unsigned char, 10> header;
+    auto header_len = ws_header(header, ws_opcode::text, frame->size());
+    std::array<boost::asio::const_buffer, 2> bufs{boost::asio::buffer(header.data(), header_len),
+                                                  boost::asio::buffer(*frame)};
+    beast::error_code ec;
+    auto n = socket().write_some(bufs, ec);
+    if (!ec && n == header_len + frame->size())
+      return;
+    if (ec && ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) {
+      on_write_failed(ec);
+      return;
+    }
+    queue_.push_started(std::move(frame), ec ? 0 : n);
+    do_write();
+    return;
+  }
   switch (queue_.push(std::move(frame), std::move(update))) {
     case write_queue::result::over_limit:
       log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queue_.bytes()}});

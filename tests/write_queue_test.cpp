@@ -176,3 +176,23 @@ CAF_TEST(frames of every length class and control frames go out whole byte by by
   CAF_CHECK_EQUAL(frames[6].opcode, 8);
   CAF_CHECK_EQUAL(frames[6].payload, std::string("\x03\xF1", 2) + "frame exceeds 10 bytes");
 }
+
+CAF_TEST(a frame the socket took part of is finished first and whole) {
+  write_queue q(1 << 20);
+  auto first = update(1, 1, "Hello");
+  std::string text = *frame_of(first);
+  std::array<unsigned char, 10> header;
+  auto header_len = ws_header(header, ws_opcode::text, text.size());
+  std::string wire(reinterpret_cast<const char*>(header.data()), header_len);
+  wire += text.substr(0, 3);
+  q.push_started(make_frame(text), wire.size());
+  CAF_CHECK(q.writing());
+  auto next = update(1, 2, " world");
+  CAF_CHECK(q.push(frame_of(next), next) == write_queue::result::queued);
+  wire += write_all(q);
+  auto frames = frames_in(wire);
+  CAF_REQUIRE_EQUAL(frames.size(), 2u);
+  CAF_CHECK_EQUAL(frames[0].payload, text);
+  CAF_CHECK_EQUAL(chunk_in(frames[1].payload), " world");
+  CAF_CHECK_EQUAL(q.bytes(), 0u);
+}

@@ -29,8 +29,10 @@ std::shared_ptr<stream_event> finish(const stream_identity& who, stream_event::k
 
 }  // namespace
 
-stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offset,
-                                   std::string_view chunk) {
+namespace {
+
+std::shared_ptr<stream_event> update_event(const stream_identity& who, std::int64_t offset,
+                                           std::string_view chunk) {
   std::string json;
   json.reserve(chunk.size() + 64);
   json += "{\"action\":\"streaming_update\",\"chunk\":";
@@ -41,6 +43,23 @@ stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offs
   auto ev = finish(who, stream_event::kind::update, offset, std::move(json));
   ev->chunk = std::string(chunk);
   return ev;
+}
+
+}  // namespace
+
+stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offset,
+                                   std::string_view chunk) {
+  return update_event(who, offset, chunk);
+}
+
+stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run) {
+  std::string text;
+  for (auto& ev : run)
+    text += ev->chunk;
+  auto& first = *run.front();
+  auto merged = update_event({first.message_id, first.oid, ""}, run.back()->offset, text);
+  merged->emitted_at = first.emitted_at;
+  return merged;
 }
 
 stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,

@@ -3,6 +3,7 @@
 #include "actors/protocol.hpp"
 
 #include <string_view>
+#include <vector>
 
 namespace actorcable::actors {
 
@@ -14,6 +15,9 @@ struct stream_identity {
 
 stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offset,
                                    std::string_view chunk);
+// Consecutive updates of one message as one update (for the plain protocol, which has no
+// offsets): their text, the first one's emit time.
+stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run);
 stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
                                 std::string_view status);
 stream_event_ptr make_refresh_event(std::int64_t chat_id);

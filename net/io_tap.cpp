@@ -1,5 +1,6 @@
 #include "net/io_tap.hpp"
 
+#include "actors/stream_frames.hpp"
 #include "net/cable_protocol.hpp"
 #include "net/ws_session.hpp"
 
@@ -35,16 +36,52 @@ actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool exte
 }  // namespace
 
 void io_tap::deliver(std::int64_t message_id, actors::stream_event_ptr ev) {
+  post_in_order(message_id, {std::move(ev), {}});
+}
+
+void io_tap::run_in_order(std::int64_t message_id, std::function<void()> fn) {
+  post_in_order(message_id, {nullptr, std::move(fn)});
+}
+
+void io_tap::post_in_order(std::int64_t message_id, pending_item item) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (ioc_)
-    boost::asio::post(*ioc_, [self = shared_from_this(), message_id, ev = std::move(ev)] {
-      self->fan_out(message_id, ev);
-    });
+  if (!ioc_)
+    return;
+  auto& queued = pending_[message_id];
+  queued.push_back(std::move(item));
+  if (queued.size() == 1)
+    boost::asio::post(*ioc_, [self = shared_from_this(), message_id] { self->drain(message_id); });
 }
 
 void io_tap::shut() {
   std::lock_guard<std::mutex> lock(mutex_);
   ioc_ = nullptr;
+  pending_.clear();
+}
+
+void io_tap::drain(std::int64_t message_id) {
+  std::vector<pending_item> items;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = pending_.find(message_id);
+    if (it == pending_.end())
+      return;
+    items = std::move(it->second);
+    pending_.erase(it);
+  }
+  std::vector<actors::stream_event_ptr> events;
+  for (auto& item : items) {
+    if (item.ev) {
+      events.push_back(std::move(item.ev));
+      continue;
+    }
+    if (!events.empty())
+      fan_out(message_id, events);
+    events.clear();
+    item.run();
+  }
+  if (!events.empty())
+    fan_out(message_id, events);
 }
 
 void io_tap::add(std::int64_t message_id, ws_session* s, const std::string& identifier,
@@ -100,19 +137,48 @@ void io_tap::write(ws_session& s, const std::string& identifier, bool extended,
   s.enqueue(std::move(frame), mergeable(ev, extended));
 }
 
-void io_tap::fan_out(std::int64_t message_id, const actors::stream_event_ptr& ev) {
+namespace {
+
+// `events` with each run of consecutive updates merged into one.
+std::vector<actors::stream_event_ptr> merged_runs(const std::vector<actors::stream_event_ptr>& events) {
+  std::vector<actors::stream_event_ptr> out, run;
+  auto close_run = [&] {
+    if (!run.empty())
+      out.push_back(run.size() == 1 ? run.front() : actors::merge_updates(run));
+    run.clear();
+  };
+  for (auto& ev : events) {
+    if (ev->type == stream_event::kind::update) {
+      run.push_back(ev);
+    } else {
+      close_run();
+      out.push_back(ev);
+    }
+  }
+  close_run();
+  return out;
+}
+
+}  // namespace
+
+void io_tap::fan_out(std::int64_t message_id, const std::vector<actors::stream_event_ptr>& events) {
   auto it = routes_.find(message_id);
   if (it == routes_.end())
     return;
+  std::vector<actors::stream_event_ptr> merged;
+  if (events.size() > 1)
+    merged = merged_runs(events);
   // A session closed by a failed write stays alive (its aborted waits still hold it) and ignores
   // later frames; it leaves the lists after the loop.
   fanning_out_ = true;
   for (auto& a : it->second) {
-    auto frame = event_frame(*ev, a.identifier, a.extended);
-    count(*ev, *frame, a.sessions.size());
-    auto update = mergeable(ev, a.extended);
-    for (auto* s : a.sessions)
-      s->enqueue(frame, update);
+    for (auto& ev : a.extended || events.size() == 1 ? events : merged) {
+      auto frame = event_frame(*ev, a.identifier, a.extended);
+      count(*ev, *frame, a.sessions.size());
+      auto update = mergeable(ev, a.extended);
+      for (auto* s : a.sessions)
+        s->enqueue(frame, update);
+    }
   }
   fanning_out_ = false;
   for (auto& r : deferred_)

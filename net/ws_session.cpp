@@ -268,8 +268,10 @@ std::shared_ptr<actors::stream_tap> ws_session::tap() {
 
 void ws_session::attach(std::int64_t message_id, const std::string& identifier,
                         std::vector<actors::stream_event_ptr> catchup) {
-  boost::asio::post(worker_.ioc, [self = shared_from_this(), message_id, identifier,
-                                  catchup = std::move(catchup)] {
+  // Through the tap, in order with the message's events: the catch-up covers what was
+  // delivered before it, the route takes what comes after.
+  worker_.tap->run_in_order(message_id, [self = shared_from_this(), message_id, identifier,
+                                         catchup = std::move(catchup)] {
     if (self->finished_)
       return;
     auto& tap = *self->worker_.tap;

@@ -28,17 +28,10 @@ void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifi
           const actors::stream_event_ptr& event) {
   auto& ev = *event;
   auto frame = event_frame(ev, identifier, cfg.extended);
-  if (cfg.metrics) {
-    if (ev.type == stream_event::kind::update)
-      cfg.metrics->emit_to_socket_seconds.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - ev.emitted_at).count());
-    cfg.metrics->broadcasts_total.fetch_add(1, std::memory_order_relaxed);
-    cfg.metrics->broadcast_bytes_total.fetch_add(static_cast<std::int64_t>(frame->size()),
-                                                 std::memory_order_relaxed);
-  }
-  // Extended clients count offsets: their updates are never merged.
-  if (ev.type == stream_event::kind::update && !cfg.extended)
-    self->state.socket->send_update(std::move(frame), event);
+  if (cfg.metrics)
+    count_broadcast(*cfg.metrics, ev, *frame, 1);
+  if (auto update = mergeable(event, cfg.extended))
+    self->state.socket->send_update(std::move(frame), std::move(update));
   else
     self->state.socket->send(std::move(frame));
 }

@@ -26,14 +26,20 @@ frame_ptr event_frame(const stream_event& ev, const std::string& identifier, boo
   return frame;
 }
 
-namespace {
-
-// Extended clients count offsets: their updates are never merged.
 actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool extended) {
   return ev->type == stream_event::kind::update && !extended ? ev : nullptr;
 }
 
-}  // namespace
+void count_broadcast(actorcable::metrics& stats, const stream_event& ev, const std::string& frame,
+                     std::size_t frames) {
+  auto n = static_cast<std::int64_t>(frames);
+  if (ev.type == stream_event::kind::update)
+    stats.emit_to_socket_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ev.emitted_at).count(), n);
+  stats.broadcasts_total.fetch_add(n, std::memory_order_relaxed);
+  stats.broadcast_bytes_total.fetch_add(n * static_cast<std::int64_t>(frame.size()),
+                                        std::memory_order_relaxed);
+}
 
 void io_tap::deliver(std::int64_t message_id, actors::stream_event_ptr ev) {
   post_in_order(message_id, {std::move(ev), {}});
@@ -120,20 +126,10 @@ void io_tap::remove(std::int64_t message_id, ws_session* s, const std::string& i
     routes_.erase(it);
 }
 
-void io_tap::count(const stream_event& ev, const std::string& frame, std::size_t frames) {
-  auto n = static_cast<std::int64_t>(frames);
-  if (ev.type == stream_event::kind::update)
-    stats_.emit_to_socket_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - ev.emitted_at).count(), n);
-  stats_.broadcasts_total.fetch_add(n, std::memory_order_relaxed);
-  stats_.broadcast_bytes_total.fetch_add(n * static_cast<std::int64_t>(frame.size()),
-                                         std::memory_order_relaxed);
-}
-
 void io_tap::write(ws_session& s, const std::string& identifier, bool extended,
                    const actors::stream_event_ptr& ev) {
   auto frame = event_frame(*ev, identifier, extended);
-  count(*ev, *frame, 1);
+  count_broadcast(stats_, *ev, *frame, 1);
   s.enqueue(std::move(frame), mergeable(ev, extended));
 }
 
@@ -174,7 +170,7 @@ void io_tap::fan_out(std::int64_t message_id, const std::vector<actors::stream_e
   for (auto& a : it->second) {
     for (auto& ev : a.extended || events.size() == 1 ? events : merged) {
       auto frame = event_frame(*ev, a.identifier, a.extended);
-      count(*ev, *frame, a.sessions.size());
+      count_broadcast(stats_, *ev, *frame, a.sessions.size());
       auto update = mergeable(ev, a.extended);
       for (auto* s : a.sessions)
         s->enqueue(frame, update);

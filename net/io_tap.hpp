@@ -21,6 +21,14 @@ class ws_session;
 // The frame of `ev` for `identifier`, built once per identifier and protocol, then shared.
 frame_ptr event_frame(const actors::stream_event& ev, const std::string& identifier, bool extended);
 
+// The event when it is a plain-protocol update that later ones may merge into (extended clients
+// count offsets: their updates are never merged), else null.
+actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool extended);
+
+// Counts `frames` connections handed `frame` of `ev` (broadcasts, bytes, emit-to-socket time).
+void count_broadcast(actorcable::metrics& stats, const actors::stream_event& ev,
+                     const std::string& frame, std::size_t frames);
+
 class io_tap final : public actors::stream_tap, public std::enable_shared_from_this<io_tap> {
 public:
   io_tap(boost::asio::io_context& ioc, actorcable::metrics& stats) : ioc_(&ioc), stats_(stats) {}
@@ -47,7 +55,6 @@ private:
   };
   void drain(std::int64_t message_id);
   void fan_out(std::int64_t message_id, const std::vector<actors::stream_event_ptr>& events);
-  void count(const actors::stream_event& ev, const std::string& frame, std::size_t frames);
 
   std::mutex mutex_;  // guards ioc_ and pending_
   boost::asio::io_context* ioc_;

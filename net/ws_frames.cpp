@@ -6,7 +6,7 @@ namespace actorcable::net {
 namespace {
 
 constexpr std::size_t incomplete = 0;
-constexpr std::size_t failed = std::string_view::npos;
+constexpr std::size_t refused = std::string_view::npos;
 
 bool valid_close_code(std::uint16_t code) {
   if (code >= 3000 && code <= 4999)
@@ -43,11 +43,11 @@ std::string ws_close_payload(std::uint16_t code, std::string_view reason) {
   return out;
 }
 
-bool ws_reader::fail(std::uint16_t code, std::string reason) {
+std::size_t ws_reader::fail(std::uint16_t code, std::string reason) {
   error_ = {code, std::move(reason)};
   partial_.clear();
   message_.clear();
-  return false;
+  return refused;
 }
 
 std::size_t ws_reader::frame(std::string_view in, std::vector<message>& out) {
@@ -58,15 +58,15 @@ std::size_t ws_reader::frame(std::string_view in, std::vector<message>& out) {
   auto op = static_cast<ws_opcode>(b0 & 0x0F);
   bool control = (b0 & 0x08) != 0;
   if (b0 & 0x70)
-    return fail(ws_close::protocol_error, "reserved bits set"), failed;
+    return fail(ws_close::protocol_error, "reserved bits set");
   if (!(b1 & 0x80))
-    return fail(ws_close::protocol_error, "unmasked client frame"), failed;
+    return fail(ws_close::protocol_error, "unmasked client frame");
   switch (op) {
     case ws_opcode::continuation: case ws_opcode::text: case ws_opcode::binary:
     case ws_opcode::close: case ws_opcode::ping: case ws_opcode::pong:
       break;
     default:
-      return fail(ws_close::protocol_error, "unknown opcode"), failed;
+      return fail(ws_close::protocol_error, "unknown opcode");
   }
   std::size_t len = b1 & 0x7F, header = 2;
   if (len == 126) {
@@ -82,14 +82,14 @@ std::size_t ws_reader::frame(std::string_view in, std::vector<message>& out) {
     for (int i = 0; i < 8; ++i)
       v = (v << 8) | static_cast<unsigned char>(in[2 + i]);
     if (v >> 63)
-      return fail(ws_close::protocol_error, "invalid length"), failed;
+      return fail(ws_close::protocol_error, "invalid length");
     len = static_cast<std::size_t>(v);
     header = 10;
   }
   if (control && (!fin || len > 125))
-    return fail(ws_close::protocol_error, "invalid control frame"), failed;
+    return fail(ws_close::protocol_error, "invalid control frame");
   if (!control && (len > max_ || message_.size() + len > max_))
-    return fail(ws_close::too_big, "frame exceeds " + std::to_string(max_) + " bytes"), failed;
+    return fail(ws_close::too_big, "frame exceeds " + std::to_string(max_) + " bytes");
   header += 4;  // the mask
   if (in.size() < header || in.size() - header < len)
     return incomplete;
@@ -101,13 +101,13 @@ std::size_t ws_reader::frame(std::string_view in, std::vector<message>& out) {
   if (op == ws_opcode::close) {
     message m{op, {}, 0};
     if (len == 1)
-      return fail(ws_close::protocol_error, "invalid close frame"), failed;
+      return fail(ws_close::protocol_error, "invalid close frame");
     if (len >= 2) {
       m.close_code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8)
                                                 | static_cast<unsigned char>(payload[1]));
       m.payload = payload.substr(2);
       if (!valid_close_code(m.close_code) || !model::valid_utf8(m.payload))
-        return fail(ws_close::protocol_error, "invalid close frame"), failed;
+        return fail(ws_close::protocol_error, "invalid close frame");
     }
     out.push_back(std::move(m));
   } else if (control) {
@@ -115,17 +115,17 @@ std::size_t ws_reader::frame(std::string_view in, std::vector<message>& out) {
   } else {
     if (op == ws_opcode::continuation) {
       if (message_type_ == ws_opcode::continuation)
-        return fail(ws_close::protocol_error, "continuation without a message"), failed;
+        return fail(ws_close::protocol_error, "continuation without a message");
       message_ += payload;
     } else {
       if (message_type_ != ws_opcode::continuation)
-        return fail(ws_close::protocol_error, "new message inside a fragmented one"), failed;
+        return fail(ws_close::protocol_error, "new message inside a fragmented one");
       message_type_ = op;
       message_ = std::move(payload);
     }
     if (fin) {
       if (message_type_ == ws_opcode::text && !model::valid_utf8(message_))
-        return fail(ws_close::invalid_payload, "text is not valid UTF-8"), failed;
+        return fail(ws_close::invalid_payload, "text is not valid UTF-8");
       out.push_back({message_type_, std::move(message_), 0});
       message_.clear();
       message_type_ = ws_opcode::continuation;
@@ -135,7 +135,7 @@ std::size_t ws_reader::frame(std::string_view in, std::vector<message>& out) {
 }
 
 bool ws_reader::feed(std::string_view bytes, std::vector<message>& out) {
-  if (error_.code)
+  if (failed())
     return false;
   bool buffered = !partial_.empty();
   if (buffered)
@@ -144,7 +144,7 @@ bool ws_reader::feed(std::string_view bytes, std::vector<message>& out) {
   std::size_t pos = 0;
   while (pos < in.size()) {
     auto n = frame(in.substr(pos), out);
-    if (n == failed)
+    if (n == refused)
       return false;
     if (n == incomplete)
       break;

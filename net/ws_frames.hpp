@@ -44,13 +44,15 @@ public:
   // error() says which, and nothing more may be fed.
   bool feed(std::string_view bytes, std::vector<message>& out);
   const failure& error() const { return error_; }
+  bool failed() const { return error_.code != 0; }
   // Bytes kept for an incomplete frame or message.
   std::size_t buffered() const { return partial_.size() + message_.size(); }
 
 private:
-  // Parses one frame at the start of `in`: its length, 0 when incomplete, npos on failure.
+  // Parses one frame at the start of `in`: its length, 0 when incomplete, npos when refused.
   std::size_t frame(std::string_view in, std::vector<message>& out);
-  bool fail(std::uint16_t code, std::string reason);
+  // Records the failure; returns frame()'s "refused".
+  std::size_t fail(std::uint16_t code, std::string reason);
 
   std::size_t max_;
   std::string partial_;  // an incomplete frame's bytes

@@ -7,7 +7,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <openssl/rand.h>
@@ -63,6 +62,11 @@ std::string random_id() {
   for (auto b : bytes)
     out += alphabet[b % 62];
   return out;
+}
+
+// A non-blocking socket that has nothing to give or no room to take.
+bool would_block(const beast::error_code& ec) {
+  return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
 }
 
 bool expected_close(const beast::error_code& ec) {
@@ -162,27 +166,22 @@ void ws_session::on_readable(beast::error_code ec) {
   if (finished_)
     return;
   if (ec) {
-    if (!expected_close(ec))
-      log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
-    finish();
+    on_read_failed(ec);
     return;
   }
   auto& buffer = worker_.read_buffer;
   std::vector<ws_reader::message> messages;
   while (true) {
     auto n = socket().read_some(boost::asio::buffer(buffer), ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+    if (would_block(ec))
       break;
     if (ec) {
-      if (!expected_close(ec))
-        log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
-      finish();
+      on_read_failed(ec);
       return;
     }
-    if (reader_failed_)
+    if (reader_.failed())
       continue;  // closing after a protocol error: what the client still sends is dropped
     if (!reader_.feed(std::string_view(buffer.data(), n), messages)) {
-      reader_failed_ = true;
       auto& e = reader_.error();
       log::warn("cable", e.code == ws_close::too_big ? "frame_too_big" : "protocol_error",
                 {{"connection", id_}, {"reason", e.reason}});
@@ -193,7 +192,7 @@ void ws_session::on_readable(beast::error_code ec) {
         return;
     }
     messages.clear();
-    if (reader_failed_) {
+    if (reader_.failed()) {
       closing_ = true;
       drop_backlog();
       send_close(reader_.error().code, reader_.error().reason);
@@ -313,7 +312,7 @@ void ws_session::enqueue(frame_ptr frame, actors::stream_event_ptr update) {
     auto n = socket().write_some(bufs, ec);
     if (!ec && n == header_len + frame->size())
       return;
-    if (ec && ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) {
+    if (ec && !would_block(ec)) {
       on_write_failed(ec);
       return;
     }
@@ -349,7 +348,7 @@ void ws_session::do_write() {
     queue_.gather(write_buffers_, 32);
     beast::error_code ec;
     auto n = sock.write_some(write_buffers_, ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+    if (would_block(ec)) {
       write_waiting_ = true;
       sock.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
         self->write_waiting_ = false;
@@ -383,6 +382,12 @@ void ws_session::do_write() {
     if (!ec)
       self->finish();
   });
+}
+
+void ws_session::on_read_failed(beast::error_code ec) {
+  if (!expected_close(ec))
+    log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
+  finish();
 }
 
 void ws_session::on_write_failed(beast::error_code ec) {

@@ -47,6 +47,7 @@ private:
   void do_read();
   void on_readable(boost::beast::error_code ec);
   void on_message(ws_reader::message& m);
+  void on_read_failed(boost::beast::error_code ec);
   void do_write();
   void on_write_failed(boost::beast::error_code ec);
   void drop_backlog();
@@ -66,7 +67,6 @@ private:
   bool closing_ = false;        // no more frames accepted; close once the queue is written
   bool close_sent_ = false;     // our close frame is queued
   bool peer_closed_ = false;    // the client's close frame arrived
-  bool reader_failed_ = false;
   bool finished_ = false;
   std::string protocol_;
   std::optional<std::int64_t> user_id_;

@@ -2,8 +2,6 @@
 
 #include "actors/stream_frames.hpp"
 
-#include <algorithm>
-
 namespace actorcable::actors {
 namespace {
 
@@ -15,7 +13,7 @@ constexpr auto linger = std::chrono::seconds(30);
 
 void drop_subscriber(self_ptr self, const caf::actor_addr& who) {
   auto& subs = self->state.subscribers;
-  subs.erase(std::remove(subs.begin(), subs.end(), who), subs.end());
+  subs.erase(who);
   if (subs.empty())
     self->delayed_send(self, linger, retire_atom::value);
 }
@@ -41,10 +39,8 @@ caf::behavior chat_actor(self_ptr self, std::int64_t chat_id,
   return {
     [=](caf::subscribe_atom, caf::actor& sub) {
       auto& st = self->state;
-      if (std::find(st.subscribers.begin(), st.subscribers.end(), sub) == st.subscribers.end()) {
-        st.subscribers.push_back(sub);
+      if (st.subscribers.insert(sub))
         self->monitor(sub);
-      }
       for (auto& [mid, stream] : st.streams)
         self->send(sub, chat_stream_atom::value, st.chat_id, mid, stream);
       return caf::actor_cast<caf::actor>(self);

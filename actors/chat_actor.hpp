@@ -2,6 +2,7 @@
 // its subscribers about each one, present and future, so a Chat:<id>:messages subscription
 // follows new answers without the client subscribing again.
 #pragma once
+#include "actors/actor_list.hpp"
 #include "actors/protocol.hpp"
 
 #include <map>
@@ -12,7 +13,7 @@ namespace actorcable::actors {
 struct chat_state {
   static inline const char* name = "chat";
   std::int64_t chat_id = 0;
-  std::vector<caf::actor> subscribers;
+  actor_list subscribers;
   std::map<std::int64_t, caf::actor> streams;  // message id -> message actor
 };
 

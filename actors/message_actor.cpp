@@ -38,6 +38,16 @@ stream_event_ptr end_event(self_ptr self) {
   return make_end_event(identity(self), self->state.chunk_ends.size() + 1, self->state.status);
 }
 
+stream_event_ptr state_event(self_ptr self, bool streaming) {
+  auto& st = self->state;
+  auto chunks = static_cast<std::int64_t>(st.chunk_ends.size());
+  if (!st.shared_state || st.shared_state->offset != chunks || st.shared_state_streaming != streaming) {
+    st.shared_state = make_state_event(identity(self), chunks, st.content, streaming);
+    st.shared_state_streaming = streaming;
+  }
+  return st.shared_state;
+}
+
 // Adds a subscriber and sends it what it missed; false when a replay was asked of an epoch or
 // offset this actor does not have (nothing is sent then and the subscriber is not added).
 bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor& sub,
@@ -57,8 +67,7 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
       && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)))
     return false;
   auto& list = c.port ? st.tapped : st.subscribers;
-  if (std::find(list.begin(), list.end(), sub) == list.end()) {
-    list.push_back(sub);
+  if (list.insert(sub)) {
     self->monitor(sub);
     count(cfg.metrics, &metrics::stream_subscribers, 1);
   }
@@ -67,12 +76,12 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
       break;
     case catchup::mode::state_if_streaming:
       if (st.streaming)
-        deliver(make_state_event(identity(self), chunks, st.content, true));
+        deliver(state_event(self, true));
       else if (st.ended)
         deliver(end_event(self));  // a client (re)subscribing after the end learns how it ended
       break;
     case catchup::mode::state_always:
-      deliver(make_state_event(identity(self), chunks, st.content, st.streaming));
+      deliver(state_event(self, st.streaming));
       if (st.ended)
         deliver(end_event(self));
       break;
@@ -96,13 +105,9 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
 }
 
 void drop_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor_addr& sub) {
-  for (auto* list : {&self->state.subscribers, &self->state.tapped}) {
-    auto i = std::find(list->begin(), list->end(), sub);
-    if (i != list->end()) {
-      list->erase(i);
+  for (auto* list : {&self->state.subscribers, &self->state.tapped})
+    if (list->erase(sub))
       count(cfg.metrics, &metrics::stream_subscribers, -1);
-    }
-  }
 }
 
 void broadcast(self_ptr self, const message_actor_config& cfg, const stream_event_ptr& ev) {

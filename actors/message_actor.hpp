@@ -1,6 +1,7 @@
 // One actor per streaming message: it owns the text, the chunk count (offset), the subscribers
 // and the job, and it alone ends the stream, exactly once, whatever happens to the job.
 #pragma once
+#include "actors/actor_list.hpp"
 #include "actors/protocol.hpp"
 #include "actors/stream_tap.hpp"
 #include "common/metrics.hpp"
@@ -24,9 +25,13 @@ struct message_state {
   std::string epoch;
   std::string content;
   std::vector<std::size_t> chunk_ends;  // content offset after each chunk; offset = size()
-  std::vector<caf::actor> subscribers;  // take events as messages
-  std::vector<caf::actor> tapped;       // take events through a tap (their connection's thread)
+  actor_list subscribers;  // take events as messages
+  actor_list tapped;       // take events through a tap (their connection's thread)
   std::vector<std::shared_ptr<stream_tap>> taps;  // each gets every event once
+  // current_state for the text so far, shared by the subscribers that join before the next
+  // chunk: one frame per identifier for all of them.
+  stream_event_ptr shared_state;
+  bool shared_state_streaming = false;
   caf::actor job;
   bool streaming = true;
   bool ended = false;  // streaming_end announced

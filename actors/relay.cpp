@@ -23,7 +23,7 @@ void note(self_ptr self, const stream_event& ev) {
 void drop(self_ptr self, const caf::actor_addr& who) {
   auto& st = self->state;
   auto& subs = st.subscribers;
-  subs.erase(std::remove(subs.begin(), subs.end(), who), subs.end());
+  subs.erase(who);
   if (subs.empty() && st.catching_up.empty() && st.subscribed) {
     // Nobody here listens: stop the events crossing, until someone subscribes again.
     st.subscribed = false;
@@ -90,11 +90,8 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
               return;
             auto sub = w->second.sub;
             st.catching_up.erase(w);
-            if (accepted && std::find(st.subscribers.begin(), st.subscribers.end(), sub)
-                              == st.subscribers.end()) {
-              st.subscribers.push_back(sub);
+            if (accepted && st.subscribers.insert(sub))
               self->monitor(sub);
-            }
             rp.deliver(me, accepted);
             if (!accepted)
               drop(self, sub.address());

@@ -3,6 +3,7 @@
 // however many clients watch it there (SPEC §8). Catch-up requests pass through it, tagged, so
 // that a subscriber gets its catch-up and then the live events in the origin's order.
 #pragma once
+#include "actors/actor_list.hpp"
 #include "actors/protocol.hpp"
 #include "common/metrics.hpp"
 
@@ -18,7 +19,7 @@ struct relay_state {
   std::int64_t chunks = 0;  // the highest chunk offset seen
   bool ended = false;
   bool subscribed = false;  // registered with the origin
-  std::vector<caf::actor> subscribers;
+  actor_list subscribers;
   struct waiting {
     caf::actor sub;
     std::uint64_t tag;  // the subscriber's own catch-up tag

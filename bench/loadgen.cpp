@@ -342,7 +342,7 @@ int main(int argc, char** argv) {
     clients.back()->start(ep);
   }
   // CPU is counted from the moment every connection is subscribed: the fan-out, not the set-up.
-  double cpu0 = 0;
+  double cpu0 = 0, own_cpu0 = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opt.timeout_s);
   int readers = opt.connections - opt.slow;
   bool ready_printed = false;
@@ -350,6 +350,7 @@ int main(int argc, char** argv) {
     ioc.run_for(std::chrono::milliseconds(20));
     if (!ready_printed && t.subscribed + t.failed >= opt.connections) {
       cpu0 = cpu_and_rss(opt.server_pids).first;
+      own_cpu0 = cpu_and_rss_of(getpid()).first;
       std::cerr << "loadgen: " << t.subscribed << " subscribed" << std::endl;  // the driver waits for this
       ready_printed = true;
       if (opt.idle) break;
@@ -357,14 +358,16 @@ int main(int argc, char** argv) {
     if (!opt.idle && t.ended + t.failed >= readers && ready_printed) break;
   }
   auto [cpu1, rss1] = cpu_and_rss(opt.server_pids);
+  auto own_cpu1 = cpu_and_rss_of(getpid()).first;
   std::sort(t.latency_us.begin(), t.latency_us.end());
   auto pct = [&](double p) -> std::uint32_t {
     return t.latency_us.empty() ? 0 : t.latency_us[std::min(t.latency_us.size() - 1, static_cast<std::size_t>(p * t.latency_us.size()))];
   };
   std::printf("{\"connections\":%d,\"subscribed\":%ld,\"failed\":%ld,\"ended\":%ld,\"frames\":%ld,\"delivered\":%ld,"
               "\"missing\":%ld,\"out_of_order\":%ld,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u,"
-              "\"server_cpu_s\":%.3f,\"server_rss_kb\":%ld}\n",
+              "\"server_cpu_s\":%.3f,\"server_rss_kb\":%ld,\"loadgen_cpu_s\":%.3f}\n",
               opt.connections, t.subscribed, t.failed, t.ended, t.frames, t.delivered, t.missing, t.out_of_order,
-              pct(0.5), pct(0.99), t.latency_us.empty() ? 0 : t.latency_us.back(), cpu1 - cpu0, rss1);
+              pct(0.5), pct(0.99), t.latency_us.empty() ? 0 : t.latency_us.back(), cpu1 - cpu0, rss1,
+              own_cpu1 - own_cpu0);
   return t.failed > 0 ? 1 : 0;
 }

@@ -130,7 +130,7 @@ void io_tap::write(ws_session& s, const std::string& identifier, bool extended,
                    const actors::stream_event_ptr& ev) {
   auto frame = event_frame(*ev, identifier, extended);
   count_broadcast(stats_, *ev, *frame, 1);
-  s.enqueue(std::move(frame), mergeable(ev, extended));
+  s.enqueue(frame, mergeable(ev, extended));
 }
 
 namespace {

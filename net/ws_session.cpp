@@ -239,15 +239,15 @@ void ws_session::on_message(ws_reader::message& m) {
 
 void ws_session::send(frame_ptr frame) {
   // The io_context's own executor, not the stream's type-erased one: no executor copies per frame.
-  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(frame)]() mutable {
-    self->enqueue(std::move(f));
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(frame)]() {
+    self->enqueue(f);
   });
 }
 
 void ws_session::send_update(frame_ptr frame, actors::stream_event_ptr update) {
   boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(frame),
-                                  u = std::move(update)]() mutable {
-    self->enqueue(std::move(f), std::move(u));
+                                  u = std::move(update)]() {
+    self->enqueue(f, u);
   });
 }
 
@@ -299,7 +299,7 @@ void ws_session::detach(std::int64_t message_id, const std::string& identifier) 
   });
 }
 
-void ws_session::enqueue(frame_ptr frame, actors::stream_event_ptr update) {
+void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) {
   if (closing_ || finished_)
     return;
   if (queue_.empty() && !write_waiting_ && frame->size() <= ctx_.cfg.write_queue_limit) {
@@ -316,11 +316,11 @@ void ws_session::enqueue(frame_ptr frame, actors::stream_event_ptr update) {
       on_write_failed(ec);
       return;
     }
-    queue_.push_started(std::move(frame), ec ? 0 : n);
+    queue_.push_started(frame, ec ? 0 : n);
     do_write();
     return;
   }
-  switch (queue_.push(std::move(frame), std::move(update))) {
+  switch (queue_.push(frame, update)) {
     case write_queue::result::over_limit:
       log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queue_.bytes()}});
       ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);

@@ -35,8 +35,9 @@ public:
   void attach(std::int64_t message_id, const std::string& identifier,
               std::vector<actors::stream_event_ptr> catchup) override;
 
-  // On the worker's thread only.
-  void enqueue(frame_ptr frame, actors::stream_event_ptr update = nullptr);
+  // On the worker's thread only. By reference: a frame written at once is not copied, so
+  // threads sharing it do not contend on its reference count.
+  void enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update = {});
   // Ends the session without a close handshake (shutdown past its deadline).
   void finish();
 

@@ -182,6 +182,31 @@ CAF_TEST(late subscriber gets current state then continues without gap) {
   CAF_CHECK_EQUAL(got[1]->offset, 3);
 }
 
+CAF_TEST(subscribers joining between two chunks share one state event and a later one sees the new text) {
+  chunk("one ");
+  auto a = sys.spawn(recorder);
+  auto b = sys.spawn(recorder);
+  self->send(msg, caf::subscribe_atom::value, a, true);
+  self->send(msg, caf::subscribe_atom::value, b, true);
+  self->send(msg, caf::subscribe_atom::value, b, true);  // again: still one subscription
+  consume_messages();
+  CAF_CHECK_EQUAL(state().subscribers.size(), 3u);
+  chunk("two");
+  auto c = sys.spawn(recorder);
+  self->send(msg, caf::subscribe_atom::value, c, true);
+  consume_messages();
+  auto& got_a = deref<caf::stateful_actor<recorder_state>>(a).state.events;
+  auto& got_b = deref<caf::stateful_actor<recorder_state>>(b).state.events;
+  auto& got_c = deref<caf::stateful_actor<recorder_state>>(c).state.events;
+  CAF_REQUIRE_EQUAL(got_a.size(), 2u);
+  CAF_REQUIRE_EQUAL(got_b.size(), 3u);  // the second subscribe sends the state again
+  CAF_REQUIRE_EQUAL(got_c.size(), 1u);
+  CAF_CHECK(got_a[0] == got_b[0]);  // the same event: its frame is built once per identifier
+  CAF_CHECK(got_a[0] != got_c[0]);
+  CAF_CHECK_EQUAL(got_c[0]->offset, 2);
+  CAF_CHECK(got_c[0]->message_json.find("\"content\":\"one two\"") != std::string::npos);
+}
+
 CAF_TEST(dead subscriber is dropped) {
   CAF_CHECK_EQUAL(state().subscribers.size(), 1u);
   anon_send_exit(sub, caf::exit_reason::kill);

@@ -11,7 +11,7 @@
 namespace actorcable::actors {
 
 struct message_actor_config {
-  caf::timespan flush_interval = std::chrono::milliseconds(100);  // content persisted at most this often
+  caf::timespan flush_interval = std::chrono::milliseconds(120);  // content persisted at most this often
   caf::timespan idle_timeout = std::chrono::seconds(30);  // a job silent this long ends the stream
   caf::timespan writer_timeout = std::chrono::seconds(30);  // wait for the final write
   caf::timespan retention = std::chrono::minutes(5);  // the actor (and history) outlives the stream

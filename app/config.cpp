@@ -32,7 +32,7 @@ const std::map<std::string, std::string>& defaults() {
     {"node.lease_s", "6"},
     {"cluster.bind", ""},
     {"cluster.peers", ""},
-    {"streams.flush_interval_ms", "100"},
+    {"streams.flush_interval_ms", "120"},
     {"streams.idle_timeout_s", "30"},
     {"streams.retention_s", "300"},
     {"streams.history_budget_chars", "24000"},

@@ -85,7 +85,7 @@ test('actorcable config prints the effective configuration with secrets masked',
   assert.match(out.stdout, /^auth\.secret = \*+$/m);
   assert.match(out.stdout, /^database\.url = \*+$/m);
   assert.ok(!out.stdout.includes('sk-hidden'));
-  assert.match(out.stdout, /^streams\.flush_interval_ms = 100$/m);
+  assert.match(out.stdout, /^streams\.flush_interval_ms = 120$/m);
 });
 
 test('--help and --version', () => {

@@ -1,17 +1,17 @@
 #include "app/commands.hpp"
 
-#include "actors/access_listener.hpp"
-#include "actors/ai_job.hpp"
-#include "actors/cluster.hpp"
-#include "actors/directory.hpp"
-#include "actors/stream_writer.hpp"
+#include "actors/store/access_listener.hpp"
+#include "actors/provider/launcher.hpp"
+#include "actors/cluster/cluster.hpp"
+#include "actors/stream/directory.hpp"
+#include "actors/store/stream_writer.hpp"
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
-#include "net/api.hpp"
-#include "net/jwt.hpp"
-#include "net/openai_provider.hpp"
+#include "net/http/api.hpp"
+#include "net/http/jwt.hpp"
+#include "actors/provider/openai_provider.hpp"
 #include "net/server.hpp"
-#include "net/session_store.hpp"
+#include "net/cable/session_store.hpp"
 #include "persistence/chats_repository.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/pg_pool.hpp"
@@ -131,9 +131,9 @@ int run_serve(const config& cfg) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Outlives the actor system: provider actors hand it their connections until they are gone.
-  std::unique_ptr<net::provider_io> provider_io;
+  std::unique_ptr<actors::provider_io> provider_io;
   if (cfg.str("provider.name") == "openai")
-    provider_io = std::make_unique<net::provider_io>();
+    provider_io = std::make_unique<actors::provider_io>();
 
   auto [cluster_host, cluster_port] = cfg.cluster_bind();
   auto peers = cfg.cluster_peers();
@@ -176,7 +176,7 @@ int run_serve(const config& cfg) {
   pcfg.scripted.default_chunks = static_cast<int>(cfg.integer("provider.scripted_chunks", 0, 1000000));
   auto launcher = actors::make_job_launcher(pcfg);
   if (provider_io) {
-    net::openai_config ocfg;
+    actors::openai_config ocfg;
     ocfg.base_url = cfg.str("provider.openai_base_url");
     ocfg.api_key = cfg.str("provider.openai_api_key");
     ocfg.model = cfg.str("provider.openai_model");
@@ -190,7 +190,7 @@ int run_serve(const config& cfg) {
     ocfg.max_retries = static_cast<int>(cfg.integer("provider.openai_max_retries", 0, 20));
     ocfg.backoff_initial = std::chrono::milliseconds(cfg.integer("provider.openai_backoff_ms", 1, 600000));
     ocfg.metrics = &stats;
-    launcher = net::make_openai_launcher(ocfg, provider_io.get());
+    launcher = actors::make_openai_launcher(ocfg, provider_io.get());
   }
   auto directory = sys.spawn(actors::directory, mcfg, writer, launcher);
   caf::anon_send(writer, caf::put_atom::value, directory);

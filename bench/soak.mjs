@@ -2,7 +2,7 @@
 // stops and [[fail-after:N]] failures, then checks that nothing was left behind.
 import { readFileSync } from 'node:fs';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier, psql }
-  from '../tests/js/harness.mjs';
+  from '../tests/e2e/harness.mjs';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 20);
 const rss = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);

@@ -2,8 +2,8 @@
 // and the shared things every connection needs.
 #pragma once
 #include "common/metrics.hpp"
-#include "net/api.hpp"
-#include "net/io_tap.hpp"
+#include "net/http/api.hpp"
+#include "net/ws/io_tap.hpp"
 #include "net/server.hpp"
 
 #include <boost/asio/io_context.hpp>

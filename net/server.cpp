@@ -1,8 +1,8 @@
 #include "net/server.hpp"
 
 #include "common/log.hpp"
-#include "net/http_session.hpp"
-#include "net/ws_session.hpp"
+#include "net/http/http_session.hpp"
+#include "net/ws/ws_session.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>

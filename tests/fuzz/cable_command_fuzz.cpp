@@ -1,5 +1,5 @@
 // The ActionCable command parser and SyncChannel identifiers on arbitrary client frames.
-#include "net/cable_protocol.hpp"
+#include "net/cable/cable_protocol.hpp"
 
 #include <cstdint>
 #include <string_view>

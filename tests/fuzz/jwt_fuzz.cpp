@@ -1,5 +1,5 @@
 // The JWT verifier on arbitrary tokens; a valid signature on fuzzed claims must not crash either.
-#include "net/jwt.hpp"
+#include "net/http/jwt.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 // The WebSocket frame reader on arbitrary client bytes, split arbitrarily: no crash, bounded
 // buffering, and the split does not change the outcome.
-#include "net/ws_frames.hpp"
+#include "net/ws/ws_frames.hpp"
 
 #include <cstdint>
 #include <cstdlib>

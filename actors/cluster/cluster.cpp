@@ -1,0 +1,193 @@
+#include "actors/cluster/cluster.hpp"
+
+#include "actors/cluster/relay.hpp"
+#include "common/log.hpp"
+
+namespace actorcable::actors {
+namespace {
+
+using self_ptr = caf::stateful_actor<cluster_state>*;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
+
+void set_peer_gauge(self_ptr self, const cluster_config& cfg) {
+  if (cfg.metrics)
+    cfg.metrics->cluster_peers.store(static_cast<std::int64_t>(self->state.peers.size()));
+}
+
+void add_peer(self_ptr self, const cluster_config& cfg, const std::string& name,
+              const caf::actor& member) {
+  auto& st = self->state;
+  if (name == cfg.node) {
+    log::error("cluster", "peer_has_our_name", {{"node", name}});
+    return;
+  }
+  auto& slot = st.peers[name];
+  if (slot == member)
+    return;
+  slot = member;
+  self->monitor(member);
+  set_peer_gauge(self, cfg);
+  log::info("cluster", "peer_connected", {{"node", cfg.node}, {"peer", name}});
+}
+
+void dial(self_ptr self, const cluster_config& cfg, std::size_t index) {
+  auto& addr = cfg.peers[index];
+  auto retry = [=] { self->delayed_send(self, cfg.retry_interval, dial_atom::value, index); };
+  self->request(cfg.middleman, std::chrono::seconds(5), caf::connect_atom::value, addr.host, addr.port)
+    .then(
+      [=](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>&) {
+        auto member = caf::actor_cast<caf::actor>(ptr);
+        if (!member) {
+          retry();
+          return;
+        }
+        self->request(member, std::chrono::seconds(5), hello_atom::value, cfg.node,
+                      caf::actor_cast<caf::actor>(self))
+          .then(
+            [=](std::string& name) {
+              self->state.dialed[member.address()] = index;
+              add_peer(self, cfg, name, member);
+            },
+            [=](caf::error&) { retry(); });
+      },
+      [=](caf::error& err) {
+        log::debug("cluster", "dial_failed",
+                   {{"peer", cfg.peers[index].text()}, {"error", caf::to_string(err)}});
+        retry();
+      });
+}
+
+caf::actor relay_for(self_ptr self, const cluster_config& cfg, std::int64_t id,
+                     const caf::actor& origin) {
+  auto& relays = self->state.relays;
+  if (auto i = relays.find(id); i != relays.end())
+    return i->second;
+  auto r = self->spawn(relay, id, origin, cfg.metrics);
+  self->monitor(r);
+  relays.emplace(id, r);
+  return r;
+}
+
+// Calls `done` with this node's relay of message `id` once one peer says the message's actor
+// lives there, or with an invalid handle when none does.
+void locate(self_ptr self, const cluster_config& cfg, std::int64_t id,
+            std::function<void(const caf::actor&)> done) {
+  auto& st = self->state;
+  if (auto i = st.relays.find(id); i != st.relays.end()) {
+    done(i->second);
+    return;
+  }
+  auto& waiting = st.finding[id];
+  waiting.push_back(std::move(done));
+  if (waiting.size() > 1)
+    return;  // a search is under way
+  auto finish = [=](const caf::actor& origin) {
+    auto& st = self->state;
+    auto w = st.finding.find(id);
+    if (w == st.finding.end())
+      return;
+    auto callbacks = std::move(w->second);
+    st.finding.erase(w);
+    caf::actor r = origin ? relay_for(self, cfg, id, origin) : caf::actor{};
+    for (auto& cb : callbacks)
+      cb(r);
+  };
+  if (st.peers.empty()) {
+    finish(caf::actor{});
+    return;
+  }
+  auto unanswered = std::make_shared<std::size_t>(st.peers.size());
+  for (auto& [name, member] : st.peers)
+    self->request(member, cfg.find_timeout, find_atom::value, id)
+      .then(
+        [=](caf::actor& origin) {
+          if (origin)
+            finish(origin);
+          else if (--*unanswered == 0)
+            finish(caf::actor{});
+        },
+        [=](caf::error&) {
+          if (--*unanswered == 0)
+            finish(caf::actor{});
+        });
+}
+
+}  // namespace
+
+caf::behavior cluster(self_ptr self, cluster_config cfg) {
+  for (std::size_t i = 0; i < cfg.peers.size(); ++i)
+    dial(self, cfg, i);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto i = st.relays.begin(); i != st.relays.end(); ++i)
+      if (i->second == msg.source) {
+        st.relays.erase(i);
+        return;
+      }
+    for (auto i = st.peers.begin(); i != st.peers.end(); ++i)
+      if (i->second == msg.source) {
+        log::warn("cluster", "peer_lost", {{"node", cfg.node}, {"peer", i->first},
+                                           {"reason", caf::to_string(msg.reason)}});
+        st.peers.erase(i);
+        set_peer_gauge(self, cfg);
+        break;
+      }
+    if (auto d = st.dialed.find(msg.source); d != st.dialed.end()) {
+      auto index = d->second;
+      st.dialed.erase(d);
+      self->delayed_send(self, cfg.retry_interval, dial_atom::value, index);
+    }
+  });
+  return {
+    [=](caf::put_atom, caf::actor& directory) { self->state.directory = std::move(directory); },
+    [=](dial_atom, std::size_t index) { dial(self, cfg, index); },
+    [=](hello_atom, std::string& name, caf::actor& member) {
+      add_peer(self, cfg, name, member);
+      return cfg.node;
+    },
+    [=](caf::get_atom) {
+      std::vector<std::string> names;
+      for (auto& [name, member] : self->state.peers)
+        names.push_back(name);
+      return names;
+    },
+    [=](find_atom, std::int64_t id) {
+      self->delegate(self->state.directory, find_atom::value, id);
+      return caf::delegated<caf::actor>{};
+    },
+    [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, catchup& c)
+      -> caf::result<caf::actor, bool> {
+      auto rp = self->make_response_promise<caf::actor, bool>();
+      locate(self, cfg, id, [=](const caf::actor& r) mutable {
+        if (r)
+          rp.delegate(r, caf::subscribe_atom::value, sub, c);
+        else
+          rp.deliver(caf::actor{}, false);
+      });
+      return rp;
+    },
+    [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      locate(self, cfg, id, [=](const caf::actor& r) mutable {
+        if (r)
+          rp.delegate(r, cancel_atom::value);
+        else
+          rp.deliver(false);
+      });
+      return rp;
+    },
+    [=](start_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
+      for (auto& [name, member] : self->state.peers)
+        self->send(member, chat_stream_atom::value, chat_id, id, origin);
+    },
+    [=](chat_stream_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
+      if (self->state.directory)
+        self->send(self->state.directory, chat_stream_atom::value, chat_id, id, origin);
+    },
+    [=](relay_atom, std::int64_t id, caf::actor& origin) {
+      return relay_for(self, cfg, id, origin);
+    },
+  };
+}
+
+}  // namespace actorcable::actors

@@ -1,0 +1,38 @@
+// This node's stand-in for a message actor on another node. It is that actor's one subscriber
+// here and fans each event out to this node's subscribers, so an event crosses to a node once
+// however many clients watch it there (SPEC §8). Catch-up requests pass through it, tagged, so
+// that a subscriber gets its catch-up and then the live events in the origin's order.
+#pragma once
+#include "actors/stream/actor_list.hpp"
+#include "actors/protocol.hpp"
+#include "common/metrics.hpp"
+
+#include <unordered_map>
+
+namespace actorcable::actors {
+
+struct relay_state {
+  static inline const char* name = "relay";
+  std::int64_t message_id = 0;
+  caf::actor origin;
+  std::string epoch;
+  std::int64_t chunks = 0;  // the highest chunk offset seen
+  bool ended = false;
+  bool subscribed = false;  // registered with the origin
+  actor_list subscribers;
+  struct waiting {
+    caf::actor sub;
+    std::uint64_t tag;  // the subscriber's own catch-up tag
+  };
+  std::unordered_map<std::uint64_t, waiting> catching_up;  // by the tag given to the origin
+  std::uint64_t next_tag = 0;
+};
+
+// Reacts to: (subscribe_atom, actor sub, catchup) -> (actor this relay, bool accepted),
+// (unsubscribe_atom, actor sub), (cancel_atom) -> bool, (caf::get_atom) -> string content.
+// Lives as long as its origin; when the origin is lost without ending its stream (its node
+// died), the subscribers get streaming_end "interrupted".
+caf::behavior relay(caf::stateful_actor<relay_state>* self, std::int64_t message_id,
+                    caf::actor origin, actorcable::metrics* metrics);
+
+}  // namespace actorcable::actors

@@ -1,0 +1,160 @@
+#include "actors/provider/openai_provider.hpp"
+
+#include "common/log.hpp"
+#include "actors/provider/openai_events.hpp"
+#include "actors/provider/openai_session.hpp"
+
+#include <boost/json.hpp>
+
+namespace actorcable::actors {
+
+openai_state::~openai_state() {
+  if (session)
+    session->cancel();  // killed or done: the connection closes now
+}
+
+namespace {
+
+using self_ptr = caf::stateful_actor<openai_state>*;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+enum class error_kind { connect, http, stream, timeout, malformed };
+
+void fail(self_ptr self, const openai_config& cfg, error_kind kind, const std::string& reason) {
+  if (auto* m = cfg.metrics) {
+    auto* counter = kind == error_kind::connect  ? &m->provider_errors_connect
+                    : kind == error_kind::http   ? &m->provider_errors_http
+                    : kind == error_kind::stream ? &m->provider_errors_stream
+                    : kind == error_kind::timeout ? &m->provider_errors_timeout
+                                                  : &m->provider_errors_malformed;
+    counter->fetch_add(1, std::memory_order_relaxed);
+  }
+  log::warn("openai", "answer_failed", {{"reason", reason}, {"attempt", self->state.attempt}});
+  self->quit(caf::make_error(caf::sec::runtime_error, reason));
+}
+
+void start_attempt(self_ptr self, const openai_config& cfg, const http_endpoint& ep,
+                   provider_io* io) {
+  auto& st = self->state;
+  ++st.attempt;
+  if (st.session)
+    st.session->cancel();
+  st.session = std::make_shared<openai_session>(*io, ep, st.body, cfg.api_key,
+                                                caf::actor_cast<caf::actor>(self),
+                                                cfg.connect_timeout);
+  st.session->start();
+}
+
+void finish(self_ptr self, caf::actor& target) {
+  auto& st = self->state;
+  self->send(target, actors::job_done_atom::value, st.result);
+  self->quit();
+}
+
+}  // namespace
+
+std::string openai_messages_json(const std::vector<model::chat_turn>& turns) {
+  boost::json::array out;
+  for (auto& t : turns) {
+    boost::json::object m;
+    m["role"] = t.role == "assistant" || t.role == "system" ? t.role : std::string("user");
+    m["content"] = t.content;
+    out.push_back(std::move(m));
+  }
+  return boost::json::serialize(out);
+}
+
+caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec spec,
+                              openai_config cfg, provider_io* io) {
+  auto ep = chat_completions_endpoint(cfg.base_url);
+  if (!ep) {
+    fail(self, cfg, error_kind::connect, "OPENAI_BASE_URL is not an http(s) URL: " + cfg.base_url);
+    return {};
+  }
+  auto turns = spec.history;
+  if (turns.empty() || turns.back().content != spec.question)
+    turns.push_back({"user", spec.question});
+  self->state.body = openai_request_body(cfg.model, openai_messages_json(turns));
+  self->state.result.model_id = cfg.model;
+  start_attempt(self, cfg, *ep, io);
+  self->delayed_send(self, cfg.first_token_timeout, deadline_atom::value, std::string("first"),
+                     std::uint64_t{0});
+  self->delayed_send(self, cfg.total_timeout, deadline_atom::value, std::string("total"),
+                     std::uint64_t{0});
+  return {
+    [=](provider_data_atom, const std::string& data) mutable {
+      auto& st = self->state;
+      auto ev = parse_openai_event(data);
+      switch (ev.type) {
+        case openai_event::kind::done:
+          finish(self, target);
+          return;
+        case openai_event::kind::error:
+          fail(self, cfg, error_kind::stream, ev.error);
+          return;
+        case openai_event::kind::malformed:
+          fail(self, cfg, error_kind::malformed, ev.error);
+          return;
+        case openai_event::kind::delta:
+          break;
+      }
+      if (!ev.model.empty())
+        st.result.model_id = ev.model;
+      if (ev.prompt_tokens)
+        st.result.input_tokens = ev.prompt_tokens;
+      if (ev.completion_tokens)
+        st.result.output_tokens = ev.completion_tokens;
+      st.finished |= ev.finished;
+      if (!ev.content.empty()) {
+        st.delivered = true;
+        self->send(target, actors::chunk_atom::value, ev.content);
+        auto gen = ++st.activity;
+        self->delayed_send(self, cfg.idle_timeout, deadline_atom::value, std::string("idle"), gen);
+      }
+    },
+    [=](provider_eof_atom) mutable {
+      if (self->state.finished)
+        finish(self, target);
+      else
+        fail(self, cfg, error_kind::stream, "the provider closed the stream before [DONE]");
+    },
+    [=](provider_failed_atom, const std::string& reason, bool retryable, std::int64_t retry_ms) {
+      auto& st = self->state;
+      if (st.delivered || !retryable || st.attempt > cfg.max_retries) {
+        auto kind = reason.rfind("provider answered HTTP", 0) == 0 ? error_kind::http
+                    : reason.find("malformed") != std::string::npos || reason.find("over ") != std::string::npos
+                      ? error_kind::malformed
+                    : st.delivered ? error_kind::stream
+                                   : error_kind::connect;
+        fail(self, cfg, kind, reason);
+        return;
+      }
+      // Nothing was delivered yet, so a new request cannot duplicate text.
+      auto backoff = std::min(cfg.backoff_max, cfg.backoff_initial * (1 << (st.attempt - 1)));
+      auto wait = std::max<std::chrono::milliseconds>(backoff, std::chrono::milliseconds(retry_ms));
+      log::info("openai", "retrying", {{"reason", reason}, {"attempt", st.attempt},
+                                       {"wait_ms", static_cast<std::int64_t>(wait.count())}});
+      self->delayed_send(self, std::min(wait, cfg.backoff_max * 4), retry_atom::value);
+    },
+    [=](retry_atom) { start_attempt(self, cfg, *ep, io); },
+    [=](deadline_atom, const std::string& which, std::uint64_t gen) {
+      auto& st = self->state;
+      if (which == "first" && !st.delivered)
+        fail(self, cfg, error_kind::timeout, "no first token within " + std::to_string(cfg.first_token_timeout.count()) + " ms");
+      else if (which == "idle" && gen == st.activity)
+        fail(self, cfg, error_kind::timeout, "no token for " + std::to_string(cfg.idle_timeout.count()) + " ms");
+      else if (which == "total")
+        fail(self, cfg, error_kind::timeout, "the answer took longer than " + std::to_string(cfg.total_timeout.count()) + " ms");
+    },
+  };
+}
+
+actors::job_launcher make_openai_launcher(openai_config cfg, provider_io* io) {
+  return [cfg, io](caf::event_based_actor* parent, const actors::job_spec& spec) -> caf::actor {
+    return parent->spawn<caf::linked>(openai_provider, caf::actor_cast<caf::actor>(parent), spec,
+                                      cfg, io);
+  };
+}
+
+}  // namespace actorcable::actors

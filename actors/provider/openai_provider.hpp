@@ -1,0 +1,51 @@
+// The `openai` provider (SPEC §7): streams a chat completion from any OpenAI-compatible server
+// and sends its deltas to the message actor as chunks. It is the job actor: however it ends
+// (done, error, timeout, killed) the message actor sees it and ends the stream.
+#pragma once
+#include "actors/protocol.hpp"
+#include "common/metrics.hpp"
+#include "actors/provider/provider_io.hpp"
+#include "actors/provider/sse_parser.hpp"
+
+#include <chrono>
+#include <memory>
+
+namespace actorcable::actors {
+
+class openai_session;
+
+struct openai_config {
+  std::string base_url = "https://api.openai.com";
+  std::string api_key;
+  std::string model = "gpt-4o-mini";
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds first_token_timeout{30000};
+  std::chrono::milliseconds idle_timeout{30000};    // between tokens
+  std::chrono::milliseconds total_timeout{600000};  // the whole answer
+  int max_retries = 3;                              // before the first token only
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{8000};
+  actorcable::metrics* metrics = nullptr;
+};
+
+struct openai_state {
+  static inline const char* name = "openai_provider";
+  std::shared_ptr<openai_session> session;
+  std::string body;
+  int attempt = 0;
+  bool delivered = false;  // a token reached the message actor: no retry from here on
+  bool finished = false;   // the provider said the answer is complete
+  std::uint64_t activity = 0;  // bumps with every token (idle timer generation)
+  actors::job_result result;
+  ~openai_state();
+};
+
+// The messages array for a request: the chat's turns, oldest first (the question last).
+std::string openai_messages_json(const std::vector<model::chat_turn>& turns);
+
+caf::behavior openai_provider(caf::stateful_actor<openai_state>* self, caf::actor target,
+                              actors::job_spec spec, openai_config cfg, provider_io* io);
+
+actors::job_launcher make_openai_launcher(openai_config cfg, provider_io* io);
+
+}  // namespace actorcable::actors

@@ -1,0 +1,109 @@
+#include "actors/provider/scripted_provider.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace actorcable::actors {
+namespace {
+
+constexpr std::array<std::string_view, 48> words = {
+  "Actors", "keep", "their", "state", "to", "themselves,", "so", "every", "chunk", "of",
+  "this", "answer", "passes", "through", "one", "mailbox", "in", "order.", "The", "message",
+  "actor", "appends", "it,", "persists", "it", "in", "batches", "and", "hands", "the", "same",
+  "frame", "to", "every", "subscriber.", "When", "the", "job", "ends,", "for", "whatever",
+  "reason,", "the", "stream", "ends", "too,", "exactly", "once."};
+
+// Value of [[name:N]] in `text`, if present and numeric.
+std::optional<long> marker(std::string_view text, std::string_view name) {
+  std::string key = "[[" + std::string(name) + ":";
+  auto pos = text.find(key);
+  if (pos == std::string_view::npos)
+    return std::nullopt;
+  auto start = pos + key.size();
+  auto end = text.find("]]", start);
+  if (end == std::string_view::npos || end == start || end - start > 9)
+    return std::nullopt;
+  long value = 0;
+  for (auto c : text.substr(start, end - start)) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+scripted_plan parse_scripted_plan(std::string_view question, const scripted_config& cfg) {
+  scripted_plan plan;
+  plan.chunks = cfg.default_chunks;
+  plan.rate = cfg.default_rate;
+  if (auto n = marker(question, "chunks"))
+    plan.chunks = static_cast<int>(std::min<long>(*n, 1'000'000));
+  if (auto n = marker(question, "rate"); n && *n > 0)
+    plan.rate = static_cast<double>(std::min<long>(*n, 100'000));
+  if (auto n = marker(question, "delay"))
+    plan.delay_ms = static_cast<int>(std::min<long>(*n, 600'000));
+  if (auto n = marker(question, "fail-after"))
+    plan.fail_after = static_cast<int>(*n);
+  if (question.find("[[stall]]") != std::string_view::npos)
+    plan.stall_after = cfg.stall_after;
+  plan.bench = question.find("[[bench]]") != std::string_view::npos;
+  return plan;
+}
+
+std::string scripted_chunk(int i) {
+  std::string out(words[static_cast<std::size_t>(i) % words.size()]);
+  out += ' ';
+  return out;
+}
+
+std::string bench_chunk(int i) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+              std::chrono::system_clock::now().time_since_epoch()).count();
+  auto out = std::to_string(i) + "|" + std::to_string(ns) + "|";
+  if (out.size() < 40)
+    out.append(40 - out.size(), '.');
+  return out;
+}
+
+caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::actor target,
+                                scripted_plan plan) {
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& ptr) -> caf::error {
+    try {
+      std::rethrow_exception(ptr);
+    } catch (const std::exception& e) {
+      return caf::make_error(caf::sec::runtime_error, e.what());
+    } catch (...) {
+      return caf::make_error(caf::sec::runtime_error, "unknown exception");
+    }
+  });
+  auto pace = std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(1.0 / plan.rate));
+  if (plan.delay_ms > 0)
+    self->delayed_send(self, std::chrono::milliseconds(plan.delay_ms), caf::tick_atom::value);
+  else
+    self->send(self, caf::tick_atom::value);
+  return {
+    [=](caf::tick_atom) {
+      auto& sent = self->state.sent;
+      if (plan.fail_after && sent >= *plan.fail_after)
+        throw std::runtime_error("scripted provider failed after " + std::to_string(sent)
+                                 + " chunks");
+      if (plan.stall_after && sent >= *plan.stall_after)
+        return;  // silent from now on: only the message actor's idle timer ends this
+      if (sent >= plan.chunks) {
+        self->send(target, job_done_atom::value, job_result{"scripted", std::nullopt,
+                                                             std::int64_t{sent}});
+        self->quit();
+        return;
+      }
+      self->send(target, chunk_atom::value, plan.bench ? bench_chunk(sent) : scripted_chunk(sent));
+      ++sent;
+      self->delayed_send(self, pace, caf::tick_atom::value);
+    },
+  };
+}
+
+}  // namespace actorcable::actors

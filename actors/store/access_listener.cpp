@@ -1,0 +1,94 @@
+#include "actors/store/access_listener.hpp"
+
+#include "common/log.hpp"
+#include "persistence/access.hpp"
+#include "persistence/pg_connection.hpp"
+
+#include <boost/json.hpp>
+#include <poll.h>
+
+namespace actorcable::actors {
+
+listener_state::~listener_state() = default;
+
+namespace {
+
+using self_ptr = caf::stateful_actor<listener_state>*;
+
+std::int64_t field(const boost::json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : 0;
+}
+
+// Waits for notifications and forwards them; false when the connection is lost.
+bool pump(self_ptr self, const listener_config& cfg) {
+  auto* conn = self->state.conn->native();
+  pollfd pfd{PQsocket(conn), POLLIN, 0};
+  if (::poll(&pfd, 1, static_cast<int>(cfg.wait.count())) < 0)
+    return true;
+  if (PQconsumeInput(conn) == 0)
+    return false;
+  while (PGnotify* n = PQnotifies(conn)) {
+    if (auto change = parse_access_change(n->extra))
+      self->send(cfg.audience, access_atom::value, *change);
+    else
+      log::warn("access_listener", "unexpected_notification", {{"payload", n->extra}});
+    PQfreemem(n);
+  }
+  return PQstatus(conn) == CONNECTION_OK;
+}
+
+}  // namespace
+
+std::optional<access_change> parse_access_change(std::string_view payload) {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(payload, ec);
+  if (ec || !v.is_object())
+    return std::nullopt;
+  auto& o = v.as_object();
+  auto kind = o.find("kind");
+  if (kind == o.end() || !kind->value().is_string())
+    return std::nullopt;
+  access_change c;
+  auto k = kind->value().as_string();
+  if (k == "membership")
+    c.what = access_change::kind::membership;
+  else if (k == "chat")
+    c.what = access_change::kind::chat;
+  else if (k == "message")
+    c.what = access_change::kind::message;
+  else
+    return std::nullopt;
+  c.account_id = field(o, "account_id");
+  c.user_id = field(o, "user_id");
+  c.chat_id = field(o, "chat_id");
+  c.message_id = field(o, "message_id");
+  return c;
+}
+
+caf::behavior access_listener(self_ptr self, listener_config cfg) {
+  self->send(self, caf::tick_atom::value);
+  return {
+    [=](caf::tick_atom) {
+      auto& conn = self->state.conn;
+      try {
+        if (!conn || !conn->healthy()) {
+          conn = std::make_unique<persistence::pg_connection>(cfg.conninfo);
+          conn->exec(std::string("LISTEN ") + persistence::access_channel);
+          log::info("access_listener", "listening", {{"channel", persistence::access_channel}});
+        }
+        if (pump(self, cfg)) {
+          self->send(self, caf::tick_atom::value);
+          return;
+        }
+        log::warn("access_listener", "connection_lost", {});
+      } catch (const persistence::pg_error& e) {
+        log::warn("access_listener", "connect_failed", {{"error", e.what()}});
+      }
+      conn.reset();
+      self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);
+    },
+  };
+}
+
+}  // namespace actorcable::actors

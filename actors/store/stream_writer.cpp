@@ -1,0 +1,216 @@
+#include "actors/store/stream_writer.hpp"
+
+#include "common/log.hpp"
+#include "persistence/pg_connection.hpp"
+#include "persistence/stream_store.hpp"
+
+#include <algorithm>
+
+namespace actorcable::actors {
+
+writer_state::~writer_state() = default;
+
+namespace {
+
+using self_ptr = caf::stateful_actor<writer_state>*;
+namespace db = persistence;
+
+db::pg_connection& connection(self_ptr self, const writer_config& cfg) {
+  auto& conn = self->state.conn;
+  if (!conn || !conn->healthy())
+    conn = std::make_unique<db::pg_connection>(cfg.conninfo);
+  return *conn;
+}
+
+// Runs `fn` against the database. A lost connection is dropped and reported as false so the
+// caller keeps its data for a retry; any other error is logged and reported as true (the data
+// cannot be written by retrying).
+void database_up(self_ptr self, const writer_config& cfg, bool up) {
+  auto& st = self->state;
+  if (cfg.metrics)
+    cfg.metrics->db_up.store(up ? 1 : 0, std::memory_order_relaxed);
+  if (up) {
+    if (st.down_since)
+      log::info("stream_writer", "database_back", {});
+    st.down_since.reset();
+    st.down_reported = false;
+    return;
+  }
+  auto now = self->clock().now();
+  if (!st.down_since)
+    st.down_since = now;
+  if (!st.down_reported && now - *st.down_since >= cfg.down_limit && st.observer) {
+    st.down_reported = true;
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - *st.down_since).count();
+    self->send(st.observer, db_down_atom::value, static_cast<std::int64_t>(secs));
+  }
+}
+
+template <class F>
+bool attempt(self_ptr self, const writer_config& cfg, const char* what, F&& fn) {
+  try {
+    fn(connection(self, cfg));
+    self->state.backoff = caf::timespan{0};
+    database_up(self, cfg, true);
+    return true;
+  } catch (const db::pg_error& e) {
+    ++self->state.stats.failures;
+    log::error("stream_writer", what, {{"error", e.what()}, {"retrying", e.connection_lost()}});
+    if (e.connection_lost()) {
+      self->state.conn.reset();
+      database_up(self, cfg, false);
+      return false;
+    }
+    return true;
+  }
+}
+
+void schedule_retry(self_ptr self, const writer_config& cfg) {
+  auto& st = self->state;
+  if (st.retry_scheduled)
+    return;
+  st.retry_scheduled = true;
+  st.backoff = st.backoff == caf::timespan{0} ? cfg.retry_min : std::min(st.backoff * 2, cfg.retry_max);
+  self->delayed_send(self, st.backoff, retry_atom::value);
+}
+
+// The row is no longer this node's: another node closed it after this node's lease ran out.
+void lease_lost(self_ptr self, const writer_config& cfg, std::int64_t id, caf::actor owner) {
+  self->state.owned.erase(id);
+  if (cfg.metrics)
+    cfg.metrics->leases_lost_total.fetch_add(1, std::memory_order_relaxed);
+  log::warn("stream_writer", "lease_lost", {{"message_id", id}, {"node", cfg.node}});
+  if (owner)
+    self->send(owner, end_atom::value, std::string("interrupted"),
+               std::string("lease lost: the stream was closed by another node"), false);
+}
+
+bool flush_appends(self_ptr self, const writer_config& cfg) {
+  auto& st = self->state;
+  if (st.appends.empty())
+    return true;
+  std::vector<db::stream_append> batch;
+  batch.reserve(st.appends.size());
+  for (auto& [id, p] : st.appends)
+    batch.push_back({id, p.delta, p.base});
+  std::vector<std::int64_t> written;
+  bool done = attempt(self, cfg, "append_failed", [&](db::pg_connection& conn) {
+    written = db::append_contents(conn, cfg.node, batch);
+  });
+  auto rows = written.size();
+  if (done) {
+    ++st.stats.append_statements;
+    st.stats.rows_appended += static_cast<std::int64_t>(rows);
+    if (cfg.metrics) {
+      cfg.metrics->persist_flushes_total.fetch_add(1, std::memory_order_relaxed);
+      cfg.metrics->persist_rows_total.fetch_add(static_cast<std::int64_t>(rows),
+                                                std::memory_order_relaxed);
+    }
+    std::sort(written.begin(), written.end());
+    for (auto& [id, p] : st.appends)
+      if (!std::binary_search(written.begin(), written.end(), id))
+        lease_lost(self, cfg, id, p.owner);
+    st.appends.clear();
+  }
+  return done;
+}
+
+bool flush_finishes(self_ptr self, const writer_config& cfg) {
+  auto& st = self->state;
+  while (!st.finishes.empty()) {
+    auto& f = st.finishes.front();
+    bool written = false;
+    db::stream_end end{f.close.message_id, f.close.content, f.close.status, f.close.error,
+                       f.close.result.model_id, f.close.result.input_tokens,
+                       f.close.result.output_tokens};
+    if (!attempt(self, cfg, "finish_failed", [&](db::pg_connection& conn) {
+          written = db::finish_stream(conn, cfg.node, end);
+        }))
+      return false;
+    ++st.stats.finishes;
+    if (cfg.metrics)
+      cfg.metrics->persist_finishes_total.fetch_add(1, std::memory_order_relaxed);
+    st.owned.erase(f.close.message_id);
+    f.promise.deliver(written);
+    st.finishes.pop_front();
+  }
+  return true;
+}
+
+void flush_all(self_ptr self, const writer_config& cfg) {
+  if (!flush_appends(self, cfg) || !flush_finishes(self, cfg))
+    schedule_retry(self, cfg);
+}
+
+}  // namespace
+
+caf::behavior stream_writer(self_ptr self, writer_config cfg) {
+  self->send(self, sweep_atom::value, false);
+  return {
+    [=](caf::put_atom, caf::actor& observer) { self->state.observer = std::move(observer); },
+    [=](claim_atom, std::int64_t id) -> caf::result<bool> {
+      bool claimed = false;
+      if (!attempt(self, cfg, "claim_failed", [&](db::pg_connection& conn) {
+            claimed = db::claim_stream(conn, id, cfg.node, cfg.lease_seconds);
+          }))
+        return caf::make_error(caf::sec::runtime_error, "database unreachable");
+      if (claimed)
+        self->state.owned[id] = caf::actor_cast<caf::actor>(self->current_sender());
+      return claimed;
+    },
+    [=](append_atom, std::int64_t id, std::string& delta, std::int64_t base) {
+      auto& st = self->state;
+      auto [it, fresh] = st.appends.try_emplace(id);
+      if (fresh)
+        it->second = pending_append{std::move(delta), base,
+                                    caf::actor_cast<caf::actor>(self->current_sender())};
+      else
+        it->second.delta += delta;  // still follows the first pending base
+      if (!st.flush_scheduled && !st.retry_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, caf::flush_atom::value);  // queued behind appends already waiting
+      }
+    },
+    [=](caf::flush_atom) {
+      self->state.flush_scheduled = false;
+      if (!self->state.retry_scheduled)
+        flush_all(self, cfg);
+    },
+    [=](retry_atom) {
+      self->state.retry_scheduled = false;
+      flush_all(self, cfg);
+    },
+    [=](finish_atom, stream_close& close) -> caf::result<bool> {
+      auto& st = self->state;
+      st.appends.erase(close.message_id);  // the final write carries the whole text
+      auto rp = self->make_response_promise();
+      st.finishes.push_back(pending_finish{std::move(close), rp});
+      if (!st.retry_scheduled)
+        flush_all(self, cfg);
+      return rp;
+    },
+    [=](sweep_atom, bool including_own) {
+      attempt(self, cfg, "sweep_failed", [&](db::pg_connection& conn) {
+        auto still = db::renew_leases(conn, cfg.node, cfg.lease_seconds);
+        std::sort(still.begin(), still.end());
+        std::vector<std::pair<std::int64_t, caf::actor>> lost;
+        for (auto& [id, owner] : self->state.owned)
+          if (!std::binary_search(still.begin(), still.end(), id))
+            lost.emplace_back(id, owner);
+        for (auto& [id, owner] : lost)
+          lease_lost(self, cfg, id, owner);
+        for (auto id : db::close_orphans(conn, cfg.node, including_own))
+          log::warn("stream_writer", "orphan_stream_closed", {{"message_id", id}});
+      });
+      self->delayed_send(self, cfg.lease_renew_interval, sweep_atom::value, false);
+    },
+    [=](caf::get_atom) -> caf::result<std::int64_t, std::int64_t> {
+      if (!self->state.retry_scheduled)
+        flush_all(self, cfg);  // answers reflect everything sent before the request
+      auto& s = self->state.stats;
+      return {s.append_statements, s.rows_appended};
+    },
+  };
+}
+
+}  // namespace actorcable::actors

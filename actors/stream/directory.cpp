@@ -1,0 +1,131 @@
+#include "actors/stream/directory.hpp"
+
+#include "actors/stream/chat_actor.hpp"
+
+namespace actorcable::actors {
+
+caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
+                        caf::actor writer, job_launcher launch) {
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto i = st.streams.begin(); i != st.streams.end(); ++i) {
+      if (i->second.actor == msg.source) {
+        st.streams.erase(i);
+        return;
+      }
+    }
+    for (auto i = st.chats.begin(); i != st.chats.end(); ++i) {
+      if (i->second == msg.source) {
+        st.chats.erase(i);
+        return;
+      }
+    }
+  });
+  return {
+    [=](start_atom, job_spec& spec) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.streams.count(spec.message_id))
+        return true;  // already streaming here: starting twice is a no-op
+      auto id = spec.message_id;
+      auto chat_id = spec.chat_id;
+      // Linked: a message actor never outlives the directory that can find it.
+      auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), cfg, writer, launch);
+      self->monitor(actor);
+      st.streams.emplace(id, directory_state::stream{actor, chat_id});
+      if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
+        self->send(chat->second, start_atom::value, id, actor);
+      if (st.cluster)
+        self->send(st.cluster, start_atom::value, chat_id, id, actor);
+      self->delegate(actor, start_atom::value);
+      return caf::delegated<bool>{};
+    },
+    [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, bool want_state)
+      -> caf::result<caf::actor> {
+      auto i = self->state.streams.find(id);
+      if (i == self->state.streams.end() || i->second.remote)
+        return caf::actor{};
+      self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), want_state);
+      return caf::delegated<caf::actor>{};
+    },
+    [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, catchup& c)
+      -> caf::result<caf::actor, bool> {
+      auto i = self->state.streams.find(id);
+      if (i != self->state.streams.end())
+        self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), std::move(c));
+      else if (self->state.cluster)
+        self->delegate(self->state.cluster, caf::subscribe_atom::value, id, std::move(sub),
+                       std::move(c));
+      else
+        return {caf::actor{}, false};
+      return caf::delegated<caf::actor, bool>{};
+    },
+    [=](caf::unsubscribe_atom, std::int64_t id, caf::actor& sub) {
+      auto i = self->state.streams.find(id);
+      if (i != self->state.streams.end())
+        self->send(i->second.actor, caf::unsubscribe_atom::value, std::move(sub));
+    },
+    [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
+      auto i = self->state.streams.find(id);
+      if (i != self->state.streams.end())
+        self->delegate(i->second.actor, cancel_atom::value);
+      else if (self->state.cluster)
+        self->delegate(self->state.cluster, cancel_atom::value, id);
+      else
+        return false;
+      return caf::delegated<bool>{};
+    },
+    [=](caf::join_atom, std::int64_t chat_id, caf::actor& sub) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      auto i = st.chats.find(chat_id);
+      if (i == st.chats.end()) {
+        std::map<std::int64_t, caf::actor> live;
+        for (auto& [mid, s] : st.streams)
+          if (s.chat_id == chat_id)
+            live.emplace(mid, s.actor);
+        auto chat = self->spawn<caf::linked>(chat_actor, chat_id, std::move(live));
+        self->monitor(chat);
+        i = st.chats.emplace(chat_id, chat).first;
+      }
+      self->delegate(i->second, caf::subscribe_atom::value, std::move(sub));
+      return caf::delegated<caf::actor>{};
+    },
+    [=](caf::leave_atom, std::int64_t chat_id, caf::actor& sub) {
+      auto i = self->state.chats.find(chat_id);
+      if (i != self->state.chats.end())
+        self->send(i->second, caf::unsubscribe_atom::value, std::move(sub));
+    },
+    [=](end_atom, const std::string& status, const std::string& reason) {
+      for (auto& [mid, s] : self->state.streams)
+        if (!s.remote)
+          self->send(s.actor, end_atom::value, status, reason, true);
+    },
+    [=](db_down_atom, std::int64_t seconds) {
+      for (auto& [mid, s] : self->state.streams)
+        if (!s.remote)
+          self->send(s.actor, end_atom::value, std::string("error"),
+                     "database unreachable for " + std::to_string(seconds) + " s", false);
+    },
+    [=](caf::put_atom, caf::actor& cluster) { self->state.cluster = std::move(cluster); },
+    [=](find_atom, std::int64_t id) {
+      auto i = self->state.streams.find(id);
+      return i != self->state.streams.end() && !i->second.remote ? i->second.actor : caf::actor{};
+    },
+    [=](chat_stream_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
+      if (!self->state.cluster || self->state.streams.count(id))
+        return;
+      self->request(self->state.cluster, std::chrono::seconds(5), relay_atom::value, id, origin)
+        .then([=](caf::actor& r) {
+                auto& st = self->state;
+                if (!r || !st.streams.emplace(id, directory_state::stream{r, chat_id, true}).second)
+                  return;
+                self->monitor(r);
+                if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
+                  self->send(chat->second, start_atom::value, id, r);
+              },
+              [](caf::error&) {});
+    },
+    [=](caf::get_atom) { return self->state.streams.size() + self->state.chats.size(); },
+  };
+}
+
+}  // namespace actorcable::actors

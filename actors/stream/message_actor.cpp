@@ -1,0 +1,360 @@
+#include "actors/stream/message_actor.hpp"
+
+#include "actors/stream/stream_frames.hpp"
+#include "common/log.hpp"
+#include "model/obfuscated_id.hpp"
+#include "model/utf8.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace actorcable::actors {
+namespace {
+
+using self_ptr = caf::stateful_actor<message_state>*;
+
+stream_identity identity(self_ptr self) {
+  return {self->state.id, self->state.oid, self->state.epoch};
+}
+
+void count(actorcable::metrics* m, std::atomic<std::int64_t> actorcable::metrics::*field,
+           std::int64_t delta) {
+  if (m)
+    (m->*field).fetch_add(delta, std::memory_order_relaxed);
+}
+
+// Takes this actor's share out of the gauges before it quits.
+void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error reason) {
+  if (self->state.streaming)
+    count(cfg.metrics, &metrics::active_streams, -1);
+  count(cfg.metrics, &metrics::message_actors, -1);
+  count(cfg.metrics, &metrics::stream_subscribers,
+        -static_cast<std::int64_t>(self->state.subscribers.size() + self->state.tapped.size()));
+  self->quit(std::move(reason));
+}
+
+// streaming_end has an offset of its own, after the last chunk: every event is counted once.
+stream_event_ptr end_event(self_ptr self) {
+  return make_end_event(identity(self), self->state.chunk_ends.size() + 1, self->state.status);
+}
+
+stream_event_ptr state_event(self_ptr self, bool streaming) {
+  auto& st = self->state;
+  auto chunks = static_cast<std::int64_t>(st.chunk_ends.size());
+  if (!st.shared_state || st.shared_state->offset != chunks || st.shared_state_streaming != streaming) {
+    st.shared_state = make_state_event(identity(self), chunks, st.content, streaming);
+    st.shared_state_streaming = streaming;
+  }
+  return st.shared_state;
+}
+
+// Adds a subscriber and sends it what it missed; false when a replay was asked of an epoch or
+// offset this actor does not have (nothing is sent then and the subscriber is not added).
+bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor& sub,
+                    const catchup& c) {
+  auto& st = self->state;
+  std::vector<stream_event_ptr> caught_up;  // for a tapped subscriber
+  auto deliver = [&](stream_event_ptr ev) {
+    if (c.port)
+      caught_up.push_back(std::move(ev));
+    else if (c.tag == 0)
+      self->send(sub, frame_atom::value, std::move(ev));
+    else
+      self->send(sub, frame_atom::value, std::move(ev), c.tag);
+  };
+  std::int64_t chunks = static_cast<std::int64_t>(st.chunk_ends.size());
+  if (c.how == catchup::mode::replay
+      && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)))
+    return false;
+  auto& list = c.port ? st.tapped : st.subscribers;
+  if (list.insert(sub)) {
+    self->monitor(sub);
+    count(cfg.metrics, &metrics::stream_subscribers, 1);
+  }
+  switch (c.how) {
+    case catchup::mode::none:
+      break;
+    case catchup::mode::state_if_streaming:
+      if (st.streaming)
+        deliver(state_event(self, true));
+      else if (st.ended)
+        deliver(end_event(self));  // a client (re)subscribing after the end learns how it ended
+      break;
+    case catchup::mode::state_always:
+      deliver(state_event(self, st.streaming));
+      if (st.ended)
+        deliver(end_event(self));
+      break;
+    case catchup::mode::replay:
+      for (auto i = c.after; i < chunks; ++i) {
+        auto begin = i == 0 ? 0 : st.chunk_ends[i - 1];
+        deliver(make_update_event(identity(self), i + 1,
+                                  std::string_view(st.content).substr(begin, st.chunk_ends[i] - begin)));
+      }
+      if (st.ended && c.after <= chunks)
+        deliver(end_event(self));
+      break;
+  }
+  if (c.port) {
+    auto tap = c.port->tap();
+    if (std::find(st.taps.begin(), st.taps.end(), tap) == st.taps.end())
+      st.taps.push_back(std::move(tap));
+    c.port->attach(st.id, c.identifier, std::move(caught_up));
+  }
+  return true;
+}
+
+void drop_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor_addr& sub) {
+  for (auto* list : {&self->state.subscribers, &self->state.tapped})
+    if (list->erase(sub))
+      count(cfg.metrics, &metrics::stream_subscribers, -1);
+}
+
+void broadcast(self_ptr self, const message_actor_config& cfg, const stream_event_ptr& ev) {
+  std::int64_t remote = 0;
+  auto msg = caf::make_message(frame_atom::value, ev);  // one message, shared by every mailbox
+  for (auto& sub : self->state.subscribers) {
+    self->send(sub, msg);
+    if (sub.node() != self->node())
+      ++remote;  // a relay on another node: one copy there, whatever its subscribers
+  }
+  if (remote > 0)
+    count(cfg.metrics, &metrics::cluster_frames_sent_total, remote);
+  for (auto& tap : self->state.taps)
+    tap->deliver(self->state.id, ev);
+}
+
+void flush(self_ptr self, const caf::actor& writer) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.handed_to_writer == st.content.size())
+    return;
+  auto base = st.handed_to_writer;
+  self->send(writer, append_atom::value, st.id, st.content.substr(base),
+             static_cast<std::int64_t>(base));
+  st.handed_to_writer = st.content.size();
+}
+
+void announce_end(self_ptr self, const message_actor_config& cfg) {
+  auto& st = self->state;
+  if (st.ended)
+    return;
+  st.ended = true;
+  broadcast(self, cfg, end_event(self));
+  log::info("message", "stream_ended",
+            {{"message_id", st.id}, {"status", st.status}, {"chunks", st.chunk_ends.size()},
+             {"bytes", st.content.size()}});
+  self->delayed_send(self, cfg.retention, retire_atom::value);
+}
+
+// The one way a stream ends: persist the whole text, then tell every subscriber. Idempotent.
+// With the database down the subscribers are told at once; the writer keeps the final write
+// until it can make it.
+void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::actor& writer,
+                    std::string status, std::string error, bool wait_for_write = true) {
+  auto& st = self->state;
+  if (!st.streaming)
+    return;
+  st.streaming = false;
+  st.status = status;
+  if (st.job && status != "complete")
+    self->send_exit(st.job, caf::exit_reason::kill);  // a stalled or cancelled job must not linger
+  stream_close close{st.id, st.content, std::move(status), std::move(error), st.result};
+  st.handed_to_writer = st.content.size();
+  auto pending = self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close));
+  if (cfg.metrics)
+    cfg.metrics->answer_seconds.observe(
+      std::chrono::duration<double>(self->clock().now() - st.started_at).count());
+  // Counted as ended only once the final write is queued: a shutdown that waits for no active
+  // stream then finds every final write ahead of its own flush request.
+  count(cfg.metrics, &metrics::active_streams, -1);
+  count(cfg.metrics, &metrics::streams_ended_total, 1);
+  if (!wait_for_write)
+    announce_end(self, cfg);
+  std::move(pending)
+    .then([=](bool written) {
+            if (!written)
+              log::warn("message", "final_write_skipped",
+                        {{"message_id", self->state.id},
+                         {"reason", "row no longer streaming or owned by another node"}});
+            announce_end(self, cfg);
+          },
+          [=](caf::error& err) {
+            log::error("message", "final_write_failed",
+                       {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
+            announce_end(self, cfg);
+          });
+}
+
+void schedule_idle_check(self_ptr self, caf::timespan after) {
+  self->state.idle_check_scheduled = true;
+  self->delayed_send(self, after, idle_atom::value);
+}
+
+std::string status_for_exit(const message_state& st, const caf::error& reason) {
+  if (st.cancel_requested)
+    return "cancelled";
+  if (!reason)
+    return "complete";
+  if (reason == caf::exit_reason::kill || reason == caf::exit_reason::user_shutdown)
+    return "interrupted";
+  return "error";
+}
+
+std::string new_epoch() {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 8; ++i)
+    out += hex[rd() & 0xF];
+  return out;
+}
+
+}  // namespace
+
+caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config cfg,
+                            caf::actor writer, job_launcher launch) {
+  auto& st = self->state;
+  st.id = spec.message_id;
+  st.oid = model::encode_id(model::model_kind::message, spec.message_id);
+  st.epoch = new_epoch();
+  st.last_activity = st.started_at = self->clock().now();
+  count(cfg.metrics, &metrics::active_streams, 1);
+  count(cfg.metrics, &metrics::message_actors, 1);
+  // The job is linked so it dies with us; its own exit (which may come after its down message)
+  // is handled by the down handler below.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (msg.source != self->state.job)
+      quit_counted(self, cfg, msg.reason);
+  });
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (msg.source == st.job) {
+      auto status = status_for_exit(st, msg.reason);
+      std::string error;
+      if (status == "error")
+        error = "job failed: " + caf::to_string(msg.reason);
+      else if (status == "interrupted")
+        error = "job was killed: " + caf::to_string(msg.reason);
+      stop_streaming(self, cfg, writer, status, error);
+      return;
+    }
+    drop_subscriber(self, cfg, msg.source);
+  });
+  return {
+    [=](start_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      self->request(writer, cfg.writer_timeout, claim_atom::value, self->state.id)
+        .then(
+          [=](bool exists) mutable {
+            auto& st = self->state;
+            if (!exists) {
+              auto err = caf::make_error(caf::sec::runtime_error,
+                                         "message " + std::to_string(st.id)
+                                           + " does not exist or is not streaming");
+              log::error("message", "start_refused", {{"message_id", st.id},
+                                                      {"reason", "no such streaming row"}});
+              rp.deliver(err);
+              quit_counted(self, cfg, err);
+              return;
+            }
+            if (st.streaming) {
+              st.job = launch(self, spec);
+              self->monitor(st.job);
+              schedule_idle_check(self, cfg.idle_timeout);
+            }
+            rp.deliver(true);
+          },
+          [=](caf::error& err) mutable {
+            // The database is unreachable: the row was created by this node, stream anyway;
+            // the writer keeps retrying the content.
+            log::warn("message", "claim_failed",
+                      {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
+            auto& st = self->state;
+            if (st.streaming) {
+              st.job = launch(self, spec);
+              self->monitor(st.job);
+              schedule_idle_check(self, cfg.idle_timeout);
+            }
+            rp.deliver(true);
+          });
+      return rp;
+    },
+    [=](chunk_atom, const std::string& raw) {
+      auto& st = self->state;
+      if (!st.streaming)
+        return;  // a job that sends after the stream ended is ignored
+      st.last_activity = self->clock().now();
+      auto text = model::sanitize_utf8(raw);
+      if (text.empty())
+        return;
+      count(cfg.metrics, &metrics::chunks_total, 1);
+      if (st.content.empty() && cfg.metrics)
+        cfg.metrics->first_token_seconds.observe(
+          std::chrono::duration<double>(self->clock().now() - st.started_at).count());
+      st.content += text;
+      st.chunk_ends.push_back(st.content.size());
+      broadcast(self, cfg, make_update_event(identity(self), st.chunk_ends.size(), text));
+      if (!st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->delayed_send(self, cfg.flush_interval, caf::flush_atom::value);
+      }
+    },
+    [=](caf::flush_atom) { flush(self, writer); },
+    [=](job_done_atom, job_result& result) {
+      if (self->state.streaming)
+        self->state.result = std::move(result);
+    },
+    [=](idle_atom) {
+      auto& st = self->state;
+      st.idle_check_scheduled = false;
+      if (!st.streaming)
+        return;
+      auto silent = self->clock().now() - st.last_activity;
+      if (silent >= cfg.idle_timeout) {
+        log::warn("message", "job_idle_timeout", {{"message_id", st.id}});
+        stop_streaming(self, cfg, writer, "error", "no output from the job within the idle timeout");
+        return;
+      }
+      schedule_idle_check(self, cfg.idle_timeout - silent);
+    },
+    [=](caf::subscribe_atom, caf::actor& sub, bool want_state) -> caf::actor {
+      catchup c;
+      c.how = want_state ? catchup::mode::state_if_streaming : catchup::mode::none;
+      add_subscriber(self, cfg, sub, c);
+      return caf::actor_cast<caf::actor>(self);
+    },
+    [=](caf::subscribe_atom, caf::actor& sub, catchup& c) -> caf::result<caf::actor, bool> {
+      bool accepted = add_subscriber(self, cfg, sub, c);
+      return {caf::actor_cast<caf::actor>(self), accepted};
+    },
+    [=](caf::unsubscribe_atom, const caf::actor& sub) {
+      self->demonitor(sub);
+      drop_subscriber(self, cfg, sub.address());
+    },
+    [=](cancel_atom) -> bool {
+      auto& st = self->state;
+      if (!st.streaming)
+        return false;
+      st.cancel_requested = true;
+      stop_streaming(self, cfg, writer, "cancelled", "");
+      return true;
+    },
+    [=](end_atom, std::string& status, std::string& reason, bool wait_for_write) {
+      log::warn("message", "stream_ended_by_server",
+                {{"message_id", self->state.id}, {"status", status}, {"reason", reason}});
+      stop_streaming(self, cfg, writer, std::move(status), std::move(reason), wait_for_write);
+    },
+    [=](caf::get_atom) { return self->state.content; },
+    [=](info_atom) -> caf::result<std::string, std::int64_t, bool> {
+      auto& st = self->state;
+      return {st.epoch, static_cast<std::int64_t>(st.chunk_ends.size()), st.ended};
+    },
+    [=](retire_atom) {
+      log::info("message", "stream_retired", {{"message_id", self->state.id}});
+      quit_counted(self, cfg, caf::none);
+    },
+  };
+}
+
+}  // namespace actorcable::actors

@@ -1,0 +1,56 @@
+// One actor per streaming message: it owns the text, the chunk count (offset), the subscribers
+// and the job, and it alone ends the stream, exactly once, whatever happens to the job.
+#pragma once
+#include "actors/stream/actor_list.hpp"
+#include "actors/protocol.hpp"
+#include "actors/stream/stream_tap.hpp"
+#include "common/metrics.hpp"
+
+#include <chrono>
+
+namespace actorcable::actors {
+
+struct message_actor_config {
+  caf::timespan flush_interval = std::chrono::milliseconds(120);  // content persisted at most this often
+  caf::timespan idle_timeout = std::chrono::seconds(30);  // a job silent this long ends the stream
+  caf::timespan writer_timeout = std::chrono::seconds(30);  // wait for the final write
+  caf::timespan retention = std::chrono::minutes(5);  // the actor (and history) outlives the stream
+  actorcable::metrics* metrics = nullptr;
+};
+
+struct message_state {
+  static inline const char* name = "message";
+  std::int64_t id = 0;
+  std::string oid;
+  std::string epoch;
+  std::string content;
+  std::vector<std::size_t> chunk_ends;  // content offset after each chunk; offset = size()
+  actor_list subscribers;  // take events as messages
+  actor_list tapped;       // take events through a tap (their connection's thread)
+  std::vector<std::shared_ptr<stream_tap>> taps;  // each gets every event once
+  // current_state for the text so far, shared by the subscribers that join before the next
+  // chunk: one frame per identifier for all of them.
+  stream_event_ptr shared_state;
+  bool shared_state_streaming = false;
+  caf::actor job;
+  bool streaming = true;
+  bool ended = false;  // streaming_end announced
+  bool cancel_requested = false;
+  std::string status;
+  std::size_t handed_to_writer = 0;  // bytes of content already sent to the writer
+  bool flush_scheduled = false;
+  caf::actor_clock::time_point last_activity;
+  bool idle_check_scheduled = false;
+  job_result result;
+  caf::actor_clock::time_point started_at;
+};
+
+// Reacts to: (start_atom) -> bool, (chunk_atom, string), (job_done_atom, job_result),
+// (subscribe_atom, actor, bool want_state) -> actor, (subscribe_atom, actor, catchup) ->
+// (actor, bool replay accepted), (unsubscribe_atom, actor),
+// (cancel_atom) -> bool, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
+// (info_atom) -> (string epoch, int64 chunks, bool ended).
+caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
+                            message_actor_config cfg, caf::actor writer, job_launcher launch);
+
+}  // namespace actorcable::actors

@@ -1,0 +1,95 @@
+#include "actors/stream/stream_frames.hpp"
+
+#include "common/log.hpp"
+#include "model/obfuscated_id.hpp"
+
+namespace actorcable::actors {
+namespace {
+
+using log::append_json_string;
+
+std::shared_ptr<stream_event> finish(const stream_identity& who, stream_event::kind type,
+                                     std::int64_t offset, std::string json,
+                                     std::string_view status = {}) {
+  auto ev = std::make_shared<stream_event>();
+  ev->type = type;
+  ev->message_id = who.message_id;
+  ev->oid = who.oid;
+  ev->offset = offset;
+  ev->message_json = std::move(json);
+  ev->ext_fields = ",\"stream_id\":";
+  append_json_string(ev->ext_fields, "Message:" + who.oid);
+  ev->ext_fields += ",\"epoch\":";
+  append_json_string(ev->ext_fields, who.epoch);
+  ev->ext_fields += ",\"offset\":" + std::to_string(offset);
+  ev->status = std::string(status);
+  ev->emitted_at = std::chrono::steady_clock::now();
+  return ev;
+}
+
+}  // namespace
+
+namespace {
+
+std::shared_ptr<stream_event> update_event(const stream_identity& who, std::int64_t offset,
+                                           std::string_view chunk) {
+  std::string json;
+  json.reserve(chunk.size() + 64);
+  json += "{\"action\":\"streaming_update\",\"chunk\":";
+  append_json_string(json, chunk);
+  json += ",\"id\":";
+  append_json_string(json, who.oid);
+  json += '}';
+  auto ev = finish(who, stream_event::kind::update, offset, std::move(json));
+  ev->chunk = std::string(chunk);
+  return ev;
+}
+
+}  // namespace
+
+stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offset,
+                                   std::string_view chunk) {
+  return update_event(who, offset, chunk);
+}
+
+stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run) {
+  std::string text;
+  for (auto& ev : run)
+    text += ev->chunk;
+  auto& first = *run.front();
+  auto merged = update_event({first.message_id, first.oid, ""}, run.back()->offset, text);
+  merged->emitted_at = first.emitted_at;
+  return merged;
+}
+
+stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
+                                std::string_view status) {
+  std::string json = "{\"action\":\"streaming_end\",\"chunk\":null,\"id\":";
+  append_json_string(json, who.oid);
+  json += ",\"status\":";
+  append_json_string(json, status);
+  json += '}';
+  return finish(who, stream_event::kind::end, offset, std::move(json), status);
+}
+
+stream_event_ptr make_refresh_event(std::int64_t chat_id) {
+  auto ev = std::make_shared<stream_event>();
+  ev->type = stream_event::kind::refresh;
+  ev->chat_id = chat_id;
+  ev->message_json = R"({"action":"refresh","prop":"messages","id":)";
+  append_json_string(ev->message_json, model::encode_id(model::model_kind::chat, chat_id));
+  ev->message_json += '}';
+  return ev;
+}
+
+stream_event_ptr make_state_event(const stream_identity& who, std::int64_t offset,
+                                  std::string_view content, bool streaming) {
+  std::string json = "{\"action\":\"current_state\",\"id\":";
+  append_json_string(json, who.oid);
+  json += ",\"content\":";
+  append_json_string(json, content);
+  json += streaming ? ",\"streaming\":true}" : ",\"streaming\":false}";
+  return finish(who, stream_event::kind::state, offset, std::move(json));
+}
+
+}  // namespace actorcable::actors

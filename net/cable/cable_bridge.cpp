@@ -1,0 +1,371 @@
+// The bridge actor's protocol side: commands, subscriptions, revocations, session restore.
+#include "net/cable/cable_bridge.hpp"
+
+#include "actors/stream/stream_frames.hpp"
+#include "common/log.hpp"
+#include "net/cable/session_store.hpp"
+#include "persistence/access.hpp"
+#include "persistence/pg_pool.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace actorcable::net {
+namespace {
+
+using namespace std::chrono_literals;
+using actors::catchup;
+
+caf::actor me(bridge_ptr self) {
+  return caf::actor_cast<caf::actor>(self);
+}
+
+void count_subscriptions(const bridge_config& cfg, std::int64_t delta) {
+  if (cfg.metrics)
+    cfg.metrics->subscriptions.fetch_add(delta, std::memory_order_relaxed);
+}
+
+void join_chat(bridge_ptr self, const bridge_config& cfg, std::int64_t chat_id, int attempt = 0) {
+  self->request(cfg.directory, 10s, caf::join_atom::value, chat_id, me(self))
+    .then([](caf::actor&) {},
+          [=](caf::error& err) {
+            // The chat actor quit just as we joined: a new one is made on the next try.
+            if (attempt == 0 && self->state.chat_routes.count(chat_id))
+              join_chat(self, cfg, chat_id, 1);
+            else
+              log::warn("cable", "chat_join_failed", {{"connection", cfg.connection_id},
+                                                      {"error", caf::to_string(err)}});
+          });
+}
+
+void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier) {
+  auto& st = self->state;
+  auto it = st.subs.find(identifier);
+  if (it == st.subs.end())
+    return;
+  auto sub = it->second;
+  st.subs.erase(it);
+  count_subscriptions(cfg, -1);
+  if (sub.target.kind == model::model_kind::message) {
+    remove_route(self, sub.target.id, identifier);
+    return;
+  }
+  std::vector<std::int64_t> mids;
+  for (auto& [mid, link] : st.streams)
+    mids.push_back(mid);
+  for (auto mid : mids)
+    remove_route(self, mid, identifier);
+  auto& ids = st.chat_routes[sub.chat_id];
+  ids.erase(std::remove(ids.begin(), ids.end(), identifier), ids.end());
+  if (ids.empty()) {
+    st.chat_routes.erase(sub.chat_id);
+    self->send(cfg.directory, caf::leave_atom::value, sub.chat_id, me(self));
+  }
+}
+
+// Registers a confirmed subscription. `restored`: from a session, its streams wait for the
+// client's history request instead of catching up now.
+void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
+                      std::int64_t account_id, std::int64_t chat_id,
+                      std::optional<history_request> history, bool restored) {
+  auto& st = self->state;
+  auto target = *parse_identifier(identifier);
+  auto& sub = st.subs[identifier];
+  sub = subscription{target, account_id, chat_id, std::move(history)};
+  count_subscriptions(cfg, 1);
+  if (target.kind == model::model_kind::message) {
+    if (restored) {
+      st.streams[target.id].routes.push_back(route{identifier});  // held: neither live nor tagged
+      self->delayed_send(self, 2s, unhold_atom::value, identifier);
+      return;
+    }
+    if (sub.history && cfg.extended)
+      sub.catchups_pending = 1;
+    catch_up(self, cfg, target.id, identifier, catchup_for(sub, target.id, cfg.extended));
+    return;
+  }
+  auto& ids = st.chat_routes[chat_id];
+  ids.push_back(identifier);
+  // Joining again is harmless and makes the chat actor list its live streams for this identifier.
+  if (ids.size() == 1 || target.chat_messages)
+    join_chat(self, cfg, chat_id);
+  if (sub.history && cfg.extended && !restored)
+    send_text(self, confirm_history_frame(identifier));  // its streams catch up as they are announced
+}
+
+// A history request for an existing subscription: every stream it follows catches up.
+void serve_history(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
+                   history_request history) {
+  auto& st = self->state;
+  auto it = st.subs.find(identifier);
+  if (it == st.subs.end() || !cfg.extended) {
+    send_text(self, reject_history_frame(identifier));
+    return;
+  }
+  auto& sub = it->second;
+  sub.history = std::move(history);
+  std::vector<std::pair<std::int64_t, caf::actor>> followed;
+  for (auto& [mid, link] : st.streams)
+    for (auto& r : link.routes)
+      if (r.identifier == identifier)
+        followed.emplace_back(mid, link.actor);
+  if (followed.empty() && sub.target.kind == model::model_kind::message)
+    followed.emplace_back(sub.target.id, caf::actor{});
+  if (followed.empty()) {
+    send_text(self, confirm_history_frame(identifier));
+    return;
+  }
+  sub.catchups_pending += static_cast<int>(followed.size());
+  for (auto& [mid, actor] : followed)
+    catch_up(self, cfg, mid, identifier, catchup_for(sub, mid, true), actor);
+}
+
+bool take_token(bridge_ptr self, const bridge_config& cfg) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto elapsed = std::chrono::duration<double>(now - st.refilled).count();
+  st.refilled = now;
+  st.tokens = std::min(cfg.subscribe_burst, st.tokens + elapsed * cfg.subscribe_rate);
+  if (st.tokens < 1)
+    return false;
+  st.tokens -= 1;
+  return true;
+}
+
+void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
+  auto& st = self->state;
+  switch (cmd.type) {
+    case command_type::subscribe: {
+      if (st.subs.count(cmd.identifier)) {
+        send_text(self, confirm_frame(cmd.identifier));  // idempotent
+        if (cmd.history)
+          serve_history(self, cfg, cmd.identifier, std::move(*cmd.history));
+        return;
+      }
+      if (!take_token(self, cfg)) {
+        log::warn("cable", "subscribe_rate_limited", {{"connection", cfg.connection_id}});
+        send_text(self, reject_frame(cmd.identifier));
+        return;
+      }
+      auto target = parse_identifier(cmd.identifier);
+      if (!target) {
+        send_text(self, reject_frame(cmd.identifier));
+        return;
+      }
+      if (st.subs.size() >= cfg.max_subscriptions) {
+        log::warn("cable", "subscription_limit",
+                  {{"connection", cfg.connection_id}, {"limit", cfg.max_subscriptions}});
+        send_text(self, reject_frame(cmd.identifier));
+        return;
+      }
+      st.busy = true;
+      auto bridge = me(self);
+      auto pool = cfg.pool;
+      auto user = cfg.user_id;
+      cfg.run_blocking([bridge, pool, user, t = *target, id = cmd.identifier,
+                        history = std::move(cmd.history)] {
+        std::optional<persistence::access_scope> scope;
+        try {
+          auto conn = pool->acquire();
+          scope = t.kind == model::model_kind::message
+                    ? persistence::message_access(*conn, user, t.id)
+                    : persistence::chat_access(*conn, user, t.id);
+        } catch (const std::exception& e) {
+          log::error("cable", "authorization_failed", {{"error", e.what()}});
+        }
+        caf::anon_send(bridge, authz_atom::value, id, scope.has_value(),
+                       scope ? scope->account_id : 0, scope ? scope->chat_id : 0,
+                       history.value_or(history_request{}), history.has_value());
+      });
+      return;
+    }
+    case command_type::unsubscribe:
+      drop_subscription(self, cfg, cmd.identifier);
+      return;
+    case command_type::history:
+      serve_history(self, cfg, cmd.identifier, std::move(*cmd.history));
+      return;
+    case command_type::message:
+      log::debug("cable", "message_ignored", {{"connection", cfg.connection_id}});
+      return;
+    case command_type::pong:
+      return;
+    case command_type::unknown:
+      log::warn("cable", "unknown_command",
+                {{"connection", cfg.connection_id}, {"command", cmd.name.substr(0, 64)}});
+      return;
+  }
+}
+
+void pump(bridge_ptr self, const bridge_config& cfg) {
+  auto& st = self->state;
+  while (!st.busy && !st.pending.empty()) {
+    auto cmd = std::move(st.pending.front());
+    st.pending.pop_front();
+    handle(self, cfg, std::move(cmd));
+  }
+}
+
+bool revoked_by(const subscription& sub, const actors::access_change& c, std::int64_t user_id) {
+  using kind = actors::access_change::kind;
+  switch (c.what) {
+    case kind::membership:
+      return c.user_id == user_id && c.account_id == sub.account_id;
+    case kind::chat:
+      return c.chat_id == sub.chat_id;
+    case kind::message:
+      return sub.target.kind == model::model_kind::message && sub.target.id == c.message_id;
+  }
+  return false;
+}
+
+void welcome(bridge_ptr self, const bridge_config& cfg, const session_snapshot* restored) {
+  if (!restored) {
+    send_text(self, welcome_frame(cfg.extended ? cfg.sid : ""));
+  } else {
+    std::vector<std::string> ids;
+    for (auto& s : restored->subscriptions) {
+      add_subscription(self, cfg, s.identifier, s.account_id, s.chat_id, std::nullopt, true);
+      ids.push_back(s.identifier);
+    }
+    send_text(self, restored_welcome_frame(cfg.sid, ids));
+    log::info("cable", "session_restored", {{"connection", cfg.connection_id},
+                                            {"subscriptions", ids.size()}});
+  }
+  self->state.busy = false;
+  pump(self, cfg);
+}
+
+}  // namespace
+
+caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket,
+                           bridge_config cfg) {
+  auto& st = self->state;
+  st.socket = std::move(socket);
+  st.tokens = cfg.subscribe_burst;
+  st.refilled = self->clock().now();
+  if (cfg.access_changes)
+    self->join(cfg.access_changes);
+  if (cfg.extended && !cfg.restore_sid.empty() && cfg.sessions) {
+    self->request(cfg.sessions, 5s, caf::get_atom::value, cfg.restore_sid)
+      .then(
+        [=](bool found, session_snapshot& s) {
+          bool mine = found && s.user_id == cfg.user_id;
+          welcome(self, cfg, mine ? &s : nullptr);
+        },
+        [=](caf::error&) { welcome(self, cfg, nullptr); });
+  } else {
+    welcome(self, cfg, nullptr);
+  }
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto& [mid, link] : st.streams) {
+      if (link.actor != msg.source)
+        continue;
+      link.actor = nullptr;
+      if (msg.reason && msg.reason != caf::exit_reason::normal) {
+        // The stream's actor died without ending the stream: the client must not wait forever.
+        actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
+        forward(self, cfg, actors::make_end_event(who, 0, "interrupted"));
+      }
+      return;
+    }
+  });
+  return {
+    [=](text_atom, std::string& frame) {
+      auto parsed = parse_command(frame);
+      if (!parsed.command) {
+        log::warn("cable", "invalid_request",
+                  {{"connection", cfg.connection_id}, {"reason", parsed.error}});
+        self->state.socket->close_with(make_frame(disconnect_frame("invalid_request", false)));
+        return;
+      }
+      self->state.pending.push_back(std::move(*parsed.command));
+      pump(self, cfg);
+    },
+    [=](authz_atom, std::string& identifier, bool allowed, std::int64_t account_id,
+        std::int64_t chat_id, history_request& history, bool has_history) {
+      self->state.busy = false;
+      if (allowed) {
+        send_text(self, confirm_frame(identifier));
+        add_subscription(self, cfg, identifier, account_id, chat_id,
+                         has_history ? std::optional<history_request>(std::move(history))
+                                     : std::nullopt,
+                         false);
+      } else {
+        send_text(self, reject_frame(identifier));
+      }
+      pump(self, cfg);
+    },
+    [=](actors::frame_atom, const actors::stream_event_ptr& ev) { forward(self, cfg, ev); },
+    [=](actors::frame_atom, const actors::stream_event_ptr& ev, std::uint64_t tag) {
+      forward(self, cfg, ev, tag);
+    },
+    [=](row_atom, const std::string& identifier, std::int64_t mid, const std::string& content,
+        bool streaming, const std::string& status, bool with_state) {
+      if (self->state.subs.count(identifier)) {
+        actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
+        auto send_event = [&](const actors::stream_event_ptr& ev) {
+          send_text(self, broadcast_frame(identifier, ev->message_json,
+                                          cfg.extended ? ev->ext_fields : ""));
+        };
+        if (with_state)
+          send_event(actors::make_state_event(who, 0, content, streaming));
+        if (!streaming && !status.empty())
+          send_event(actors::make_end_event(who, 0, status));
+      }
+      history_step_done(self, identifier);
+    },
+    [=](unhold_atom, const std::string& identifier) {
+      // A restored message route whose client sent no history request: catch up with the state.
+      auto sub = self->state.subs.find(identifier);
+      if (sub == self->state.subs.end() || sub->second.target.kind != model::model_kind::message)
+        return;
+      auto mid = sub->second.target.id;
+      auto& link = self->state.streams[mid];
+      for (auto& r : link.routes)
+        if (r.identifier == identifier && !r.live && r.tag == 0)
+          catch_up(self, cfg, mid, identifier, catchup{});
+    },
+    [=](actors::chat_stream_atom, std::int64_t chat_id, std::int64_t mid, caf::actor& stream) {
+      auto it = self->state.chat_routes.find(chat_id);
+      if (it == self->state.chat_routes.end())
+        return;
+      for (auto identifier : it->second) {
+        auto& sub = self->state.subs[identifier];
+        if (sub.target.chat_messages)
+          catch_up(self, cfg, mid, identifier, catchup_for(sub, mid, cfg.extended), stream);
+      }
+    },
+    [=](actors::access_atom, const actors::access_change& change) {
+      std::vector<std::string> revoked;
+      for (auto& [identifier, sub] : self->state.subs)
+        if (revoked_by(sub, change, cfg.user_id))
+          revoked.push_back(identifier);
+      for (auto& identifier : revoked) {
+        drop_subscription(self, cfg, identifier);
+        send_text(self, reject_frame(identifier));
+        log::info("cable", "subscription_revoked", {{"connection", cfg.connection_id},
+                                                    {"user_id", cfg.user_id}});
+      }
+    },
+    [=](closed_atom) {
+      auto& st = self->state;
+      count_subscriptions(cfg, -static_cast<std::int64_t>(st.subs.size()));
+      if (cfg.extended && cfg.sessions && !st.subs.empty()) {
+        session_snapshot snapshot{cfg.user_id, {}};
+        for (auto& [identifier, sub] : st.subs)
+          snapshot.subscriptions.push_back({identifier, sub.account_id, sub.chat_id});
+        self->send(cfg.sessions, caf::put_atom::value, cfg.sid, std::move(snapshot));
+      }
+      for (auto& [mid, link] : st.streams)
+        if (link.actor)
+          self->send(link.actor, caf::unsubscribe_atom::value, me(self));
+      for (auto& [chat_id, ids] : st.chat_routes)
+        self->send(cfg.directory, caf::leave_atom::value, chat_id, me(self));
+      self->quit();
+    },
+  };
+}
+
+}  // namespace actorcable::net

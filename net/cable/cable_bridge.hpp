@@ -1,0 +1,106 @@
+// One actor per WebSocket connection: the ActionCable protocol between a client and the
+// message and chat actors it subscribes to (SPEC §5), with AnyCable's extended protocol
+// (offsets, history, session restore) when the client speaks actioncable-v1-ext-json.
+#pragma once
+#include "actors/protocol.hpp"
+#include "common/metrics.hpp"
+#include "net/cable/cable_protocol.hpp"
+#include "net/cable/cable_socket.hpp"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+namespace actorcable::persistence {
+class pg_pool;
+}
+
+namespace actorcable::net {
+
+using text_atom = caf::atom_constant<caf::atom("text")>;      // socket -> bridge: a text frame
+using closed_atom = caf::atom_constant<caf::atom("closed")>;  // socket -> bridge: gone
+using authz_atom = caf::atom_constant<caf::atom("authz")>;    // lookup result
+using row_atom = caf::atom_constant<caf::atom("row")>;        // a finished message's row
+using unhold_atom = caf::atom_constant<caf::atom("unhold")>;  // restored route's wait is over
+
+struct bridge_config {
+  caf::actor directory;
+  caf::actor sessions;        // session store (extended protocol)
+  caf::group access_changes;  // revocations from the database
+  persistence::pg_pool* pool = nullptr;
+  // Runs blocking work (database lookups) off the actor threads.
+  std::function<void(std::function<void()>)> run_blocking;
+  std::int64_t user_id = 0;
+  bool extended = false;  // actioncable-v1-ext-json
+  std::string sid;          // this connection's session id (extended protocol)
+  std::string restore_sid;  // the session a reconnecting client asks to restore
+  std::size_t max_subscriptions = 256;
+  double subscribe_rate = 50;  // subscribe commands per second, sustained
+  double subscribe_burst = 100;
+  std::string connection_id;
+  actorcable::metrics* metrics = nullptr;
+};
+
+struct subscription {
+  channel_target target;
+  std::int64_t account_id = 0;  // where access comes from: revoked with the membership
+  std::int64_t chat_id = 0;
+  std::optional<history_request> history;  // the latest one asked for this identifier
+  int catchups_pending = 0;   // history being served: confirm_history when this reaches 0
+  bool history_failed = false;
+};
+
+// One identifier receiving one message stream.
+struct route {
+  std::string identifier;
+  bool live = false;      // takes live events
+  std::uint64_t tag = 0;  // the catch-up in flight: its events carry this tag
+};
+
+struct stream_link {
+  std::vector<route> routes;
+  caf::actor actor;  // monitored once known
+};
+
+struct bridge_state {
+  static inline const char* name = "cable_bridge";
+  std::shared_ptr<cable_socket> socket;
+  std::map<std::string, subscription> subs;  // confirmed, by identifier
+  std::unordered_map<std::int64_t, stream_link> streams;  // by message id
+  std::unordered_map<std::int64_t, std::vector<std::string>> chat_routes;  // chat id -> identifiers
+  std::deque<cable_command> pending;  // commands wait while a lookup is in flight: order is kept
+  bool busy = true;  // until the welcome is sent
+  std::uint64_t next_tag = 0;
+  double tokens = 0;  // subscribe rate limit (token bucket)
+  caf::actor_clock::time_point refilled;
+};
+
+using bridge_ptr = caf::stateful_actor<bridge_state>*;
+
+caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket,
+                           bridge_config cfg);
+
+// --- message streams of a bridge (bridge_streams.cpp) ----------------------------------------
+
+void send_text(bridge_ptr self, std::string text);
+
+// Routes `identifier` to message `mid` and catches it up as `how` says (from `known` if given,
+// else through the directory). With a history request in flight on the identifier, its end
+// answers confirm_history or reject_history.
+void catch_up(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
+              const std::string& identifier, actors::catchup how, const caf::actor& known = {});
+
+// The catch-up an identifier gets for message `mid`: a replay from its history position, the
+// whole state for a history without one, else current_state when streaming.
+actors::catchup catchup_for(const subscription& sub, std::int64_t mid, bool extended);
+
+void remove_route(bridge_ptr self, std::int64_t mid, const std::string& identifier);
+void forward(bridge_ptr self, const bridge_config& cfg, const actors::stream_event_ptr& ev,
+             std::uint64_t tag = 0);
+void history_step_done(bridge_ptr self, const std::string& identifier);
+
+}  // namespace actorcable::net
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::net::history_request)

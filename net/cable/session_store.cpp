@@ -1,0 +1,30 @@
+#include "net/cable/session_store.hpp"
+
+namespace actorcable::net {
+
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+
+caf::behavior session_store(caf::stateful_actor<session_store_state>* self, caf::timespan ttl) {
+  return {
+    [=](caf::put_atom, std::string& sid, session_snapshot& snapshot) {
+      auto gen = ++self->state.generation;
+      self->state.sessions[sid] = {std::move(snapshot), gen};
+      self->delayed_send(self, ttl, expire_atom::value, std::move(sid), gen);
+    },
+    [=](caf::get_atom, const std::string& sid) -> caf::result<bool, session_snapshot> {
+      auto it = self->state.sessions.find(sid);
+      if (it == self->state.sessions.end())
+        return {false, session_snapshot{}};
+      auto snapshot = std::move(it->second.first);
+      self->state.sessions.erase(it);
+      return {true, std::move(snapshot)};
+    },
+    [=](expire_atom, const std::string& sid, std::uint64_t gen) {
+      auto it = self->state.sessions.find(sid);
+      if (it != self->state.sessions.end() && it->second.second == gen)
+        self->state.sessions.erase(it);
+    },
+  };
+}
+
+}  // namespace actorcable::net

@@ -1,0 +1,191 @@
+#include "net/http/api.hpp"
+
+#include "actors/protocol.hpp"
+#include "common/log.hpp"
+#include "model/obfuscated_id.hpp"
+#include "net/http/auth.hpp"
+#include "net/http/resource_json.hpp"
+#include "persistence/chats_repository.hpp"
+#include "persistence/messages_repository.hpp"
+#include "persistence/users_repository.hpp"
+
+#include <boost/json.hpp>
+
+#include <vector>
+
+namespace actorcable::net {
+namespace json = boost::json;
+using model::model_kind;
+
+http_reply json_error(unsigned status, std::string_view reason) {
+  json::object o;
+  o["error"] = reason;
+  return {status, json::serialize(o), ""};
+}
+
+namespace {
+
+http_reply json_reply(unsigned status, const json::value& v) {
+  return {status, json::serialize(v), ""};
+}
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos)
+      end = path.size();
+    if (end > start)
+      out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The request body as a JSON object; an empty body counts as {}.
+std::optional<json::object> body_object(const std::string& body) {
+  if (body.empty())
+    return json::object{};
+  json::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object())
+    return std::nullopt;
+  return v.as_object();
+}
+
+http_reply not_found() {
+  return json_error(404, "not found");
+}
+
+http_reply method_not_allowed(std::string allow) {
+  auto r = json_error(405, "method not allowed");
+  r.allow = std::move(allow);
+  return r;
+}
+
+}  // namespace
+
+api::api(persistence::pg_pool& pool, caf::actor directory, api_settings settings)
+  : pool_(pool), directory_(std::move(directory)), settings_(std::move(settings)) {}
+
+http_reply api::handle(const http_call& call) const {
+  auto parts = segments(call.path);
+  if (parts.empty() || parts[0] != "api")
+    return not_found();
+  auto user_id = authenticate(settings_.secret, bearer_token(call.authorization));
+  // Route shape first, so that unknown routes are 404 and known ones with a wrong method 405.
+  enum class route { chats, chat_messages, message, message_stop, none } r = route::none;
+  std::optional<std::int64_t> id;
+  if (parts.size() == 2 && parts[1] == "chats") {
+    r = route::chats;
+  } else if (parts.size() == 4 && parts[1] == "chats" && parts[3] == "messages") {
+    r = route::chat_messages;
+    id = model::decode_id(model_kind::chat, parts[2]);
+  } else if (parts.size() == 3 && parts[1] == "messages") {
+    r = route::message;
+    id = model::decode_id(model_kind::message, parts[2]);
+  } else if (parts.size() == 4 && parts[1] == "messages" && parts[3] == "stop") {
+    r = route::message_stop;
+    id = model::decode_id(model_kind::message, parts[2]);
+  }
+  if (r == route::none)
+    return not_found();
+  const bool get = call.method == "GET", post = call.method == "POST";
+  switch (r) {
+    case route::chats:
+    case route::chat_messages:
+      if (!get && !post)
+        return method_not_allowed("GET, POST");
+      break;
+    case route::message:
+      if (!get)
+        return method_not_allowed("GET");
+      break;
+    case route::message_stop:
+      if (!post)
+        return method_not_allowed("POST");
+      break;
+    case route::none:
+      break;
+  }
+  if (!user_id)
+    return json_error(401, "unauthorized");
+  std::optional<json::object> body;
+  if (post) {
+    body = body_object(call.body);
+    if (!body)
+      return json_error(400, "body is not a JSON object");
+  }
+  auto conn = pool_.acquire();
+  switch (r) {
+    case route::chats: {
+      if (get) {
+        json::array out;
+        for (auto& c : persistence::chats_visible_to(*conn, *user_id))
+          out.push_back(chat_json(c));
+        return json_reply(200, out);
+      }
+      std::string title = "New chat";
+      if (auto t = body->find("title"); t != body->end()) {
+        if (!t->value().is_string() || t->value().as_string().size() > 500)
+          return json_error(422, "title must be a string of at most 500 characters");
+        if (!t->value().as_string().empty())
+          title = t->value().as_string();
+      }
+      auto account = persistence::default_account_id(*conn, *user_id);
+      if (!account)
+        return json_error(422, "user has no account");
+      return json_reply(201, chat_json(persistence::create_chat(*conn, *account, title)));
+    }
+    case route::chat_messages: {
+      auto chat = id ? persistence::find_chat_for_user(*conn, *user_id, *id) : std::nullopt;
+      if (!chat)
+        return not_found();
+      if (get) {
+        json::array out;
+        for (auto& m : persistence::messages_of_chat(*conn, chat->id))
+          out.push_back(message_json(m));
+        return json_reply(200, out);
+      }
+      auto content = body->find("content");
+      if (content == body->end() || !content->value().is_string()
+          || content->value().as_string().empty())
+        return json_error(422, "content must be a non-empty string");
+      std::string text(content->value().as_string());
+      auto ex = persistence::create_exchange(*conn, chat->id, *user_id, text, settings_.node,
+                                             settings_.lease_seconds);
+      actors::job_spec spec{ex.answer.id, chat->id, text,
+                            persistence::chat_history(*conn, chat->id, ex.answer.id,
+                                                      settings_.history_budget_chars)};
+      caf::anon_send(directory_, actors::start_atom::value, std::move(spec));
+      log::info("api", "answer_started",
+                {{"message_id", ex.answer.id}, {"chat_id", chat->id}, {"user_id", *user_id}});
+      json::object out;
+      out["message"] = message_json(ex.question);
+      out["response"] = message_json(ex.answer);
+      return json_reply(201, out);
+    }
+    case route::message: {
+      auto m = id ? persistence::find_message_for_user(*conn, *user_id, *id) : std::nullopt;
+      if (!m)
+        return not_found();
+      return json_reply(200, message_json(*m));
+    }
+    case route::message_stop: {
+      auto m = id ? persistence::find_message_for_user(*conn, *user_id, *id) : std::nullopt;
+      if (!m)
+        return not_found();
+      caf::anon_send(directory_, actors::cancel_atom::value, m->id);
+      json::object out;
+      out["id"] = model::encode_id(model_kind::message, m->id);
+      out["stopping"] = m->streaming;
+      return json_reply(202, out);
+    }
+    case route::none:
+      break;
+  }
+  return not_found();
+}
+
+}  // namespace actorcable::net

@@ -1,0 +1,190 @@
+#include "net/http/http_session.hpp"
+
+#include "common/log.hpp"
+#include "net/http/query_string.hpp"
+#include "net/http/static_files.hpp"
+#include "net/ws/ws_session.hpp"
+#include "persistence/pg_connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <array>
+#include <optional>
+
+namespace actorcable::net {
+namespace beast = boost::beast;
+namespace http = beast::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(boost::asio::ip::tcp::socket socket, io_worker& worker, net_context& ctx)
+    : stream_(std::move(socket)), worker_(worker), ctx_(ctx) {}
+
+  void run() { do_read(); }
+
+private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(ctx_.cfg.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(60s);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == boost::asio::error::eof) {
+      close();
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      reply(11, false, json_error(413, "body exceeds " + std::to_string(ctx_.cfg.max_body_bytes) + " bytes"));
+      return;
+    }
+    if (ec) {
+      if (ec.category() == beast::http::make_error_code(http::error::bad_method).category())
+        reply(11, false, json_error(400, "malformed HTTP request"));
+      else
+        close();
+      return;
+    }
+    auto req = parser_->release();
+    auto target = std::string(req.target());
+    auto path = std::string(path_of(target));
+    if (beast::websocket::is_upgrade(req)) {
+      if (path == "/cable") {
+        stream_.expires_never();
+        std::make_shared<ws_session>(std::move(stream_), worker_, ctx_)->run(std::move(req));
+        return;
+      }
+      reply(req.version(), false, json_error(404, "not found"));
+      return;
+    }
+    auto version = req.version();
+    bool keep_alive = req.keep_alive();
+    if (path == "/healthz") {
+      if (req.method() != http::verb::get && req.method() != http::verb::head)
+        reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "GET"});
+      else if (ctx_.cfg.database_up && ctx_.cfg.database_up->load(std::memory_order_relaxed) == 0)
+        reply(version, keep_alive, http_reply{503, R"({"status":"database unreachable"})", ""});
+      else
+        reply(version, keep_alive, http_reply{200, R"({"status":"ok"})", ""});
+      return;
+    }
+    if (path == "/metrics") {
+      auto res = std::make_shared<http::response<http::string_body>>(http::status::ok, version);
+      res->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res->keep_alive(keep_alive);
+      res->body() = ctx_.stats.render();
+      res->prepare_payload();
+      write(std::move(res));
+      return;
+    }
+    if (path.rfind("/api/", 0) == 0) {
+      http_call call{std::string(req.method_string()), path, std::string(req[http::field::authorization]),
+                     std::move(req.body())};
+      auto self = shared_from_this();
+      boost::asio::post(ctx_.db_workers, [self, call = std::move(call), version, keep_alive] {
+        http_reply r;
+        try {
+          r = self->ctx_.http_api.handle(call);
+        } catch (const persistence::pg_error& e) {
+          log::error("api", "database_error", {{"path", call.path}, {"error", e.what()}});
+          r = json_error(503, "database unavailable");
+        } catch (const std::exception& e) {
+          log::error("api", "internal_error", {{"path", call.path}, {"error", e.what()}});
+          r = json_error(500, "internal error");
+        }
+        boost::asio::post(self->stream_.get_executor(), [self, r = std::move(r), version, keep_alive] {
+          self->reply(version, keep_alive, r);
+        });
+      });
+      return;
+    }
+    if (auto file = find_static_file(ctx_.cfg.web_root, path)) {
+      if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "GET"});
+        return;
+      }
+      send_file(version, keep_alive, *file);
+      return;
+    }
+    reply(version, keep_alive, json_error(404, "not found"));
+  }
+
+  void reply(unsigned version, bool keep_alive, const http_reply& r) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "actorcable");
+    res->set(http::field::content_type, "application/json");
+    if (!r.allow.empty())
+      res->set(http::field::allow, r.allow);
+    res->keep_alive(keep_alive);
+    res->body() = r.body;
+    res->prepare_payload();
+    write(std::move(res));
+  }
+
+  void send_file(unsigned version, bool keep_alive, const static_file& file) {
+    auto res = std::make_shared<http::response<http::string_body>>(http::status::ok, version);
+    res->set(http::field::server, "actorcable");
+    res->set(http::field::content_type, file.content_type);
+    res->set(http::field::cache_control, "no-cache");
+    res->keep_alive(keep_alive);
+    res->body() = file.body;
+    res->prepare_payload();
+    write(std::move(res));
+  }
+
+  template <class Response>
+  void write(std::shared_ptr<Response> res) {
+    bool keep = res->keep_alive();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+                        if (ec || !keep)
+                          self->close();
+                        else
+                          self->do_read();
+                      });
+  }
+
+  // Half-closes, then reads and discards what the client still sends (e.g. the rest of a body
+  // refused with 413) so that closing does not reset the connection under the client's reply.
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(5s);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(boost::asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < 64 * 1024 * 1024)
+                                self->drain();
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  io_worker& worker_;
+  net_context& ctx_;
+  std::array<char, 8192> scratch_;
+  std::size_t drained_ = 0;
+};
+
+}  // namespace
+
+void start_http_session(boost::asio::ip::tcp::socket socket, io_worker& worker, net_context& ctx) {
+  std::make_shared<http_session>(std::move(socket), worker, ctx)->run();
+}
+
+}  // namespace actorcable::net

@@ -1,0 +1,185 @@
+#include "net/ws/io_tap.hpp"
+
+#include "actors/stream/stream_frames.hpp"
+#include "net/cable/cable_protocol.hpp"
+#include "net/ws/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace actorcable::net {
+
+using actors::stream_event;
+
+frame_ptr event_frame(const stream_event& ev, const std::string& identifier, bool extended) {
+  constexpr std::size_t max_cached = 8;
+  std::lock_guard<std::mutex> lock(ev.frames_mutex);
+  for (auto& c : ev.frames)
+    if (c.extended == extended && c.identifier == identifier)
+      return c.frame;
+  auto frame = make_frame(broadcast_frame(identifier, ev.message_json,
+                                          extended ? std::string_view(ev.ext_fields) : std::string_view()));
+  if (ev.frames.size() < max_cached)
+    ev.frames.push_back({identifier, extended, frame});
+  return frame;
+}
+
+actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool extended) {
+  return ev->type == stream_event::kind::update && !extended ? ev : nullptr;
+}
+
+void count_broadcast(actorcable::metrics& stats, const stream_event& ev, const std::string& frame,
+                     std::size_t frames) {
+  auto n = static_cast<std::int64_t>(frames);
+  if (ev.type == stream_event::kind::update)
+    stats.emit_to_socket_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ev.emitted_at).count(), n);
+  stats.broadcasts_total.fetch_add(n, std::memory_order_relaxed);
+  stats.broadcast_bytes_total.fetch_add(n * static_cast<std::int64_t>(frame.size()),
+                                        std::memory_order_relaxed);
+}
+
+void io_tap::deliver(std::int64_t message_id, actors::stream_event_ptr ev) {
+  post_in_order(message_id, {std::move(ev), {}});
+}
+
+void io_tap::run_in_order(std::int64_t message_id, std::function<void()> fn) {
+  post_in_order(message_id, {nullptr, std::move(fn)});
+}
+
+void io_tap::post_in_order(std::int64_t message_id, pending_item item) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!ioc_)
+    return;
+  auto& queued = pending_[message_id];
+  queued.push_back(std::move(item));
+  if (queued.size() == 1)
+    boost::asio::post(*ioc_, [self = shared_from_this(), message_id] { self->drain(message_id); });
+}
+
+void io_tap::shut() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ioc_ = nullptr;
+  pending_.clear();
+}
+
+void io_tap::drain(std::int64_t message_id) {
+  std::vector<pending_item> items;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = pending_.find(message_id);
+    if (it == pending_.end())
+      return;
+    items = std::move(it->second);
+    pending_.erase(it);
+  }
+  std::vector<actors::stream_event_ptr> events;
+  for (auto& item : items) {
+    if (item.ev) {
+      events.push_back(std::move(item.ev));
+      continue;
+    }
+    if (!events.empty())
+      fan_out(message_id, events);
+    events.clear();
+    item.run();
+  }
+  if (!events.empty())
+    fan_out(message_id, events);
+}
+
+void io_tap::add(std::int64_t message_id, ws_session* s, const std::string& identifier,
+                 bool extended) {
+  auto& list = routes_[message_id];
+  auto a = std::find_if(list.begin(), list.end(), [&](const audience& a) {
+    return a.extended == extended && a.identifier == identifier;
+  });
+  if (a == list.end())
+    a = list.insert(list.end(), audience{identifier, extended, {}});
+  a->sessions.push_back(s);
+}
+
+void io_tap::remove(std::int64_t message_id, ws_session* s, const std::string& identifier) {
+  if (fanning_out_) {
+    deferred_.push_back({message_id, s, identifier});
+    return;
+  }
+  auto it = routes_.find(message_id);
+  if (it == routes_.end())
+    return;
+  auto& list = it->second;
+  for (auto a = list.begin(); a != list.end(); ++a) {
+    if (a->identifier != identifier)
+      continue;
+    auto& v = a->sessions;
+    if (auto i = std::find(v.begin(), v.end(), s); i != v.end()) {
+      *i = v.back();  // delivery order across connections does not matter
+      v.pop_back();
+      if (v.empty())
+        list.erase(a);
+      break;
+    }
+  }
+  if (list.empty())
+    routes_.erase(it);
+}
+
+void io_tap::write(ws_session& s, const std::string& identifier, bool extended,
+                   const actors::stream_event_ptr& ev) {
+  auto frame = event_frame(*ev, identifier, extended);
+  count_broadcast(stats_, *ev, *frame, 1);
+  s.enqueue(frame, mergeable(ev, extended));
+}
+
+namespace {
+
+// `events` with each run of consecutive updates merged into one.
+std::vector<actors::stream_event_ptr> merged_runs(const std::vector<actors::stream_event_ptr>& events) {
+  std::vector<actors::stream_event_ptr> out, run;
+  auto close_run = [&] {
+    if (!run.empty())
+      out.push_back(run.size() == 1 ? run.front() : actors::merge_updates(run));
+    run.clear();
+  };
+  for (auto& ev : events) {
+    if (ev->type == stream_event::kind::update) {
+      run.push_back(ev);
+    } else {
+      close_run();
+      out.push_back(ev);
+    }
+  }
+  close_run();
+  return out;
+}
+
+}  // namespace
+
+void io_tap::fan_out(std::int64_t message_id, const std::vector<actors::stream_event_ptr>& events) {
+  auto it = routes_.find(message_id);
+  if (it == routes_.end())
+    return;
+  std::vector<actors::stream_event_ptr> merged;
+  if (events.size() > 1)
+    merged = merged_runs(events);
+  // A session closed by a failed write stays alive (its aborted waits still hold it) and ignores
+  // later frames; it leaves the lists after the loop.
+  fanning_out_ = true;
+  for (auto& a : it->second) {
+    for (auto& ev : a.extended || events.size() == 1 ? events : merged) {
+      auto frame = event_frame(*ev, a.identifier, a.extended);
+      count_broadcast(stats_, *ev, *frame, a.sessions.size());
+      auto update = mergeable(ev, a.extended);
+      for (auto* s : a.sessions)
+        s->enqueue(frame, update);
+    }
+  }
+  fanning_out_ = false;
+  for (auto& r : deferred_)
+    remove(r.message_id, r.session, r.identifier);
+  deferred_.clear();
+}
+
+}  // namespace actorcable::net

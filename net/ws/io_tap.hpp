@@ -1,0 +1,81 @@
+// An I/O thread's tap (actors/stream_tap.hpp): the message streams its connections follow, so
+// an event is posted to the thread once and written from there to each connection, with one
+// frame per identifier shared by all of them. A thread that falls behind catches up: the
+// updates of a message that piled up meanwhile go out as one frame per plain-protocol
+// connection (the text stays exact; extended clients get every offset).
+#pragma once
+#include "actors/stream/stream_tap.hpp"
+#include "common/metrics.hpp"
+#include "net/cable/cable_socket.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+
+namespace actorcable::net {
+
+class ws_session;
+
+// The frame of `ev` for `identifier`, built once per identifier and protocol, then shared.
+frame_ptr event_frame(const actors::stream_event& ev, const std::string& identifier, bool extended);
+
+// The event when it is a plain-protocol update that later ones may merge into (extended clients
+// count offsets: their updates are never merged), else null.
+actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool extended);
+
+// Counts `frames` connections handed `frame` of `ev` (broadcasts, bytes, emit-to-socket time).
+void count_broadcast(actorcable::metrics& stats, const actors::stream_event& ev,
+                     const std::string& frame, std::size_t frames);
+
+class io_tap final : public actors::stream_tap, public std::enable_shared_from_this<io_tap> {
+public:
+  io_tap(boost::asio::io_context& ioc, actorcable::metrics& stats) : ioc_(&ioc), stats_(stats) {}
+
+  void deliver(std::int64_t message_id, actors::stream_event_ptr ev) override;
+  // Runs `fn` on the thread after the events of the message delivered so far (a connection
+  // attaching to the message: its catch-up must come right after what it covers).
+  void run_in_order(std::int64_t message_id, std::function<void()> fn);
+  // The io_context is going away: later events are dropped.
+  void shut();
+
+  // On the thread only. A session is added once per (message, identifier) and removed before
+  // it is destroyed.
+  void add(std::int64_t message_id, ws_session* s, const std::string& identifier, bool extended);
+  void remove(std::int64_t message_id, ws_session* s, const std::string& identifier);
+  void write(ws_session& s, const std::string& identifier, bool extended,
+             const actors::stream_event_ptr& ev);
+
+private:
+  struct audience {
+    std::string identifier;
+    bool extended;
+    std::vector<ws_session*> sessions;
+  };
+  void drain(std::int64_t message_id);
+  void fan_out(std::int64_t message_id, const std::vector<actors::stream_event_ptr>& events);
+
+  std::mutex mutex_;  // guards ioc_ and pending_
+  boost::asio::io_context* ioc_;
+  // Events delivered and not yet written, by message: one post per message while the thread is
+  // busy, however many events arrive meanwhile.
+  struct pending_item {
+    actors::stream_event_ptr ev;
+    std::function<void()> run;  // instead of an event
+  };
+  std::unordered_map<std::int64_t, std::vector<pending_item>> pending_;
+  void post_in_order(std::int64_t message_id, pending_item item);
+  actorcable::metrics& stats_;
+  std::unordered_map<std::int64_t, std::vector<audience>> routes_;
+  // A write that fails closes its session inside fan_out: its removal waits for the loop's end.
+  bool fanning_out_ = false;
+  struct removal {
+    std::int64_t message_id;
+    ws_session* session;
+    std::string identifier;
+  };
+  std::vector<removal> deferred_;
+};
+
+}  // namespace actorcable::net

@@ -1,0 +1,105 @@
+#include "net/ws/write_queue.hpp"
+
+#include "actors/stream/stream_frames.hpp"
+
+namespace actorcable::net {
+namespace {
+
+// The frame's text before its "message" value (`{"identifier":"...","message":`).
+std::string_view head(const std::string& frame, const actors::stream_event& ev) {
+  return std::string_view(frame).substr(0, frame.size() - ev.message_json.size() - 1);
+}
+
+}  // namespace
+
+write_queue::result write_queue::push(frame_ptr frame, actors::stream_event_ptr update) {
+  if (update && !entries_.empty()) {
+    auto& last = entries_.back();
+    if (last.update && last.update->message_id == update->message_id
+        && head(*last.frame, *last.update) == head(*frame, *update)) {
+      if (bytes_ + update->chunk.size() > limit_)
+        return result::over_limit;
+      last.more += update->chunk;
+      bytes_ += update->chunk.size();
+      return result::merged;
+    }
+  }
+  if (bytes_ + frame->size() > limit_)
+    return result::over_limit;
+  bytes_ += frame->size();
+  entries_.push_back({std::move(frame), std::move(update), {}});
+  return result::queued;
+}
+
+void write_queue::push_unbounded(frame_ptr payload, ws_opcode op) {
+  bytes_ += payload->size();
+  entries_.push_back({std::move(payload), nullptr, {}, op});
+}
+
+void write_queue::push_started(frame_ptr frame, std::size_t written) {
+  push_unbounded(std::move(frame));
+  prepare(entries_.back());
+  offset_ = written;
+}
+
+void write_queue::prepare(entry& e) {
+  if (e.header_len > 0)
+    return;
+  if (!e.more.empty()) {
+    auto& ev = *e.update;
+    actors::stream_identity who{ev.message_id, ev.oid, ""};
+    auto merged = actors::make_update_event(who, ev.offset, ev.chunk + e.more);
+    std::string text(head(*e.frame, ev));
+    text += merged->message_json;
+    text += '}';
+    bytes_ -= e.frame->size() + e.more.size();
+    bytes_ += text.size();
+    e.frame = make_frame(std::move(text));
+    e.more.clear();
+  }
+  e.update = nullptr;
+  e.header_len = ws_header(e.header, e.op, e.frame->size());
+}
+
+void write_queue::gather(std::vector<boost::asio::const_buffer>& out, std::size_t max_frames) {
+  std::size_t skip = offset_;
+  for (std::size_t i = 0; i < entries_.size() && i < max_frames; ++i) {
+    auto& e = entries_[i];
+    prepare(e);
+    if (skip < e.header_len)
+      out.emplace_back(e.header.data() + skip, e.header_len - skip);
+    auto from = skip > e.header_len ? skip - e.header_len : 0;
+    out.emplace_back(e.frame->data() + from, e.frame->size() - from);
+    skip = 0;
+  }
+}
+
+void write_queue::consume(std::size_t n) {
+  while (n > 0 && !entries_.empty()) {
+    auto& e = entries_.front();
+    auto left = e.header_len + e.frame->size() - offset_;
+    if (n < left) {
+      offset_ += n;
+      return;
+    }
+    n -= left;
+    bytes_ -= e.frame->size();
+    entries_.pop_front();
+    offset_ = 0;
+  }
+}
+
+void write_queue::drop_waiting() {
+  while (entries_.size() > (writing() ? 1u : 0u)) {
+    bytes_ -= entries_.back().frame->size() + entries_.back().more.size();
+    entries_.pop_back();
+  }
+}
+
+void write_queue::clear() {
+  entries_.clear();
+  bytes_ = 0;
+  offset_ = 0;
+}
+
+}  // namespace actorcable::net

@@ -1,0 +1,439 @@
+#include "net/ws/ws_session.hpp"
+
+#include "common/log.hpp"
+#include "net/http/auth.hpp"
+#include "net/cable/cable_bridge.hpp"
+#include "net/http/query_string.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+namespace actorcable::net {
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::string_view plain_protocol = "actioncable-v1-json";
+constexpr std::string_view ext_protocol = "actioncable-v1-ext-json";
+constexpr std::string_view unsupported_protocol = "actioncable-unsupported";
+
+// The subprotocol to answer with; empty when the client offered none.
+std::string negotiate(std::string_view offered) {
+  if (offered.empty())
+    return "";
+  bool plain = false, ext = false;
+  std::size_t start = 0;
+  while (start <= offered.size()) {
+    auto end = offered.find(',', start);
+    if (end == std::string_view::npos)
+      end = offered.size();
+    auto item = offered.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    plain |= item == plain_protocol;
+    ext |= item == ext_protocol;
+    start = end + 1;
+  }
+  if (ext)
+    return std::string(ext_protocol);
+  if (plain)
+    return std::string(plain_protocol);
+  return std::string(unsupported_protocol);
+}
+
+// A session id doubles as the key to restore a session: unguessable, from the CSPRNG.
+std::string random_id() {
+  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  std::string out;
+  for (auto b : bytes)
+    out += alphabet[b % 62];
+  return out;
+}
+
+// A non-blocking socket that has nothing to give or no room to take.
+bool would_block(const beast::error_code& ec) {
+  return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
+}
+
+bool expected_close(const beast::error_code& ec) {
+  return ec == websocket::error::closed || ec == boost::asio::error::operation_aborted
+         || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset
+         || ec == beast::error::timeout || ec == boost::asio::error::broken_pipe;
+}
+
+}  // namespace
+
+ws_session::ws_session(beast::tcp_stream stream, io_worker& worker, net_context& ctx)
+  : ws_(stream.release_socket()), worker_(worker), ctx_(ctx), reader_(ctx.cfg.max_frame_bytes),
+    queue_(ctx.cfg.write_queue_limit),
+    id_(random_id()) {}
+
+ws_session::~ws_session() {
+  worker_.sessions.erase(this);
+}
+
+void ws_session::run(http::request<http::string_body> req) {
+  protocol_ = negotiate(req[http::field::sec_websocket_protocol]);
+  restore_sid_ = query_param(req.target(), "sid");
+  if (restore_sid_.empty())
+    restore_sid_ = std::string(req["X-ANYCABLE-RESTORE-SID"]);
+  std::string token = query_param(req.target(), "jid");
+  if (token.empty())
+    token = std::string(req["X-JID"]);
+  user_id_ = authenticate(ctx_.cfg.secret, token);
+  // Beast's timer covers the handshake only: after it, Beast does no I/O on this socket.
+  ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
+                                                 websocket::stream_base::none(), false});
+  auto proto = protocol_;
+  ws_.set_option(websocket::stream_base::decorator([proto](websocket::response_type& res) {
+    res.set(http::field::server, "actorcable");
+    if (!proto.empty())
+      res.set(http::field::sec_websocket_protocol, proto);
+  }));
+  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+}
+
+void ws_session::on_accept(beast::error_code ec) {
+  if (ec) {
+    log::warn("cable", "handshake_failed", {{"connection", id_}, {"error", ec.message()}});
+    return;
+  }
+  worker_.sessions.insert(this);
+  beast::error_code ignored;
+  ws_.next_layer().non_blocking(true, ignored);  // frames are written at once when the socket takes them
+  if (protocol_ == unsupported_protocol) {
+    log::warn("cable", "unsupported_protocol", {{"connection", id_}});
+    begin_close(nullptr);
+    do_read();
+    return;
+  }
+  if (!user_id_) {
+    log::warn("cable", "unauthorized", {{"connection", id_}});
+    begin_close(make_frame(disconnect_frame("unauthorized", false)));
+    do_read();
+    return;
+  }
+  bool extended = protocol_ == ext_protocol;
+  bridge_config bcfg;
+  bcfg.directory = ctx_.directory;
+  bcfg.pool = &ctx_.pool;
+  auto* workers = &ctx_.db_workers;
+  bcfg.run_blocking = [workers](std::function<void()> fn) {
+    boost::asio::post(*workers, std::move(fn));
+  };
+  bcfg.user_id = *user_id_;
+  bcfg.extended = extended;
+  bcfg.max_subscriptions = ctx_.cfg.max_subscriptions;
+  bcfg.subscribe_rate = ctx_.cfg.subscribe_rate;
+  bcfg.subscribe_burst = ctx_.cfg.subscribe_burst;
+  bcfg.access_changes = ctx_.cfg.access_changes;
+  bcfg.sessions = ctx_.cfg.sessions;
+  bcfg.sid = id_;
+  bcfg.restore_sid = restore_sid_;
+  bcfg.connection_id = id_;
+  bcfg.metrics = &ctx_.stats;
+  ctx_.stats.connections.fetch_add(1, std::memory_order_relaxed);
+  bridge_ = ctx_.sys.spawn(cable_bridge, std::static_pointer_cast<cable_socket>(shared_from_this()),
+                           std::move(bcfg));
+  log::debug("cable", "connected", {{"connection", id_}, {"user_id", *user_id_},
+                                     {"protocol", protocol_}});
+  do_read();
+}
+
+void ws_session::do_read() {
+  // Waits for bytes without a buffer of its own: an idle connection holds none, and what
+  // arrives is read into the thread's buffer.
+  socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    self->on_readable(ec);
+  });
+}
+
+void ws_session::on_readable(beast::error_code ec) {
+  if (finished_)
+    return;
+  if (ec) {
+    on_read_failed(ec);
+    return;
+  }
+  auto& buffer = worker_.read_buffer;
+  std::vector<ws_reader::message> messages;
+  while (true) {
+    auto n = socket().read_some(boost::asio::buffer(buffer), ec);
+    if (would_block(ec))
+      break;
+    if (ec) {
+      on_read_failed(ec);
+      return;
+    }
+    if (reader_.failed())
+      continue;  // closing after a protocol error: what the client still sends is dropped
+    if (!reader_.feed(std::string_view(buffer.data(), n), messages)) {
+      auto& e = reader_.error();
+      log::warn("cable", e.code == ws_close::too_big ? "frame_too_big" : "protocol_error",
+                {{"connection", id_}, {"reason", e.reason}});
+    }
+    for (auto& m : messages) {
+      on_message(m);
+      if (finished_)
+        return;
+    }
+    messages.clear();
+    if (reader_.failed()) {
+      closing_ = true;
+      drop_backlog();
+      send_close(reader_.error().code, reader_.error().reason);
+    }
+    if (n < buffer.size())
+      break;
+  }
+  do_read();
+}
+
+void ws_session::on_message(ws_reader::message& m) {
+  switch (m.type) {
+    case ws_opcode::text:
+      if (bridge_ && !closing_)
+        caf::anon_send(bridge_, text_atom::value, std::move(m.payload));
+      return;
+    case ws_opcode::binary:
+      if (bridge_ && !closing_) {
+        log::warn("cable", "binary_frame", {{"connection", id_}});
+        begin_close(make_frame(disconnect_frame("invalid_request", false)));
+      }
+      return;
+    case ws_opcode::ping:
+      if (!close_sent_) {
+        queue_.push_unbounded(make_frame(std::move(m.payload)), ws_opcode::pong);
+        if (!write_waiting_)
+          do_write();
+      }
+      return;
+    case ws_opcode::close:
+      peer_closed_ = true;
+      if (close_sent_) {
+        finish();  // the client answered our close
+        return;
+      }
+      closing_ = true;
+      drop_backlog();
+      send_close(m.close_code ? m.close_code : ws_close::normal, {});
+      return;
+    default:
+      return;  // pong
+  }
+}
+
+void ws_session::send(frame_ptr frame) {
+  // The io_context's own executor, not the stream's type-erased one: no executor copies per frame.
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(frame)]() {
+    self->enqueue(f);
+  });
+}
+
+void ws_session::send_update(frame_ptr frame, actors::stream_event_ptr update) {
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(frame),
+                                  u = std::move(update)]() {
+    self->enqueue(f, u);
+  });
+}
+
+void ws_session::close_with(frame_ptr last_frame) {
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), f = std::move(last_frame)]() mutable {
+    self->begin_close(std::move(f));
+  });
+}
+
+std::shared_ptr<actors::tap_port> ws_session::port() {
+  return shared_from_this();
+}
+
+std::shared_ptr<actors::stream_tap> ws_session::tap() {
+  return worker_.tap;
+}
+
+void ws_session::attach(std::int64_t message_id, const std::string& identifier,
+                        std::vector<actors::stream_event_ptr> catchup) {
+  // Through the tap, in order with the message's events: the catch-up covers what was
+  // delivered before it, the route takes what comes after.
+  worker_.tap->run_in_order(message_id, [self = shared_from_this(), message_id, identifier,
+                                         catchup = std::move(catchup)] {
+    if (self->finished_)
+      return;
+    auto& tap = *self->worker_.tap;
+    bool extended = self->protocol_ == ext_protocol;
+    for (auto& ev : catchup)
+      tap.write(*self, identifier, extended, ev);
+    if (self->finished_)
+      return;  // a write failed
+    auto key = std::make_pair(message_id, identifier);
+    auto& routes = self->attached_;
+    if (std::find(routes.begin(), routes.end(), key) == routes.end()) {
+      routes.push_back(std::move(key));
+      tap.add(message_id, self.get(), identifier, extended);
+    }
+  });
+}
+
+void ws_session::detach(std::int64_t message_id, const std::string& identifier) {
+  boost::asio::post(worker_.ioc, [self = shared_from_this(), message_id, identifier] {
+    auto& routes = self->attached_;
+    auto key = std::make_pair(message_id, identifier);
+    if (auto i = std::find(routes.begin(), routes.end(), key); i != routes.end()) {
+      routes.erase(i);
+      self->worker_.tap->remove(message_id, self.get(), identifier);
+    }
+  });
+}
+
+void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) {
+  if (closing_ || finished_)
+    return;
+  if (queue_.empty() && !write_waiting_ && frame->size() <= ctx_.cfg.write_queue_limit) {
+    // Nothing waiting: straight to the socket, the queue only takes what the socket did not.
+    std::array<unsigned char, 10> header;
+    auto header_len = ws_header(header, ws_opcode::text, frame->size());
+    std::array<boost::asio::const_buffer, 2> bufs{boost::asio::buffer(header.data(), header_len),
+                                                  boost::asio::buffer(*frame)};
+    beast::error_code ec;
+    auto n = socket().write_some(bufs, ec);
+    if (!ec && n == header_len + frame->size())
+      return;
+    if (ec && !would_block(ec)) {
+      on_write_failed(ec);
+      return;
+    }
+    queue_.push_started(frame, ec ? 0 : n);
+    do_write();
+    return;
+  }
+  switch (queue_.push(frame, update)) {
+    case write_queue::result::over_limit:
+      log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queue_.bytes()}});
+      ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);
+      drop_backlog();
+      begin_close(make_frame(disconnect_frame("too_slow", true)));
+      return;
+    case write_queue::result::merged:
+      ctx_.stats.updates_merged_total.fetch_add(1, std::memory_order_relaxed);
+      return;  // a write is under way: nothing to start
+    case write_queue::result::queued:
+      break;
+  }
+  if (!write_waiting_)
+    do_write();
+}
+
+void ws_session::drop_backlog() {
+  queue_.drop_waiting();
+}
+
+void ws_session::do_write() {
+  auto& sock = socket();
+  while (!queue_.empty()) {
+    write_buffers_.clear();
+    queue_.gather(write_buffers_, 32);
+    beast::error_code ec;
+    auto n = sock.write_some(write_buffers_, ec);
+    if (would_block(ec)) {
+      write_waiting_ = true;
+      sock.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+        self->write_waiting_ = false;
+        if (self->finished_)
+          return;
+        if (ec)
+          self->on_write_failed(ec);
+        else
+          self->do_write();
+      });
+      return;
+    }
+    if (ec) {
+      on_write_failed(ec);
+      return;
+    }
+    queue_.consume(n);
+  }
+  if (!close_sent_ || finished_)
+    return;
+  if (peer_closed_) {
+    finish();  // our answer to the client's close is out
+    return;
+  }
+  // Our close is out: the client answers it, or hangs up, or is cut off after a while.
+  if (close_timer_)
+    return;
+  close_timer_.emplace(worker_.ioc);
+  close_timer_->expires_after(std::chrono::seconds(5));
+  close_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec)
+      self->finish();
+  });
+}
+
+void ws_session::on_read_failed(beast::error_code ec) {
+  if (!expected_close(ec))
+    log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
+  finish();
+}
+
+void ws_session::on_write_failed(beast::error_code ec) {
+  if (!expected_close(ec))
+    log::warn("cable", "write_failed", {{"connection", id_}, {"error", ec.message()}});
+  queue_.clear();
+  finish();
+}
+
+void ws_session::send_close(std::uint16_t code, std::string_view reason) {
+  if (close_sent_)
+    return;
+  close_sent_ = true;
+  queue_.push_unbounded(make_frame(ws_close_payload(code, reason)), ws_opcode::close);
+  if (!write_waiting_)
+    do_write();
+}
+
+void ws_session::begin_close(frame_ptr last_frame) {
+  if (closing_ || finished_)
+    return;
+  closing_ = true;
+  if (last_frame)
+    queue_.push_unbounded(std::move(last_frame));
+  send_close(ws_close::normal, {});
+}
+
+void ws_session::finish() {
+  if (finished_)
+    return;
+  finished_ = true;
+  closing_ = true;
+  worker_.sessions.erase(this);
+  for (auto& [mid, identifier] : attached_)
+    worker_.tap->remove(mid, this, identifier);
+  attached_.clear();
+  if (close_timer_)
+    close_timer_->cancel();
+  beast::error_code ignored;
+  socket().close(ignored);  // ends the waits that hold this session
+  if (bridge_) {
+    ctx_.stats.connections.fetch_sub(1, std::memory_order_relaxed);
+    caf::anon_send(bridge_, closed_atom::value);
+    bridge_ = nullptr;
+  }
+  log::debug("cable", "disconnected", {{"connection", id_}});
+}
+
+}  // namespace actorcable::net

@@ -1,0 +1,83 @@
+// One WebSocket connection speaking ActionCable: a bounded write queue on its I/O thread and a
+// bridge actor that holds the protocol state.
+#pragma once
+#include "net/cable/cable_socket.hpp"
+#include "net/io_worker.hpp"
+#include "net/ws/write_queue.hpp"
+#include "net/ws/ws_frames.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+
+namespace actorcable::net {
+
+class ws_session : public cable_socket,
+                   public actors::tap_port,
+                   public std::enable_shared_from_this<ws_session> {
+public:
+  ws_session(boost::beast::tcp_stream stream, io_worker& worker, net_context& ctx);
+  ~ws_session() override;
+
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+  void send(frame_ptr frame) override;
+  void send_update(frame_ptr frame, actors::stream_event_ptr update) override;
+  void close_with(frame_ptr last_frame) override;
+  std::shared_ptr<actors::tap_port> port() override;
+  void detach(std::int64_t message_id, const std::string& identifier) override;
+  std::shared_ptr<actors::stream_tap> tap() override;
+  void attach(std::int64_t message_id, const std::string& identifier,
+              std::vector<actors::stream_event_ptr> catchup) override;
+
+  // On the worker's thread only. By reference: a frame written at once is not copied, so
+  // threads sharing it do not contend on its reference count.
+  void enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update = {});
+  // Ends the session without a close handshake (shutdown past its deadline).
+  void finish();
+
+private:
+  using tcp = boost::asio::ip::tcp;
+  tcp::socket& socket() { return ws_.next_layer(); }
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_readable(boost::beast::error_code ec);
+  void on_message(ws_reader::message& m);
+  void on_read_failed(boost::beast::error_code ec);
+  void do_write();
+  void on_write_failed(boost::beast::error_code ec);
+  void drop_backlog();
+  void send_close(std::uint16_t code, std::string_view reason);
+  void begin_close(frame_ptr last_frame);
+
+  // Beast does the handshake; after it the session reads and writes frames itself on the
+  // non-blocking socket (net/ws_frames.hpp).
+  boost::beast::websocket::stream<tcp::socket> ws_;
+  io_worker& worker_;
+  net_context& ctx_;
+  ws_reader reader_;
+  write_queue queue_;
+  std::vector<boost::asio::const_buffer> write_buffers_;
+  std::optional<boost::asio::steady_timer> close_timer_;
+  bool write_waiting_ = false;  // the socket is full: waiting until it takes more
+  bool closing_ = false;        // no more frames accepted; close once the queue is written
+  bool close_sent_ = false;     // our close frame is queued
+  bool peer_closed_ = false;    // the client's close frame arrived
+  bool finished_ = false;
+  std::string protocol_;
+  std::optional<std::int64_t> user_id_;
+  std::string id_;  // also the session id of the extended protocol
+  std::string restore_sid_;
+  caf::actor bridge_;
+  std::vector<std::pair<std::int64_t, std::string>> attached_;
+  std::array<unsigned char, 10> header_{};
+  std::size_t header_len_ = 0;
+  std::size_t written_ = 0;  // routes in worker_.tap
+};
+
+}  // namespace actorcable::net

@@ -1,0 +1,112 @@
+// The writer against real PostgreSQL: coalesced appends, exact final write, fencing.
+#define CAF_SUITE stream_writer
+#include "test_dsl.hpp"
+
+#include "actors/store/stream_writer.hpp"
+#include "persistence/chats_repository.hpp"
+#include "persistence/messages_repository.hpp"
+#include "persistence/users_repository.hpp"
+#include "writer_fixture.hpp"
+
+using namespace actorcable;
+using namespace actorcable::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fixture : testing::writer_fixture {
+  persistence::exchange ex;
+
+  fixture() {
+    auto user = persistence::ensure_user_with_account(conn, "w@example.com");
+    auto chat = persistence::create_chat(conn, *persistence::default_account_id(conn, user.id), "t");
+    ex = persistence::create_exchange(conn, chat.id, user.id, "q", "node-a", 10);
+  }
+  bool finish(stream_close close) {
+    bool written = false;
+    self->request(writer, 10s, finish_atom::value, std::move(close))
+      .receive([&](bool ok) { written = ok; },
+               [&](caf::error& err) { CAF_FAIL("finish failed: " << caf::to_string(err)); });
+    return written;
+  }
+  std::string stored_content() {
+    return conn.exec("SELECT content FROM messages WHERE id = $1", {persistence::param(ex.answer.id)})
+      .text(0, 0);
+  }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(stream_writer_tests, fixture)
+
+CAF_TEST(appends land in order and the final write is exact) {
+  std::string text;
+  for (int i = 0; i < 50; ++i) {
+    auto delta = "part" + std::to_string(i) + " \"quoted\" \\ ";
+    self->send(writer, append_atom::value, ex.answer.id, delta,
+               static_cast<std::int64_t>(text.size()));
+    text += delta;
+  }
+  auto [statements, rows] = writer_stats();  // flushes what is pending before it answers
+  CAF_CHECK_EQUAL(stored_content(), text);
+  CAF_CHECK_EQUAL(rows, statements);  // one row per statement: this one message
+  CAF_CHECK_LESS(statements, 50);
+  CAF_CHECK(finish(stream_close{ex.answer.id, text + "end", "complete", "", {"m", 3, 4}}));
+  auto row = persistence::find_message(conn, ex.answer.id);
+  CAF_REQUIRE(row.has_value());
+  CAF_CHECK_EQUAL(row->content, text + "end");
+  CAF_CHECK(!row->streaming);
+  CAF_CHECK_EQUAL(row->stream_status, "complete");
+  CAF_CHECK_EQUAL(row->model_id, "m");
+  CAF_CHECK_EQUAL(row->output_tokens.value_or(0), 4);
+}
+
+CAF_TEST(a row owned by another node is never written) {
+  conn.exec("UPDATE messages SET owner_node = 'node-b' WHERE id = $1",
+            {persistence::param(ex.answer.id)});
+  CAF_CHECK(!finish(stream_close{ex.answer.id, "intruder", "complete", "", {}}));
+  auto row = persistence::find_message(conn, ex.answer.id);
+  CAF_CHECK(row->streaming);
+  CAF_CHECK_EQUAL(row->content, "");
+}
+
+// Another node closed the row (this node's lease had run out): the writer tells the row's
+// message actor to stop, whether it learns it from an append or from a lease renewal.
+CAF_TEST(a row closed by another node stops its stream on the next append or renewal) {
+  auto answer2 = persistence::create_exchange(conn, ex.answer.chat_id, *ex.question.user_id, "q2",
+                                              "node-a", 10).answer;
+  for (auto id : {ex.answer.id, answer2.id}) {
+    bool claimed = false;
+    self->request(writer, 5s, claim_atom::value, id)
+      .receive([&](bool ok) { claimed = ok; }, [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+    CAF_REQUIRE(claimed);
+  }
+  conn.exec("UPDATE messages SET streaming = false, stream_status = 'interrupted', "
+            "owner_node = 'node-b' WHERE id IN ($1, $2)",
+            {persistence::param(ex.answer.id), persistence::param(answer2.id)});
+  auto expect_stop = [&] {
+    bool told = false;
+    self->receive(
+      [&](end_atom, const std::string& status, const std::string& reason, bool wait_for_write) {
+        told = status == "interrupted" && !wait_for_write && reason.find("lease lost") == 0;
+      },
+      caf::after(10s) >> [] { CAF_FAIL("the writer did not stop the stream"); });
+    CAF_CHECK(told);
+  };
+  self->send(writer, append_atom::value, ex.answer.id, std::string("late text"), std::int64_t{0});
+  writer_stats();
+  expect_stop();
+  self->send(writer, sweep_atom::value, false);  // renews this node's leases
+  expect_stop();
+  CAF_CHECK_EQUAL(stored_content(), "");
+}
+
+CAF_TEST(claiming a missing row says so) {
+  bool claimed = true;
+  self->request(writer, 5s, claim_atom::value, std::int64_t{987654})
+    .receive([&](bool ok) { claimed = ok; },
+             [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+  CAF_CHECK(!claimed);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,135 @@
+// A relay (this node's stand-in for a message actor elsewhere) under the deterministic scheduler:
+// each subscriber gets its catch-up, then the live events, in the origin's order; an origin lost
+// without an end ends the stream here as interrupted.
+#define CAF_SUITE relay
+#include "test_dsl.hpp"
+
+#include "actors/stream/message_actor.hpp"
+#include "actors/cluster/relay.hpp"
+#include "fake_actors.hpp"
+
+using namespace actorcable;
+using namespace actorcable::actors;
+using namespace actorcable::testing;
+
+namespace {
+
+struct fixture : test_coordinator_fixture<> {
+  actorcable::metrics stats;
+  caf::actor writer = sys.spawn(fake_writer);
+  caf::actor origin;
+  caf::actor rel;
+
+  fixture() {
+    job_launcher launch = [](caf::event_based_actor* parent, const job_spec&) {
+      return parent->spawn(puppet_job);
+    };
+    origin = sys.spawn(message_actor, job_spec{42, 7, "question", {}}, message_actor_config{},
+                       writer, launch);
+    self->send(origin, start_atom::value);
+    consume_messages();
+    rel = sys.spawn(relay, std::int64_t{42}, origin, &stats);
+    consume_messages();
+  }
+  caf::actor subscriber(catchup::mode how) {
+    auto sub = sys.spawn(recorder);
+    catchup c;
+    c.how = how;
+    self->send(rel, caf::subscribe_atom::value, sub, c);
+    consume_messages();
+    return sub;
+  }
+  void chunk(std::string text) {
+    self->send(origin, chunk_atom::value, std::move(text));
+    consume_messages();
+  }
+  std::vector<stream_event_ptr>& events(const caf::actor& sub) {
+    return deref<caf::stateful_actor<recorder_state>>(sub).state.events;
+  }
+  // The text a subscriber assembled: current_state replaces, updates append.
+  std::string text(const caf::actor& sub) {
+    std::string out;
+    for (auto& ev : events(sub)) {
+      auto& json = ev->message_json;
+      if (ev->type == stream_event::kind::state) {
+        auto at = json.find("\"content\":\"") + 11;
+        out = json.substr(at, json.find('"', at) - at);
+      } else if (ev->type == stream_event::kind::update) {
+        auto at = json.find("\"chunk\":\"") + 9;
+        out += json.substr(at, json.find('"', at) - at);
+      }
+    }
+    return out;
+  }
+  relay_state& relay_st() { return deref<caf::stateful_actor<relay_state>>(rel).state; }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(relay_tests, fixture)
+
+CAF_TEST(subscribers that join at different times all get the exact text) {
+  auto early = subscriber(catchup::mode::state_if_streaming);
+  chunk("one ");
+  chunk("two ");
+  auto late = subscriber(catchup::mode::state_if_streaming);
+  chunk("three");
+  CAF_CHECK_EQUAL(text(early), "one two three");
+  CAF_CHECK_EQUAL(text(late), "one two three");
+  CAF_CHECK_EQUAL(events(late).front()->type, stream_event::kind::state);
+  CAF_CHECK_EQUAL(events(late).front()->offset, 2);
+  // Three live events reached the relay once each, not once per subscriber.
+  CAF_CHECK_EQUAL(stats.cluster_frames_received_total.load(), 3);
+  self->send(origin, cancel_atom::value);
+  consume_messages();
+  for (auto& sub : {early, late}) {
+    CAF_REQUIRE(!events(sub).empty());
+    CAF_CHECK_EQUAL(events(sub).back()->type, stream_event::kind::end);
+    CAF_CHECK_EQUAL(events(sub).back()->status, "cancelled");
+  }
+}
+
+CAF_TEST(a replay asked through the relay gives exactly the chunks after the offset) {
+  chunk("a");
+  chunk("b");
+  chunk("c");
+  auto epoch = deref<caf::stateful_actor<message_state>>(origin).state.epoch;
+  auto sub = sys.spawn(recorder);
+  catchup c;
+  c.how = catchup::mode::replay;
+  c.after = 1;
+  c.epoch = epoch;
+  self->send(rel, caf::subscribe_atom::value, sub, c);
+  consume_messages();
+  chunk("d");
+  std::vector<std::int64_t> offsets;
+  for (auto& ev : events(sub))
+    offsets.push_back(ev->offset);
+  CAF_CHECK_EQUAL(offsets, (std::vector<std::int64_t>{2, 3, 4}));
+}
+
+CAF_TEST(the last subscriber leaving stops the events crossing) {
+  auto sub = subscriber(catchup::mode::none);
+  CAF_CHECK(relay_st().subscribed);
+  self->send(rel, caf::unsubscribe_atom::value, sub);
+  consume_messages();
+  CAF_CHECK(!relay_st().subscribed);
+  CAF_CHECK(deref<caf::stateful_actor<message_state>>(origin).state.subscribers.empty());
+  chunk("unseen");
+  CAF_CHECK(events(sub).empty());
+}
+
+CAF_TEST(an origin lost without an end ends the stream here as interrupted) {
+  auto sub = subscriber(catchup::mode::none);
+  chunk("x");
+  chunk("y");
+  self->send_exit(origin, caf::exit_reason::remote_link_unreachable);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(events(sub).size(), 3u);
+  auto& end = *events(sub).back();
+  CAF_CHECK_EQUAL(end.type, stream_event::kind::end);
+  CAF_CHECK_EQUAL(end.status, "interrupted");
+  CAF_CHECK_EQUAL(end.offset, 3);  // after the two chunks, as the origin would have numbered it
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

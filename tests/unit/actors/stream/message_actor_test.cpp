@@ -1,0 +1,239 @@
+// The message actor under the deterministic scheduler: order, coalescing, exactly-once stop.
+#define CAF_SUITE message_actor
+#include "test_dsl.hpp"
+
+#include "actors/stream/message_actor.hpp"
+#include "fake_actors.hpp"
+
+using namespace actorcable::actors;
+using namespace actorcable::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fixture : test_coordinator_fixture<> {
+  message_actor_config mcfg;
+  caf::actor writer = sys.spawn(fake_writer);
+  caf::actor sub = sys.spawn(recorder);
+  std::shared_ptr<caf::actor> job_slot = std::make_shared<caf::actor>();
+  caf::actor msg;
+
+  fixture() {
+    auto slot = job_slot;
+    job_launcher launch = [slot](caf::event_based_actor* parent, const job_spec&) {
+      *slot = parent->spawn(puppet_job);
+      return *slot;
+    };
+    msg = sys.spawn(message_actor, job_spec{42, 7, "question", {}}, mcfg, writer, launch);
+    self->send(msg, start_atom::value);
+    consume_messages();
+    self->send(msg, caf::subscribe_atom::value, sub, false);
+    consume_messages();
+  }
+
+  caf::actor job() { return *job_slot; }
+  message_state& state() { return deref<caf::stateful_actor<message_state>>(msg).state; }
+  fake_writer_state& written() { return deref<caf::stateful_actor<fake_writer_state>>(writer).state; }
+  std::vector<stream_event_ptr>& events() {
+    return deref<caf::stateful_actor<recorder_state>>(sub).state.events;
+  }
+  void chunk(std::string text) {
+    self->send(msg, chunk_atom::value, std::move(text));
+    consume_messages();
+  }
+  std::size_t ends() {
+    std::size_t n = 0;
+    for (auto& ev : events())
+      n += ev->type == stream_event::kind::end ? 1 : 0;
+    return n;
+  }
+  void expect_single_end(const std::string& status) {
+    CAF_CHECK_EQUAL(written().finishes.size(), 1u);
+    if (!written().finishes.empty())
+      CAF_CHECK_EQUAL(written().finishes[0].status, status);
+    CAF_CHECK_EQUAL(ends(), 1u);
+    CAF_CHECK_EQUAL(events().back()->status, status);
+    CAF_CHECK(!state().streaming);
+  }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(message_actor_tests, fixture)
+
+CAF_TEST(claims its row then launches the job) {
+  CAF_CHECK_EQUAL(written().claims.size(), 1u);
+  CAF_CHECK(job() != nullptr);
+}
+
+CAF_TEST(chunks reach subscribers in order with increasing offsets) {
+  for (int i = 0; i < 20; ++i)
+    chunk("c" + std::to_string(i) + " ");
+  CAF_REQUIRE_EQUAL(events().size(), 20u);
+  std::string assembled;
+  for (std::size_t i = 0; i < events().size(); ++i) {
+    CAF_CHECK_EQUAL(events()[i]->offset, static_cast<std::int64_t>(i + 1));
+    CAF_CHECK(events()[i]->type == stream_event::kind::update);
+    assembled += "c" + std::to_string(i) + " ";
+  }
+  CAF_CHECK_EQUAL(state().content, assembled);
+  CAF_CHECK(events()[3]->message_json.find("\"chunk\":\"c3 \"") != std::string::npos);
+}
+
+CAF_TEST(persistence is coalesced into few appends that add up to the exact text) {
+  for (int i = 0; i < 200; ++i) {
+    chunk("x" + std::to_string(i));
+    advance_time(5ms);  // 200 chunks/s for one second
+    consume_messages();
+  }
+  advance_time(mcfg.flush_interval);
+  consume_messages();
+  auto& appends = written().appends;
+  auto per_second = static_cast<std::size_t>(1s / mcfg.flush_interval);  // 8 at 120 ms
+  CAF_CHECK_LESS_OR_EQUAL(appends.size(), per_second + 1);
+  CAF_CHECK_GREATER_OR_EQUAL(appends.size(), per_second - 1);
+  std::string joined;
+  for (auto& [delta, base] : appends) {
+    CAF_CHECK_EQUAL(base, static_cast<std::int64_t>(joined.size()));
+    joined += delta;
+  }
+  CAF_CHECK_EQUAL(joined, state().content);
+}
+
+CAF_TEST(normal job exit completes once with the final text) {
+  chunk("hello ");
+  chunk("world");
+  self->send(job(), std::string("finish"));
+  consume_messages();
+  expect_single_end("complete");
+  CAF_CHECK_EQUAL(written().finishes[0].content, "hello world");
+}
+
+CAF_TEST(job exception ends with error) {
+  chunk("partial");
+  self->send(job(), std::string("throw"));
+  consume_messages();
+  expect_single_end("error");
+  CAF_CHECK_EQUAL(written().finishes[0].content, "partial");
+  CAF_CHECK(!written().finishes[0].error.empty());
+}
+
+CAF_TEST(killed job ends interrupted) {
+  chunk("partial");
+  anon_send_exit(job(), caf::exit_reason::kill);
+  consume_messages();
+  expect_single_end("interrupted");
+}
+
+CAF_TEST(cancel ends cancelled once however often it is asked) {
+  chunk("partial");
+  self->send(msg, cancel_atom::value);
+  self->send(msg, cancel_atom::value);
+  consume_messages();
+  expect_single_end("cancelled");
+}
+
+CAF_TEST(stalled job ends with error after the idle timeout) {
+  chunk("partial");
+  advance_time(mcfg.idle_timeout / 2);
+  consume_messages();
+  CAF_CHECK(state().streaming);
+  advance_time(mcfg.idle_timeout);
+  consume_messages();
+  expect_single_end("error");
+  CAF_CHECK(written().finishes[0].error.find("idle") != std::string::npos);
+}
+
+CAF_TEST(chunks after the end are ignored) {
+  chunk("a");
+  self->send(msg, cancel_atom::value);
+  consume_messages();
+  chunk("late");
+  CAF_CHECK_EQUAL(state().content, "a");
+  CAF_CHECK_EQUAL(events().size(), 2u);  // one update, one end
+}
+
+CAF_TEST(empty chunks are dropped and invalid utf8 replaced) {
+  chunk("");
+  chunk("ok\xFF");
+  CAF_REQUIRE_EQUAL(events().size(), 1u);
+  CAF_CHECK_EQUAL(events()[0]->offset, 1);
+  CAF_CHECK_EQUAL(state().content, "ok\xEF\xBF\xBD");
+}
+
+CAF_TEST(a huge chunk passes whole) {
+  std::string big(4 * 1024 * 1024, 'z');
+  chunk(big);
+  CAF_CHECK_EQUAL(state().content.size(), big.size());
+  CAF_CHECK_EQUAL(events().size(), 1u);
+}
+
+CAF_TEST(late subscriber gets current state then continues without gap) {
+  chunk("one ");
+  chunk("two ");
+  auto late = sys.spawn(recorder);
+  self->send(msg, caf::subscribe_atom::value, late, true);
+  consume_messages();
+  chunk("three");
+  auto& got = deref<caf::stateful_actor<recorder_state>>(late).state.events;
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_CHECK(got[0]->type == stream_event::kind::state);
+  CAF_CHECK_EQUAL(got[0]->offset, 2);
+  CAF_CHECK(got[0]->message_json.find("\"content\":\"one two \"") != std::string::npos);
+  CAF_CHECK_EQUAL(got[1]->offset, 3);
+}
+
+CAF_TEST(subscribers joining between two chunks share one state event and a later one sees the new text) {
+  chunk("one ");
+  auto a = sys.spawn(recorder);
+  auto b = sys.spawn(recorder);
+  self->send(msg, caf::subscribe_atom::value, a, true);
+  self->send(msg, caf::subscribe_atom::value, b, true);
+  self->send(msg, caf::subscribe_atom::value, b, true);  // again: still one subscription
+  consume_messages();
+  CAF_CHECK_EQUAL(state().subscribers.size(), 3u);
+  chunk("two");
+  auto c = sys.spawn(recorder);
+  self->send(msg, caf::subscribe_atom::value, c, true);
+  consume_messages();
+  auto& got_a = deref<caf::stateful_actor<recorder_state>>(a).state.events;
+  auto& got_b = deref<caf::stateful_actor<recorder_state>>(b).state.events;
+  auto& got_c = deref<caf::stateful_actor<recorder_state>>(c).state.events;
+  CAF_REQUIRE_EQUAL(got_a.size(), 2u);
+  CAF_REQUIRE_EQUAL(got_b.size(), 3u);  // the second subscribe sends the state again
+  CAF_REQUIRE_EQUAL(got_c.size(), 1u);
+  CAF_CHECK(got_a[0] == got_b[0]);  // the same event: its frame is built once per identifier
+  CAF_CHECK(got_a[0] != got_c[0]);
+  CAF_CHECK_EQUAL(got_c[0]->offset, 2);
+  CAF_CHECK(got_c[0]->message_json.find("\"content\":\"one two\"") != std::string::npos);
+}
+
+CAF_TEST(dead subscriber is dropped) {
+  CAF_CHECK_EQUAL(state().subscribers.size(), 1u);
+  anon_send_exit(sub, caf::exit_reason::kill);
+  consume_messages();
+  CAF_CHECK_EQUAL(state().subscribers.size(), 0u);
+  chunk("still streaming");
+  CAF_CHECK(state().streaming);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST(a row that does not exist refuses to start with a clear error) {
+  test_coordinator_fixture<> fx;
+  auto writer = fx.sys.spawn(fake_writer);
+  fx.deref<caf::stateful_actor<fake_writer_state>>(writer).state.row_exists = false;
+  bool launched = false;
+  job_launcher launch = [&](caf::event_based_actor* parent, const job_spec&) {
+    launched = true;
+    return parent->spawn(puppet_job);
+  };
+  auto msg = fx.sys.spawn(message_actor, job_spec{999, 1, "q", {}}, message_actor_config{},
+                          writer, launch);
+  caf::error result;
+  auto pending = fx.self->request(msg, caf::infinite, start_atom::value);
+  fx.run();
+  pending.receive([](bool) {}, [&](caf::error& err) { result = err; });
+  CAF_CHECK(!launched);
+  CAF_CHECK(caf::to_string(result).find("does not exist") != std::string::npos);
+}

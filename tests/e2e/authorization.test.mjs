@@ -177,14 +177,14 @@ test('per-connection limits reject the subscribe and keep the connection', async
     await c.next((f) => f.type === 'welcome');
     const variants = [0, 1, 2, 3].map((n) => `{"channel":"SyncChannel","model":"Message","id":"${response.id}"${' '.repeat(n)}}`);
     for (const identifier of variants) c.send({ command: 'subscribe', identifier });
-    const answers = await Promise.all(variants.map((identifier) => c.next((f) => f.identifier === identifier && f.type.endsWith('subscription'))));
+    const answers = await Promise.all(variants.map((identifier) => c.next((f) => f.identifier === identifier && f.type?.endsWith('subscription'))));
     assert.deepEqual(answers.map((a) => a.type), ['confirm_subscription', 'confirm_subscription', 'confirm_subscription', 'reject_subscription']);
     await limited.waitLog((l) => l.includes('"event":"subscription_limit"'));
     c.send({ command: 'unsubscribe', identifier: variants[0] });
     // Two tokens of the burst remain, then the rate (1/s) applies.
     const more = [4, 5, 6].map((n) => `{"channel":"SyncChannel","model":"Message","id":"${response.id}"${' '.repeat(n)}}`);
     for (const identifier of more) c.send({ command: 'subscribe', identifier });
-    const second = await Promise.all(more.map((identifier) => c.next((f) => f.identifier === identifier && f.type.endsWith('subscription'))));
+    const second = await Promise.all(more.map((identifier) => c.next((f) => f.identifier === identifier && f.type?.endsWith('subscription'))));
     assert.deepEqual(second.map((a) => a.type), ['confirm_subscription', 'reject_subscription', 'reject_subscription']);
     await limited.waitLog((l) => l.includes('"event":"subscribe_rate_limited"'));
     assert.equal(c.ws.readyState, 1, 'the connection stays open');

@@ -5,10 +5,49 @@ import WebSocket from 'ws';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
+import { after } from 'node:test';
 
 export const BIN = process.env.ACTORCABLE_BIN;
 const PG = process.env.ACTORCABLE_TEST_PG;
 if (!BIN || !PG) throw new Error('ACTORCABLE_BIN and ACTORCABLE_TEST_PG must be set (run through scripts/test)');
+
+// Every child process has a deadline: a hang fails its test in seconds, not at CTest's limit.
+export const CHILD_TIMEOUT_MS = 30000;
+const LISTEN_TIMEOUT_MS = 30000;
+const EXIT_TIMEOUT_MS = 30000;
+
+// Every server a test file starts is checked when the file ends: it must have been stopped
+// (or be stopped now with SIGTERM) and have exited as its stop asked (status 0 after SIGTERM or
+// SIGINT, the signal itself after SIGKILL), with no sanitizer report in its stderr. Its stderr
+// is printed when a check fails.
+const servers = [];
+const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:|SUMMARY: \w+Sanitizer/;
+
+export function serverProblems(server, outcome) {
+  const problems = [];
+  const { code, signal } = outcome;
+  const expected = server.expectedSignal ?? 'SIGTERM';
+  if (expected === 'SIGKILL') {
+    if (signal !== 'SIGKILL') problems.push(`exited ${code ?? signal} instead of being killed`);
+  } else if (code !== 0) {
+    problems.push(`exited with ${code !== null ? `status ${code}` : `signal ${signal}`} after ${expected}`);
+  }
+  const report = server.logs.find((l) => SANITIZER_REPORT.test(l));
+  if (report) problems.push(`sanitizer report: ${report}`);
+  return problems;
+}
+
+after(async () => {
+  const failures = [];
+  for (const s of servers) {
+    const outcome = await withTimeout(s.stop(), EXIT_TIMEOUT_MS, `server on port ${s.port} to exit`)
+      .catch((e) => { s.proc.kill('SIGKILL'); return { code: null, signal: 'timeout', error: e }; });
+    const problems = serverProblems(s, outcome);
+    if (problems.length)
+      failures.push(`server on port ${s.port}: ${problems.join('; ')}\n--- its last log lines:\n${s.logs.slice(-60).join('\n')}`);
+  }
+  if (failures.length) throw new Error(failures.join('\n\n'));
+});
 
 let dbCounter = 0;
 export function createDatabase() {
@@ -20,13 +59,13 @@ export function createDatabase() {
 
 export function psql(conninfo, query, params = []) {
   const args = [conninfo, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query];
-  return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).replace(/\n$/, '');
+  return execFileSync('psql', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS }).replace(/\n$/, '');
 }
 
 // Like psql() but without blocking the event loop: frames keep arriving while it runs.
 export function psqlAsync(conninfo, query) {
   return new Promise((resolve, reject) => {
-    execFile('psql', [conninfo, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' },
+    execFile('psql', [conninfo, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS },
       (err, stdout) => (err ? reject(err) : resolve(stdout.replace(/\n$/, ''))));
   });
 }
@@ -39,7 +78,8 @@ export function baseEnv(db, extra = {}) {
 }
 
 export function token(db, email, extra = {}) {
-  return execFileSync(BIN, ['token', '--email', email], { env: baseEnv(db, extra), encoding: 'utf8' }).trim();
+  return execFileSync(BIN, ['token', '--email', email],
+    { env: baseEnv(db, extra), encoding: 'utf8', timeout: CHILD_TIMEOUT_MS }).trim();
 }
 
 // Writes an ini file with the given { "section.key": value } settings; returns its path.
@@ -55,11 +95,12 @@ export function configFile(settings) {
   return path;
 }
 
-// Starts `actorcable serve`; resolves once it logs "listening".
+// Starts `actorcable serve`; resolves once it logs "listening" (within LISTEN_TIMEOUT_MS).
 export function startServer(db, extra = {}, { config } = {}) {
-  return new Promise((resolve, reject) => {
+  let proc;
+  const starting = new Promise((resolve, reject) => {
     const args = config ? ['--config', configFile(config), 'serve'] : ['serve'];
-    const proc = spawn(BIN, args, { env: baseEnv(db, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn(BIN, args, { env: baseEnv(db, extra), stdio: ['ignore', 'pipe', 'pipe'] });
     const logs = [];
     const waiters = [];
     const rl = createInterface({ input: proc.stderr });
@@ -71,8 +112,7 @@ export function startServer(db, extra = {}, { config } = {}) {
       if (!started && line.includes('"component":"server","event":"listening"')) {
         started = true;
         const port = Number(JSON.parse(line).port);
-        const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-        resolve({
+        const server = {
           port, proc, logs, exited,
           http: `http://127.0.0.1:${port}`,
           ws: `ws://127.0.0.1:${port}/cable`,
@@ -82,15 +122,27 @@ export function startServer(db, extra = {}, { config } = {}) {
             if (seen) return Promise.resolve(seen);
             return withTimeout(new Promise((res) => waiters.push({ pred, resolve: res })), ms, 'log line');
           },
+          // Resolves with { code, signal } once the process is gone. The first stop decides
+          // what the end-of-file check expects of the exit.
           async stop(signal = 'SIGTERM') {
             if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+            server.expectedSignal ??= signal;
             proc.kill(signal);
             return exited;
           },
-        });
+        };
+        servers.push(server);
+        resolve(server);
       }
     });
-    proc.on('exit', (code) => { if (!started) reject(new Error(`server exited ${code}: ${logs.join('\n')}`)); });
+    const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+    proc.on('exit', (code, signal) => {
+      if (!started) reject(new Error(`server exited ${code ?? signal} before listening:\n${logs.join('\n')}`));
+    });
+  });
+  return withTimeout(starting, LISTEN_TIMEOUT_MS, 'the server to listen').catch((e) => {
+    proc?.kill('SIGKILL');
+    throw e;
   });
 }
 

@@ -169,6 +169,7 @@ int run_serve(const config& cfg) {
   mcfg.flush_interval = std::chrono::milliseconds(cfg.integer("streams.flush_interval_ms", 1, 60000));
   mcfg.idle_timeout = seconds(cfg, "streams.idle_timeout_s", 1);
   mcfg.retention = seconds(cfg, "streams.retention_s", 0);
+  mcfg.max_replay_bytes = static_cast<std::size_t>(cfg.integer("streams.max_replay_bytes", 0, INT32_MAX));
   mcfg.metrics = &stats;
   actors::provider_config pcfg;
   pcfg.name = cfg.str("provider.name");
@@ -223,6 +224,9 @@ int run_serve(const config& cfg) {
   persistence::pg_pool pool(conninfo, static_cast<std::size_t>(cfg.integer("database.pool_size", 1, 1000)));
   net::api_settings asettings{secret, node, lease,
                               static_cast<std::size_t>(cfg.integer("streams.history_budget_chars", 0, INT32_MAX))};
+  asettings.limits.concurrent = static_cast<int>(cfg.integer("limits.answers_concurrent", 0, 1000000));
+  asettings.limits.per_minute = static_cast<int>(cfg.integer("limits.answers_per_minute", 0, 1000000));
+  asettings.metrics = &stats;
   net::api http_api(pool, directory, asettings);
 
   net::server_config scfg;
@@ -233,6 +237,8 @@ int run_serve(const config& cfg) {
   scfg.max_body_bytes = static_cast<std::size_t>(cfg.integer("server.max_body_bytes", 1024, INT32_MAX));
   scfg.write_queue_limit = static_cast<std::size_t>(cfg.integer("server.write_queue_limit_bytes", 1024, INT32_MAX));
   scfg.ping_interval = seconds(cfg, "server.ping_interval_s", 1);
+  scfg.header_timeout = seconds(cfg, "server.header_timeout_s", 1);
+  scfg.connections_per_user = static_cast<std::size_t>(cfg.integer("limits.connections", 0, 1000000));
   scfg.max_subscriptions = static_cast<std::size_t>(cfg.integer("server.max_subscriptions", 1, 100000));
   scfg.subscribe_rate = static_cast<double>(cfg.integer("server.subscribe_rate", 1, 1000000));
   scfg.subscribe_burst = static_cast<double>(cfg.integer("server.subscribe_burst", 1, 1000000));

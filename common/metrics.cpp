@@ -84,6 +84,12 @@ std::string metrics::render() const {
        v(broadcast_bytes_total));
   line(out, "actorcable_slow_clients_disconnected_total", "counter",
        "Clients disconnected as too_slow.", v(slow_disconnects_total));
+  line(out, "actorcable_accept_failures_total", "counter",
+       "Connections the listener failed to accept (e.g. no descriptors left).",
+       v(accept_failures_total));
+  line(out, "actorcable_commands_rejected_total", "counter",
+       "ActionCable commands ignored or refused: unknown, invalid or over a rate limit.",
+       v(commands_rejected_total));
   line(out, "actorcable_updates_merged_total", "counter",
        "streaming_updates merged into one already queued for a client that is behind.",
        v(updates_merged_total));
@@ -113,6 +119,13 @@ std::string metrics::render() const {
     {"malformed", &provider_errors_malformed}};
   for (auto& [kind, counter] : kinds)
     out += std::string("actorcable_provider_errors_total{kind=\"") + kind + "\"} "
+           + std::to_string(v(*counter)) + "\n";
+  header(out, "actorcable_limited_total", "counter", "Requests refused by a per-user limit.");
+  const std::pair<const char*, const std::atomic<std::int64_t>*> limits[] = {
+    {"answers_concurrent", &limited_answers_concurrent},
+    {"answers_per_minute", &limited_answers_per_minute}, {"connections", &limited_connections}};
+  for (auto& [limit, counter] : limits)
+    out += std::string("actorcable_limited_total{limit=\"") + limit + "\"} "
            + std::to_string(v(*counter)) + "\n";
   first_token_seconds.render(out, "actorcable_time_to_first_token_seconds",
                              "From the start of a stream to its first chunk.");

@@ -33,6 +33,12 @@ struct metrics {
   std::atomic<std::int64_t> broadcast_bytes_total{0};
   std::atomic<std::int64_t> slow_disconnects_total{0};  // clients dropped as too_slow
   std::atomic<std::int64_t> updates_merged_total{0};    // updates merged into a queued one
+  std::atomic<std::int64_t> accept_failures_total{0};   // accept(2) failed (descriptors exhausted)
+  std::atomic<std::int64_t> commands_rejected_total{0}; // unknown, invalid or rate-limited commands
+  // requests refused by a per-user limit (SPEC §13)
+  std::atomic<std::int64_t> limited_answers_concurrent{0};
+  std::atomic<std::int64_t> limited_answers_per_minute{0};
+  std::atomic<std::int64_t> limited_connections{0};
   std::atomic<std::int64_t> streams_ended_total{0};
   std::atomic<std::int64_t> persist_flushes_total{0};   // append statements
   std::atomic<std::int64_t> persist_rows_total{0};      // rows they updated

@@ -1,8 +1,10 @@
 // One I/O thread with its own io_context (no strands needed: a connection lives on one thread)
 // and the shared things every connection needs.
 #pragma once
+#include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "net/http/api.hpp"
+#include "net/ws/connection_limiter.hpp"
 #include "net/ws/io_tap.hpp"
 #include "net/server.hpp"
 
@@ -26,6 +28,9 @@ struct net_context {
   caf::actor directory;
   boost::asio::thread_pool& db_workers;
   actorcable::metrics& stats;
+  std::shared_ptr<connection_limiter> connections =
+    std::make_shared<connection_limiter>(cfg.connections_per_user);
+  log_throttle limited_log;  // refused upgrades, once per user per minute
 };
 
 struct io_worker {

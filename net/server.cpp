@@ -7,7 +7,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -38,24 +40,45 @@ struct server::impl {
     for (std::size_t i = 0; i < std::max<std::size_t>(1, cfg.io_threads); ++i)
       workers.push_back(std::make_unique<io_worker>(stats));
     acceptor.emplace(workers[0]->ioc);
+    accept_timer.emplace(workers[0]->ioc);
   }
 
   void accept() {
     auto& target = *workers[next++ % workers.size()];
     acceptor->async_accept(target.ioc, [this, &target](boost::system::error_code ec, tcp::socket s) {
       if (ec) {
-        if (ec != asio::error::operation_aborted) {
-          log::warn("server", "accept_failed", {{"error", ec.message()}});
-          accept();
-        }
+        if (ec != asio::error::operation_aborted)
+          accept_failed(ec);
         return;
       }
+      accept_backoff = std::chrono::milliseconds(0);
       s.set_option(tcp::no_delay(true));
       // The session starts on its own worker's thread.
       asio::post(target.ioc, [this, &target, s = std::move(s)]() mutable {
         start_http_session(std::move(s), target, ctx);
       });
       accept();
+    });
+  }
+
+  // Out of descriptors (or memory) the same error comes back at once: wait before the next
+  // try, longer while it lasts, and log the first failure of a run and then once a minute.
+  void accept_failed(boost::system::error_code ec) {
+    ctx.stats.accept_failures_total.fetch_add(1, std::memory_order_relaxed);
+    auto now = std::chrono::steady_clock::now();
+    ++accept_failures_unlogged;
+    if (accept_backoff.count() == 0 || now - accept_logged_at >= std::chrono::minutes(1)) {
+      log::warn("server", "accept_failed",
+                {{"error", ec.message()}, {"failures", accept_failures_unlogged}});
+      accept_logged_at = now;
+      accept_failures_unlogged = 0;
+    }
+    accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(10),
+                                std::chrono::milliseconds(1000));
+    accept_timer->expires_after(accept_backoff);
+    accept_timer->async_wait([this](boost::system::error_code ec) {
+      if (!ec)
+        accept();
     });
   }
 
@@ -77,6 +100,10 @@ struct server::impl {
   net_context ctx;
   std::vector<std::unique_ptr<io_worker>> workers;
   std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_timer;
+  std::chrono::milliseconds accept_backoff{0};
+  std::chrono::steady_clock::time_point accept_logged_at{};
+  std::int64_t accept_failures_unlogged = 0;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
   std::size_t next = 0;
@@ -118,6 +145,7 @@ void server::begin_shutdown() {
   asio::post(d.workers[0]->ioc, [&d] {
     boost::system::error_code ignored;
     d.acceptor->close(ignored);
+    d.accept_timer->cancel();
   });
   auto bye = make_frame(disconnect_frame("server_restart", true));
   for (auto& w : d.workers) {

@@ -55,22 +55,52 @@ std::optional<model::message> find_message_for_user(pg_connection& conn, std::in
   return message_from(res, 0);
 }
 
-exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t user_id,
-                         std::string_view content, std::string_view owner_node,
-                         int lease_seconds) {
-  return conn.transaction([&] {
+std::variant<exchange, limit_refusal> try_create_exchange(pg_connection& conn,
+                                                          std::int64_t chat_id,
+                                                          std::int64_t user_id,
+                                                          std::string_view content,
+                                                          std::string_view owner_node,
+                                                          int lease_seconds,
+                                                          const answer_limits& limits) {
+  return conn.transaction([&]() -> std::variant<exchange, limit_refusal> {
+    if (limits.concurrent > 0 || limits.per_minute > 0) {
+      // Held to the end of the transaction: one user's requests are counted one at a time.
+      conn.exec("SELECT pg_advisory_xact_lock(1634890595, ($1::bigint % 2147483647)::int)",
+                {param(user_id)});
+      auto c = conn.exec(
+        "SELECT count(*) FILTER (WHERE streaming), "
+        "count(*) FILTER (WHERE created_at > now() - interval '1 minute'), "
+        "coalesce(ceil(extract(epoch FROM min(created_at) FILTER (WHERE created_at > now() - "
+        "interval '1 minute') + interval '1 minute' - now())), 1)::int "
+        "FROM messages WHERE requested_by = $1 AND (streaming OR created_at > now() - interval "
+        "'1 minute')",
+        {param(user_id)});
+      if (limits.concurrent > 0 && c.int64(0, 0) >= limits.concurrent)
+        return limit_refusal{limit_refusal::kind::concurrent, 0};
+      if (limits.per_minute > 0 && c.int64(0, 1) >= limits.per_minute)
+        return limit_refusal{limit_refusal::kind::per_minute,
+                             std::max<int>(1, static_cast<int>(c.int64(0, 2)))};
+    }
     auto q = conn.exec("WITH m AS (INSERT INTO messages (chat_id, user_id, role, content) "
                        "VALUES ($1, $2, 'user', $3) RETURNING *) "
                        "SELECT " AC_MESSAGE_COLUMNS " FROM m",
                        {param(chat_id), param(user_id), param(content)});
     auto a = conn.exec("WITH m AS (INSERT INTO messages (chat_id, role, content, streaming, "
-                       "owner_node, lease_expires_at) VALUES ($1, 'assistant', '', true, $2, "
-                       "now() + make_interval(secs => $3)) RETURNING *) "
+                       "owner_node, lease_expires_at, requested_by) VALUES ($1, 'assistant', '', "
+                       "true, $2, now() + make_interval(secs => $3), $4) RETURNING *) "
                        "SELECT " AC_MESSAGE_COLUMNS " FROM m",
-                       {param(chat_id), param(owner_node), param(std::int64_t{lease_seconds})});
+                       {param(chat_id), param(owner_node), param(std::int64_t{lease_seconds}),
+                        param(user_id)});
     conn.exec("UPDATE chats SET updated_at = now() WHERE id = $1", {param(chat_id)});
     return exchange{message_from(q, 0), message_from(a, 0)};
   });
+}
+
+exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t user_id,
+                         std::string_view content, std::string_view owner_node,
+                         int lease_seconds) {
+  return std::get<exchange>(
+    try_create_exchange(conn, chat_id, user_id, content, owner_node, lease_seconds, {}));
 }
 
 std::vector<model::chat_turn> chat_history(pg_connection& conn, std::int64_t chat_id,

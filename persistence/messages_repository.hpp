@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace actorcable::persistence {
@@ -23,7 +24,30 @@ struct exchange {
   model::message answer;  // streaming = true, owned by `owner_node`
 };
 
-// Inserts the user's message and the assistant's empty streaming message in one transaction.
+// Per-user bounds on answers (SPEC §13); 0: no bound.
+struct answer_limits {
+  int concurrent = 0;  // streaming at once
+  int per_minute = 0;  // started in the last 60 s
+};
+
+// Why an exchange was not created.
+struct limit_refusal {
+  enum class kind { concurrent, per_minute } what;
+  int retry_after_s = 0;  // for per_minute: when the oldest answer of the window leaves it
+};
+
+// Inserts the user's message and the assistant's empty streaming message in one transaction,
+// unless that would break `limits` (checked under a per-user lock, so concurrent requests of one
+// user cannot both pass).
+std::variant<exchange, limit_refusal> try_create_exchange(pg_connection& conn,
+                                                          std::int64_t chat_id,
+                                                          std::int64_t user_id,
+                                                          std::string_view content,
+                                                          std::string_view owner_node,
+                                                          int lease_seconds,
+                                                          const answer_limits& limits);
+
+// The same without limits.
 exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t user_id,
                          std::string_view content, std::string_view owner_node,
                          int lease_seconds);

@@ -48,6 +48,16 @@ stream_event_ptr state_event(self_ptr self, bool streaming) {
   return st.shared_state;
 }
 
+// What replaying the chunks after `after` would build: their text and a frame's overhead each.
+std::size_t replay_cost(const message_state& st, std::int64_t after) {
+  constexpr std::size_t per_frame = 160;
+  auto chunks = static_cast<std::int64_t>(st.chunk_ends.size());
+  if (after >= chunks)
+    return 0;
+  auto begin = after == 0 ? 0 : st.chunk_ends[after - 1];
+  return st.content.size() - begin + static_cast<std::size_t>(chunks - after) * per_frame;
+}
+
 // Adds a subscriber and sends it what it missed; false when a replay was asked of an epoch or
 // offset this actor does not have (nothing is sent then and the subscriber is not added).
 bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor& sub,
@@ -64,7 +74,8 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
   };
   std::int64_t chunks = static_cast<std::int64_t>(st.chunk_ends.size());
   if (c.how == catchup::mode::replay
-      && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)))
+      && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)
+          || replay_cost(st, c.after) > cfg.max_replay_bytes))
     return false;
   auto& list = c.port ? st.tapped : st.subscribers;
   if (list.insert(sub)) {

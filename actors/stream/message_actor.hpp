@@ -15,6 +15,9 @@ struct message_actor_config {
   caf::timespan idle_timeout = std::chrono::seconds(30);  // a job silent this long ends the stream
   caf::timespan writer_timeout = std::chrono::seconds(30);  // wait for the final write
   caf::timespan retention = std::chrono::minutes(5);  // the actor (and history) outlives the stream
+  // A history replay that would cost more than this (text plus a frame's overhead per chunk) is
+  // refused: the client gets reject_history and then current_state, one frame.
+  std::size_t max_replay_bytes = 256 * 1024;
   actorcable::metrics* metrics = nullptr;
 };
 

@@ -120,6 +120,34 @@ void serve_history(bridge_ptr self, const bridge_config& cfg, const std::string&
     catch_up(self, cfg, mid, identifier, catchup_for(sub, mid, true), actor);
 }
 
+// A command that was ignored or refused. The first of each minute is logged (with how many were
+// not); past a burst of them, sustained faster than a client could mean, the connection is cut.
+constexpr double junk_burst = 200, junk_rate = 20;  // per second
+
+void rejected(bridge_ptr self, const bridge_config& cfg, const char* event,
+              std::string_view detail = {}) {
+  auto& st = self->state;
+  if (cfg.metrics)
+    cfg.metrics->commands_rejected_total.fetch_add(1, std::memory_order_relaxed);
+  auto now = self->clock().now();
+  auto& kind = st.rejections[event];
+  ++kind.unlogged;
+  if (kind.logged == caf::actor_clock::time_point{} || now - kind.logged >= std::chrono::minutes(1)) {
+    log::warn("cable", event, {{"connection", cfg.connection_id}, {"detail", detail.substr(0, 64)},
+                               {"rejected", kind.unlogged}});
+    kind.logged = now;
+    kind.unlogged = 0;
+  }
+  auto elapsed = std::chrono::duration<double>(now - st.junk_refilled).count();
+  st.junk_refilled = now;
+  st.junk_tokens = std::min(junk_burst, st.junk_tokens + elapsed * junk_rate) - 1;
+  if (st.junk_tokens < 0 && !st.cut_off) {
+    st.cut_off = true;
+    log::warn("cable", "disconnected_for_junk", {{"connection", cfg.connection_id}});
+    st.socket->close_with(make_frame(disconnect_frame("invalid_request", false)));
+  }
+}
+
 bool take_token(bridge_ptr self, const bridge_config& cfg) {
   auto& st = self->state;
   auto now = self->clock().now();
@@ -143,7 +171,7 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
         return;
       }
       if (!take_token(self, cfg)) {
-        log::warn("cable", "subscribe_rate_limited", {{"connection", cfg.connection_id}});
+        rejected(self, cfg, "subscribe_rate_limited");
         send_text(self, reject_frame(cmd.identifier));
         return;
       }
@@ -153,8 +181,7 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
         return;
       }
       if (st.subs.size() >= cfg.max_subscriptions) {
-        log::warn("cable", "subscription_limit",
-                  {{"connection", cfg.connection_id}, {"limit", cfg.max_subscriptions}});
+        rejected(self, cfg, "subscription_limit");
         send_text(self, reject_frame(cmd.identifier));
         return;
       }
@@ -183,16 +210,21 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
       drop_subscription(self, cfg, cmd.identifier);
       return;
     case command_type::history:
+      // A replay costs far more than the command: it takes a token like a subscribe.
+      if (!take_token(self, cfg)) {
+        rejected(self, cfg, "history_rate_limited");
+        send_text(self, reject_history_frame(cmd.identifier));
+        return;
+      }
       serve_history(self, cfg, cmd.identifier, std::move(*cmd.history));
       return;
     case command_type::message:
-      log::debug("cable", "message_ignored", {{"connection", cfg.connection_id}});
+      rejected(self, cfg, "message_ignored");
       return;
     case command_type::pong:
       return;
     case command_type::unknown:
-      log::warn("cable", "unknown_command",
-                {{"connection", cfg.connection_id}, {"command", cmd.name.substr(0, 64)}});
+      rejected(self, cfg, "unknown_command", cmd.name);
       return;
   }
 }
@@ -244,6 +276,8 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
   st.socket = std::move(socket);
   st.tokens = cfg.subscribe_burst;
   st.refilled = self->clock().now();
+  st.junk_refilled = st.refilled;
+  st.junk_tokens = junk_burst;
   if (cfg.access_changes)
     self->join(cfg.access_changes);
   if (cfg.extended && !cfg.restore_sid.empty() && cfg.sessions) {

@@ -69,6 +69,21 @@ http_reply method_not_allowed(std::string allow) {
 api::api(persistence::pg_pool& pool, caf::actor directory, api_settings settings)
   : pool_(pool), directory_(std::move(directory)), settings_(std::move(settings)) {}
 
+http_reply api::limited(const persistence::limit_refusal& refusal, std::int64_t user_id) const {
+  using kind = persistence::limit_refusal::kind;
+  bool concurrent = refusal.what == kind::concurrent;
+  const char* limit = concurrent ? "answers_concurrent" : "answers_per_minute";
+  if (settings_.metrics)
+    (concurrent ? settings_.metrics->limited_answers_concurrent
+                : settings_.metrics->limited_answers_per_minute)
+      .fetch_add(1, std::memory_order_relaxed);
+  if (auto n = limited_log_.admit(std::string(limit) + ":" + std::to_string(user_id)))
+    log::warn("api", "limited", {{"limit", limit}, {"user_id", user_id}, {"refused", n}});
+  auto r = json_error(429, concurrent ? "too many answers streaming" : "too many answers per minute");
+  r.retry_after_s = concurrent ? 0 : refusal.retry_after_s;
+  return r;
+}
+
 http_reply api::handle(const http_call& call) const {
   auto parts = segments(call.path);
   if (parts.empty() || parts[0] != "api")
@@ -153,8 +168,12 @@ http_reply api::handle(const http_call& call) const {
           || content->value().as_string().empty())
         return json_error(422, "content must be a non-empty string");
       std::string text(content->value().as_string());
-      auto ex = persistence::create_exchange(*conn, chat->id, *user_id, text, settings_.node,
-                                             settings_.lease_seconds);
+      auto created = persistence::try_create_exchange(*conn, chat->id, *user_id, text,
+                                                      settings_.node, settings_.lease_seconds,
+                                                      settings_.limits);
+      if (auto* refused = std::get_if<persistence::limit_refusal>(&created))
+        return limited(*refused, *user_id);
+      auto& ex = std::get<persistence::exchange>(created);
       actors::job_spec spec{ex.answer.id, chat->id, text,
                             persistence::chat_history(*conn, chat->id, ex.answer.id,
                                                       settings_.history_budget_chars)};

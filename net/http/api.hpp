@@ -1,6 +1,9 @@
 // The HTTP API (SPEC §4) as a plain function of a request: no sockets here. Calls block on
 // PostgreSQL, so the server runs them on its database worker threads.
 #pragma once
+#include "common/log_throttle.hpp"
+#include "common/metrics.hpp"
+#include "persistence/messages_repository.hpp"
 #include "persistence/pg_pool.hpp"
 
 #include <caf/actor.hpp>
@@ -20,6 +23,7 @@ struct http_reply {
   unsigned status = 200;
   std::string body;
   std::string allow;  // for 405
+  int retry_after_s = 0;  // for 429
 };
 
 struct api_settings {
@@ -27,6 +31,8 @@ struct api_settings {
   std::string node;
   int lease_seconds = 10;
   std::size_t history_budget_chars = 24000;
+  persistence::answer_limits limits;
+  actorcable::metrics* metrics = nullptr;
 };
 
 class api {
@@ -36,9 +42,12 @@ public:
   http_reply handle(const http_call& call) const;
 
 private:
+  http_reply limited(const persistence::limit_refusal& refusal, std::int64_t user_id) const;
+
   persistence::pg_pool& pool_;
   caf::actor directory_;
   api_settings settings_;
+  mutable log_throttle limited_log_;
 };
 
 http_reply json_error(unsigned status, std::string_view reason);

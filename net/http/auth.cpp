@@ -3,6 +3,7 @@
 #include "model/obfuscated_id.hpp"
 #include "net/http/jwt.hpp"
 
+#include <cctype>
 #include <chrono>
 
 namespace actorcable::net {
@@ -17,9 +18,13 @@ std::optional<std::int64_t> authenticate(std::string_view secret, std::string_vi
 }
 
 std::string_view bearer_token(std::string_view authorization) {
-  constexpr std::string_view prefix = "Bearer ";
-  if (authorization.size() <= prefix.size() || authorization.substr(0, prefix.size()) != prefix)
+  // The scheme is case-insensitive (RFC 7235 §2.1).
+  constexpr std::string_view prefix = "bearer ";
+  if (authorization.size() <= prefix.size())
     return {};
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != prefix[i])
+      return {};
   return authorization.substr(prefix.size());
 }
 

@@ -1,6 +1,7 @@
 #include "net/http/http_session.hpp"
 
 #include "common/log.hpp"
+#include "net/http/auth.hpp"
 #include "net/http/query_string.hpp"
 #include "net/http/static_files.hpp"
 #include "net/ws/ws_session.hpp"
@@ -11,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -20,6 +22,26 @@ namespace http = beast::http;
 using namespace std::chrono_literals;
 
 namespace {
+
+// RFC 6455 §4.1: the base64 encoding of 16 bytes.
+bool valid_websocket_key(std::string_view key) {
+  if (key.size() != 24 || key.substr(22) != "==")
+    return false;
+  auto b64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+'
+           || c == '/';
+  };
+  return std::all_of(key.begin(), key.begin() + 22, b64);
+}
+
+// The user a cable request signs in as (SPEC §3: ?jid= or X-JID), if the token is valid.
+std::optional<std::int64_t> cable_user(const std::string& secret,
+                                       const http::request<http::string_body>& req) {
+  std::string token = query_param(req.target(), "jid");
+  if (token.empty())
+    token = std::string(req["X-JID"]);
+  return authenticate(secret, token);
+}
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
@@ -33,6 +55,17 @@ private:
     parser_.emplace();
     parser_->body_limit(ctx_.cfg.max_body_bytes);
     parser_->header_limit(16 * 1024);
+    // A client that trickles its headers is cut at the header timeout; the body gets longer.
+    stream_.expires_after(ctx_.cfg.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t n) {
+    if (ec) {
+      on_read(ec, n);
+      return;
+    }
     stream_.expires_after(60s);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
@@ -59,8 +92,24 @@ private:
     auto path = std::string(path_of(target));
     if (beast::websocket::is_upgrade(req)) {
       if (path == "/cable") {
+        if (!valid_websocket_key(req[http::field::sec_websocket_key])) {
+          reply(req.version(), false, json_error(400, "invalid Sec-WebSocket-Key"));
+          return;
+        }
+        auto user = cable_user(ctx_.cfg.secret, req);
+        std::optional<connection_limiter::slot> slot;
+        if (user && !(slot = ctx_.connections->acquire(*user))) {
+          ctx_.stats.limited_connections.fetch_add(1, std::memory_order_relaxed);
+          if (auto n = ctx_.limited_log.admit("connections:" + std::to_string(*user)))
+            log::warn("cable", "limited", {{"limit", "connections"}, {"user_id", *user}, {"refused", n}});
+          reply(req.version(), false, json_error(429, "too many connections"));
+          return;
+        }
         stream_.expires_never();
-        std::make_shared<ws_session>(std::move(stream_), worker_, ctx_)->run(std::move(req));
+        // Frames the client sent right behind its request are already in our buffer.
+        auto early = beast::buffers_to_string(buffer_.data());
+        std::make_shared<ws_session>(std::move(stream_), worker_, ctx_)
+          ->run(std::move(req), std::move(early), user, std::move(slot));
         return;
       }
       reply(req.version(), false, json_error(404, "not found"));
@@ -125,6 +174,8 @@ private:
     res->set(http::field::content_type, "application/json");
     if (!r.allow.empty())
       res->set(http::field::allow, r.allow);
+    if (r.retry_after_s > 0)
+      res->set(http::field::retry_after, std::to_string(r.retry_after_s));
     res->keep_alive(keep_alive);
     res->body() = r.body;
     res->prepare_payload();

@@ -17,18 +17,33 @@ write_queue::result write_queue::push(frame_ptr frame, actors::stream_event_ptr 
     auto& last = entries_.back();
     if (last.update && last.update->message_id == update->message_id
         && head(*last.frame, *last.update) == head(*frame, *update)) {
-      if (bytes_ + update->chunk.size() > limit_)
+      if (!fits(update->chunk.size()))
         return result::over_limit;
       last.more += update->chunk;
       bytes_ += update->chunk.size();
       return result::merged;
     }
   }
-  if (bytes_ + frame->size() > limit_)
+  if (!fits(frame->size()))
     return result::over_limit;
   bytes_ += frame->size();
   entries_.push_back({std::move(frame), std::move(update), {}});
   return result::queued;
+}
+
+std::size_t write_queue::waiting_bytes() const {
+  if (entries_.empty())
+    return 0;
+  auto& front = entries_.front();
+  return bytes_ - front.frame->size() - front.more.size();
+}
+
+bool write_queue::fits(std::size_t more) const {
+  // Into an empty queue, or right behind the front frame, anything goes: it is the next thing
+  // on the wire.
+  if (entries_.size() <= 1)
+    return true;
+  return waiting_bytes() + more <= limit_;
 }
 
 void write_queue::push_unbounded(frame_ptr payload, ws_opcode op) {

@@ -2,7 +2,9 @@
 // clients), written in gathered writes that may stop anywhere (a non-blocking socket takes what
 // fits). A plain-protocol streaming_update queued behind another of the same message and
 // identifier is merged into it while neither has been handed to a write: the client gets one
-// frame with both chunks, the text stays exact.
+// frame with both chunks, the text stays exact. The limit counts what waits behind the frame at
+// the front: that one is on its way whatever its size, so a catch-up larger than the limit
+// (current_state of a long answer) is delivered, and only a client that falls behind it is cut.
 #pragma once
 #include "actors/protocol.hpp"
 #include "net/cable/cable_socket.hpp"
@@ -30,6 +32,8 @@ public:
 
   bool empty() const { return entries_.empty(); }
   std::size_t bytes() const { return bytes_; }
+  // Bytes queued behind the front frame: what the limit bounds.
+  std::size_t waiting_bytes() const;
   // Part of the first frame is on the wire: it must be finished before anything else.
   bool writing() const { return offset_ > 0; }
   // Appends the buffers (header, payload) of up to `max_frames` frames from the front, minus
@@ -51,6 +55,7 @@ private:
     std::size_t header_len = 0;  // 0: not prepared yet
   };
   void prepare(entry& e);
+  bool fits(std::size_t more) const;
 
   std::deque<entry> entries_;
   std::size_t offset_ = 0;  // bytes of the first entry (header included) written

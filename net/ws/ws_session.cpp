@@ -1,7 +1,6 @@
 #include "net/ws/ws_session.hpp"
 
 #include "common/log.hpp"
-#include "net/http/auth.hpp"
 #include "net/cable/cable_bridge.hpp"
 #include "net/http/query_string.hpp"
 
@@ -25,6 +24,9 @@ namespace {
 constexpr std::string_view plain_protocol = "actioncable-v1-json";
 constexpr std::string_view ext_protocol = "actioncable-v1-ext-json";
 constexpr std::string_view unsupported_protocol = "actioncable-unsupported";
+constexpr int max_reads_per_turn = 16;
+// After our close frame is queued, the client has this long to take it and answer.
+constexpr auto close_grace = std::chrono::seconds(5);
 
 // The subprotocol to answer with; empty when the client offered none.
 std::string negotiate(std::string_view offered) {
@@ -86,15 +88,15 @@ ws_session::~ws_session() {
   worker_.sessions.erase(this);
 }
 
-void ws_session::run(http::request<http::string_body> req) {
+void ws_session::run(http::request<http::string_body> req, std::string early,
+                     std::optional<std::int64_t> user, std::optional<connection_limiter::slot> slot) {
+  early_ = std::move(early);
+  user_id_ = user;
+  slot_ = std::move(slot);
   protocol_ = negotiate(req[http::field::sec_websocket_protocol]);
   restore_sid_ = query_param(req.target(), "sid");
   if (restore_sid_.empty())
     restore_sid_ = std::string(req["X-ANYCABLE-RESTORE-SID"]);
-  std::string token = query_param(req.target(), "jid");
-  if (token.empty())
-    token = std::string(req["X-JID"]);
-  user_id_ = authenticate(ctx_.cfg.secret, token);
   // Beast's timer covers the handshake only: after it, Beast does no I/O on this socket.
   ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
                                                  websocket::stream_base::none(), false});
@@ -118,13 +120,13 @@ void ws_session::on_accept(beast::error_code ec) {
   if (protocol_ == unsupported_protocol) {
     log::warn("cable", "unsupported_protocol", {{"connection", id_}});
     begin_close(nullptr);
-    do_read();
+    start_reading();
     return;
   }
   if (!user_id_) {
     log::warn("cable", "unauthorized", {{"connection", id_}});
     begin_close(make_frame(disconnect_frame("unauthorized", false)));
-    do_read();
+    start_reading();
     return;
   }
   bool extended = protocol_ == ext_protocol;
@@ -151,6 +153,17 @@ void ws_session::on_accept(beast::error_code ec) {
                            std::move(bcfg));
   log::debug("cable", "connected", {{"connection", id_}, {"user_id", *user_id_},
                                      {"protocol", protocol_}});
+  start_reading();
+}
+
+void ws_session::start_reading() {
+  if (!early_.empty()) {
+    std::vector<ws_reader::message> messages;
+    auto early = std::move(early_);
+    early_.clear();
+    if (!take(early, messages))
+      return;
+  }
   do_read();
 }
 
@@ -171,7 +184,9 @@ void ws_session::on_readable(beast::error_code ec) {
   }
   auto& buffer = worker_.read_buffer;
   std::vector<ws_reader::message> messages;
-  while (true) {
+  // A client that sends at wire speed gets a bounded turn, then waits behind the thread's other
+  // connections like everyone else.
+  for (int reads = 0; reads < max_reads_per_turn; ++reads) {
     auto n = socket().read_some(boost::asio::buffer(buffer), ec);
     if (would_block(ec))
       break;
@@ -179,28 +194,34 @@ void ws_session::on_readable(beast::error_code ec) {
       on_read_failed(ec);
       return;
     }
-    if (reader_.failed())
-      continue;  // closing after a protocol error: what the client still sends is dropped
-    if (!reader_.feed(std::string_view(buffer.data(), n), messages)) {
-      auto& e = reader_.error();
-      log::warn("cable", e.code == ws_close::too_big ? "frame_too_big" : "protocol_error",
-                {{"connection", id_}, {"reason", e.reason}});
-    }
-    for (auto& m : messages) {
-      on_message(m);
-      if (finished_)
-        return;
-    }
-    messages.clear();
-    if (reader_.failed()) {
-      closing_ = true;
-      drop_backlog();
-      send_close(reader_.error().code, reader_.error().reason);
-    }
+    if (!take(std::string_view(buffer.data(), n), messages))
+      return;
     if (n < buffer.size())
       break;
   }
   do_read();
+}
+
+bool ws_session::take(std::string_view bytes, std::vector<ws_reader::message>& messages) {
+  if (reader_.failed())
+    return true;  // closing after a protocol error: what the client still sends is dropped
+  if (!reader_.feed(bytes, messages)) {
+    auto& e = reader_.error();
+    log::warn("cable", e.code == ws_close::too_big ? "frame_too_big" : "protocol_error",
+              {{"connection", id_}, {"reason", e.reason}});
+  }
+  for (auto& m : messages) {
+    on_message(m);
+    if (finished_)
+      return false;
+  }
+  messages.clear();
+  if (reader_.failed()) {
+    closing_ = true;
+    drop_backlog();
+    send_close(reader_.error().code, reader_.error().reason);
+  }
+  return true;
 }
 
 void ws_session::on_message(ws_reader::message& m) {
@@ -216,11 +237,17 @@ void ws_session::on_message(ws_reader::message& m) {
       }
       return;
     case ws_opcode::ping:
-      if (!close_sent_) {
-        queue_.push_unbounded(make_frame(std::move(m.payload)), ws_opcode::pong);
-        if (!write_waiting_)
-          do_write();
+      if (close_sent_)
+        return;
+      // Pongs count against the write queue's limit: a client that pings and never reads is
+      // cut like any other that falls behind.
+      if (queue_.waiting_bytes() + m.payload.size() > ctx_.cfg.write_queue_limit) {
+        too_slow();
+        return;
       }
+      queue_.push_unbounded(make_frame(std::move(m.payload)), ws_opcode::pong);
+      if (!write_waiting_)
+        do_write();
       return;
     case ws_opcode::close:
       peer_closed_ = true;
@@ -302,7 +329,7 @@ void ws_session::detach(std::int64_t message_id, const std::string& identifier) 
 void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) {
   if (closing_ || finished_)
     return;
-  if (queue_.empty() && !write_waiting_ && frame->size() <= ctx_.cfg.write_queue_limit) {
+  if (queue_.empty() && !write_waiting_) {
     // Nothing waiting: straight to the socket, the queue only takes what the socket did not.
     std::array<unsigned char, 10> header;
     auto header_len = ws_header(header, ws_opcode::text, frame->size());
@@ -322,10 +349,7 @@ void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr&
   }
   switch (queue_.push(frame, update)) {
     case write_queue::result::over_limit:
-      log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queue_.bytes()}});
-      ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);
-      drop_backlog();
-      begin_close(make_frame(disconnect_frame("too_slow", true)));
+      too_slow();
       return;
     case write_queue::result::merged:
       ctx_.stats.updates_merged_total.fetch_add(1, std::memory_order_relaxed);
@@ -335,6 +359,13 @@ void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr&
   }
   if (!write_waiting_)
     do_write();
+}
+
+void ws_session::too_slow() {
+  log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queue_.bytes()}});
+  ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);
+  drop_backlog();
+  begin_close(make_frame(disconnect_frame("too_slow", true)));
 }
 
 void ws_session::drop_backlog() {
@@ -369,19 +400,8 @@ void ws_session::do_write() {
   }
   if (!close_sent_ || finished_)
     return;
-  if (peer_closed_) {
+  if (peer_closed_)
     finish();  // our answer to the client's close is out
-    return;
-  }
-  // Our close is out: the client answers it, or hangs up, or is cut off after a while.
-  if (close_timer_)
-    return;
-  close_timer_.emplace(worker_.ioc);
-  close_timer_->expires_after(std::chrono::seconds(5));
-  close_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec)
-      self->finish();
-  });
 }
 
 void ws_session::on_read_failed(beast::error_code ec) {
@@ -402,6 +422,14 @@ void ws_session::send_close(std::uint16_t code, std::string_view reason) {
     return;
   close_sent_ = true;
   queue_.push_unbounded(make_frame(ws_close_payload(code, reason)), ws_opcode::close);
+  // The client takes what is queued and answers, or hangs up, or is cut off after the grace,
+  // whether or not it ever read: its descriptor and bridge do not outlive it.
+  close_timer_.emplace(worker_.ioc);
+  close_timer_->expires_after(close_grace);
+  close_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec)
+      self->finish();
+  });
   if (!write_waiting_)
     do_write();
 }

@@ -24,7 +24,10 @@ public:
   ws_session(boost::beast::tcp_stream stream, io_worker& worker, net_context& ctx);
   ~ws_session() override;
 
-  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+  // `early`: bytes that arrived behind the upgrade request (the first frames); `user`: who the
+  // request signed in as (none: refused after the handshake); `slot`: the user's connection slot.
+  void run(boost::beast::http::request<boost::beast::http::string_body> req, std::string early,
+           std::optional<std::int64_t> user, std::optional<connection_limiter::slot> slot);
 
   void send(frame_ptr frame) override;
   void send_update(frame_ptr frame, actors::stream_event_ptr update) override;
@@ -45,12 +48,15 @@ private:
   using tcp = boost::asio::ip::tcp;
   tcp::socket& socket() { return ws_.next_layer(); }
   void on_accept(boost::beast::error_code ec);
+  void start_reading();
   void do_read();
+  bool take(std::string_view bytes, std::vector<ws_reader::message>& messages);
   void on_readable(boost::beast::error_code ec);
   void on_message(ws_reader::message& m);
   void on_read_failed(boost::beast::error_code ec);
   void do_write();
   void on_write_failed(boost::beast::error_code ec);
+  void too_slow();
   void drop_backlog();
   void send_close(std::uint16_t code, std::string_view reason);
   void begin_close(frame_ptr last_frame);
@@ -69,8 +75,10 @@ private:
   bool close_sent_ = false;     // our close frame is queued
   bool peer_closed_ = false;    // the client's close frame arrived
   bool finished_ = false;
+  std::string early_;  // read with the handshake, parsed once it is done
   std::string protocol_;
   std::optional<std::int64_t> user_id_;
+  std::optional<connection_limiter::slot> slot_;
   std::string id_;  // also the session id of the extended protocol
   std::string restore_sid_;
   caf::actor bridge_;

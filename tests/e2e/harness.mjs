@@ -2,7 +2,7 @@
 import { spawn, execFileSync, execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
 import { after } from 'node:test';
@@ -72,9 +72,16 @@ export function psqlAsync(conninfo, query) {
 
 export const SECRET = 'test-secret-' + process.pid;
 
+// The per-user limits (SPEC §13) are off unless a test asks for them (limits.test.mjs uses the
+// defaults): most suites ask for more answers and connections than one person would.
+export const NO_LIMITS = { ACTORCABLE_LIMIT_ANSWERS_CONCURRENT: '0', ACTORCABLE_LIMIT_ANSWERS_PER_MINUTE: '0',
+  ACTORCABLE_LIMIT_CONNECTIONS: '0' };
+
 export function baseEnv(db, extra = {}) {
-  return { ...process.env, DATABASE_URL: db, ACTORCABLE_SECRET: SECRET,
+  const env = { ...process.env, ...NO_LIMITS, DATABASE_URL: db, ACTORCABLE_SECRET: SECRET,
     ACTORCABLE_BIND: '127.0.0.1:0', ACTORCABLE_NODE_NAME: 'test-node', ...extra };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return env;
 }
 
 export function token(db, email, extra = {}) {
@@ -96,11 +103,13 @@ export function configFile(settings) {
 }
 
 // Starts `actorcable serve`; resolves once it logs "listening" (within LISTEN_TIMEOUT_MS).
-export function startServer(db, extra = {}, { config } = {}) {
+// `wrap`: a command that execs the server (e.g. ['prlimit', '--nofile=128:128']).
+export function startServer(db, extra = {}, { config, wrap = [] } = {}) {
   let proc;
   const starting = new Promise((resolve, reject) => {
     const args = config ? ['--config', configFile(config), 'serve'] : ['serve'];
-    proc = spawn(BIN, args, { env: baseEnv(db, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...cmdArgs] = [...wrap, BIN, ...args];
+    proc = spawn(cmd, cmdArgs, { env: baseEnv(db, extra), stdio: ['ignore', 'pipe', 'pipe'] });
     const logs = [];
     const waiters = [];
     const rl = createInterface({ input: proc.stderr });
@@ -144,6 +153,34 @@ export function startServer(db, extra = {}, { config } = {}) {
     proc?.kill('SIGKILL');
     throw e;
   });
+}
+
+// Server-side figures from /proc: resident memory (bytes) and CPU time used (seconds).
+export function rssBytes(pid) {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return Number(m[1]) * 1024;
+}
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime + stime, in clock ticks
+}
+
+export async function metricValue(server, name) {
+  const text = await (await fetch(`${server.http}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  if (!line) throw new Error(`no metric ${name}`);
+  return Number(line.split(' ')[1]);
+}
+
+// Polls `probe` (async) until pred holds for its value; the value, or an error after `ms`.
+export async function eventually(probe, pred, ms, what) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (pred(v)) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(v)})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export function withTimeout(promise, ms, what) {

@@ -144,9 +144,9 @@ CAF_TEST(the byte limit holds for merged text and frames alike) {
   CAF_REQUIRE(q.push(frame_of(second), second) == write_queue::result::queued);
   auto more = update(1, 3, std::string(40, 'c'));
   CAF_CHECK(q.push(frame_of(more), more) == write_queue::result::merged);
-  auto too_much = update(1, 4, std::string(200, 'd'));
+  auto too_much = update(1, 4, std::string(400, 'd'));
   CAF_CHECK(q.push(frame_of(too_much), too_much) == write_queue::result::over_limit);
-  CAF_CHECK_LESS_OR_EQUAL(q.bytes(), 600u);
+  CAF_CHECK_LESS_OR_EQUAL(q.waiting_bytes(), 600u);
   q.drop_waiting();  // the frame partly written stays, and is finished whole
   CAF_CHECK(!q.empty());
   wire += write_all(q);
@@ -155,6 +155,25 @@ CAF_TEST(the byte limit holds for merged text and frames alike) {
   CAF_CHECK_EQUAL(chunk_in(frames[0].payload), std::string(100, 'a'));
   CAF_CHECK(q.empty());
   CAF_CHECK_EQUAL(q.bytes(), 0u);
+}
+
+CAF_TEST(a frame larger than the limit goes out when nothing waits before it) {
+  write_queue q(600);
+  auto state = make_frame(std::string(5000, 's'));  // a long answer's current_state
+  CAF_REQUIRE(q.push(state) == write_queue::result::queued);
+  auto wire = write(q, 100);
+  auto confirm = make_frame("confirm_history");  // right behind the frame on the wire
+  CAF_REQUIRE(q.push(confirm) == write_queue::result::queued);
+  auto big = update(1, 1, std::string(700, 'b'));  // behind something waiting, over the limit
+  CAF_CHECK(q.push(frame_of(big), big) == write_queue::result::over_limit);
+  auto small = update(1, 2, "c");
+  CAF_CHECK(q.push(frame_of(small), small) == write_queue::result::queued);
+  wire += write_all(q);
+  auto frames = frames_in(wire);
+  CAF_REQUIRE_EQUAL(frames.size(), 3u);
+  CAF_CHECK_EQUAL(frames[0].payload, *state);
+  CAF_CHECK_EQUAL(frames[1].payload, *confirm);
+  CAF_CHECK_EQUAL(chunk_in(frames[2].payload), "c");
 }
 
 CAF_TEST(frames of every length class and control frames go out whole byte by byte) {

@@ -222,8 +222,12 @@ int run_serve(const config& cfg) {
   }
 
   persistence::pg_pool pool(conninfo, static_cast<std::size_t>(cfg.integer("database.pool_size", 1, 1000)));
-  net::api_settings asettings{secret, node, lease,
-                              static_cast<std::size_t>(cfg.integer("streams.history_budget_chars", 0, INT32_MAX))};
+  net::api_settings asettings;
+  asettings.secret = secret;
+  asettings.node = node;
+  asettings.lease_seconds = lease;
+  asettings.history_budget_chars =
+    static_cast<std::size_t>(cfg.integer("streams.history_budget_chars", 0, INT32_MAX));
   asettings.limits.concurrent = static_cast<int>(cfg.integer("limits.answers_concurrent", 0, 1000000));
   asettings.limits.per_minute = static_cast<int>(cfg.integer("limits.answers_per_minute", 0, 1000000));
   asettings.metrics = &stats;

@@ -14,8 +14,8 @@ namespace actorcable {
 class log_throttle {
 public:
   using clock = std::chrono::steady_clock;
-  explicit log_throttle(clock::duration interval = std::chrono::minutes(1),
-                        std::size_t max_keys = 10000)
+  log_throttle() = default;
+  explicit log_throttle(clock::duration interval, std::size_t max_keys = 10000)
     : interval_(interval), max_keys_(max_keys) {}
 
   // 0 when `key` was logged within the interval (the event is only counted); otherwise how many
@@ -47,8 +47,8 @@ private:
 
   std::mutex mutex_;
   std::unordered_map<std::string, entry> entries_;
-  clock::duration interval_;
-  std::size_t max_keys_;
+  clock::duration interval_ = std::chrono::minutes(1);
+  std::size_t max_keys_ = 10000;
 };
 
 }  // namespace actorcable

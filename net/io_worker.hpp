@@ -28,8 +28,7 @@ struct net_context {
   caf::actor directory;
   boost::asio::thread_pool& db_workers;
   actorcable::metrics& stats;
-  std::shared_ptr<connection_limiter> connections =
-    std::make_shared<connection_limiter>(cfg.connections_per_user);
+  std::shared_ptr<connection_limiter> connections;
   log_throttle limited_log;  // refused upgrades, once per user per minute
 };
 

@@ -37,6 +37,33 @@ std::vector<model::message> messages_of_chat(pg_connection& conn, std::int64_t c
   return out;
 }
 
+message_page page_of_chat(pg_connection& conn, std::int64_t chat_id,
+                          std::optional<std::int64_t> before, int limit, std::int64_t max_bytes) {
+  // Sizes first (no text leaves the database), then the text of what fits.
+  auto sizes = conn.exec("SELECT id, octet_length(content) FROM messages WHERE chat_id = $1 "
+                         "AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+                         {param(chat_id), param(before), param(std::int64_t{limit} + 1)});
+  std::string ids = "{";
+  std::int64_t bytes = 0;
+  int kept = 0;
+  for (; kept < sizes.rows() && kept < limit; ++kept) {
+    bytes += sizes.int64(kept, 1);
+    if (kept > 0 && bytes > max_bytes)
+      break;
+    ids += (kept ? "," : "") + std::to_string(sizes.int64(kept, 0));
+  }
+  ids += "}";
+  message_page page;
+  if (kept < sizes.rows())
+    page.older = sizes.int64(kept - 1, 0);
+  auto res = conn.exec("SELECT " AC_MESSAGE_COLUMNS " FROM messages m WHERE m.id = ANY($1::bigint[]) "
+                       "ORDER BY m.id",
+                       {param(ids)});
+  for (int i = 0; i < res.rows(); ++i)
+    page.messages.push_back(message_from(res, i));
+  return page;
+}
+
 std::optional<model::message> find_message(pg_connection& conn, std::int64_t message_id) {
   auto res = conn.exec("SELECT " AC_MESSAGE_COLUMNS " FROM messages m WHERE m.id = $1",
                        {param(message_id)});
@@ -106,18 +133,20 @@ exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t
 std::vector<model::chat_turn> chat_history(pg_connection& conn, std::int64_t chat_id,
                                            std::int64_t before_message_id,
                                            std::size_t max_chars) {
-  auto res = conn.exec("SELECT role, content FROM messages WHERE chat_id = $1 AND id < $2 "
-                       "AND content <> '' ORDER BY id DESC",
-                       {param(chat_id), param(before_message_id)});
+  // The budget is applied in the database, newest first: only the turns that fit leave it (the
+  // newest always, cut to the budget), however long the chat. octet_length reads no TOASTed text.
+  auto res = conn.exec(
+    "SELECT role, left(content, $3::int) FROM ("
+    "  SELECT id, role, content, row_number() OVER w AS n, sum(octet_length(content)) OVER w AS used"
+    "  FROM (SELECT id, role, content FROM messages WHERE chat_id = $1 AND id < $2"
+    "        AND content <> '' ORDER BY id DESC LIMIT 1000) recent"
+    "  WINDOW w AS (ORDER BY id DESC)) t "
+    "WHERE n = 1 OR used <= $3::bigint ORDER BY id DESC",
+    {param(chat_id), param(before_message_id),
+     param(static_cast<std::int64_t>(std::min<std::size_t>(max_chars, INT32_MAX)))});
   std::vector<model::chat_turn> out;
-  std::size_t used = 0;
-  for (int i = 0; i < res.rows(); ++i) {
-    auto content = res.text(i, 1);
-    if (!out.empty() && used + content.size() > max_chars)
-      break;
-    used += content.size();
-    out.push_back({res.text(i, 0), std::move(content)});
-  }
+  for (int i = 0; i < res.rows(); ++i)
+    out.push_back({res.text(i, 0), res.text(i, 1)});
   std::reverse(out.begin(), out.end());
   return out;
 }

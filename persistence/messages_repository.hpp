@@ -13,6 +13,16 @@ namespace actorcable::persistence {
 // Oldest first.
 std::vector<model::message> messages_of_chat(pg_connection& conn, std::int64_t chat_id);
 
+// The newest messages before `before` (all when absent), oldest first: at most `limit`, and no
+// more content than `max_bytes` (the newest one always). `older`: the id to page on from, when
+// there are more.
+struct message_page {
+  std::vector<model::message> messages;
+  std::optional<std::int64_t> older;
+};
+message_page page_of_chat(pg_connection& conn, std::int64_t chat_id,
+                          std::optional<std::int64_t> before, int limit, std::int64_t max_bytes);
+
 std::optional<model::message> find_message(pg_connection& conn, std::int64_t message_id);
 
 // The message if it exists and the user may see it; one query whether it is missing or foreign.

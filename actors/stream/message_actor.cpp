@@ -221,6 +221,17 @@ std::string new_epoch() {
   return out;
 }
 
+void start_job(self_ptr self, const message_actor_config& cfg, const job_launcher& launch) {
+  auto& st = self->state;
+  if (!st.streaming || !st.spec)
+    return;
+  auto spec = std::move(*st.spec);
+  st.spec.reset();
+  st.job = launch(self, spec);
+  self->monitor(st.job);
+  schedule_idle_check(self, cfg.idle_timeout);
+}
+
 }  // namespace
 
 caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config cfg,
@@ -228,6 +239,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
   auto& st = self->state;
   st.id = spec.message_id;
   st.oid = model::encode_id(model::model_kind::message, spec.message_id);
+  st.spec = std::move(spec);  // handed to the job at start, not kept for the actor's life
   st.epoch = new_epoch();
   st.last_activity = st.started_at = self->clock().now();
   count(cfg.metrics, &metrics::active_streams, 1);
@@ -269,11 +281,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
               quit_counted(self, cfg, err);
               return;
             }
-            if (st.streaming) {
-              st.job = launch(self, spec);
-              self->monitor(st.job);
-              schedule_idle_check(self, cfg.idle_timeout);
-            }
+            start_job(self, cfg, launch);
             rp.deliver(true);
           },
           [=](caf::error& err) mutable {
@@ -281,12 +289,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
             // the writer keeps retrying the content.
             log::warn("message", "claim_failed",
                       {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
-            auto& st = self->state;
-            if (st.streaming) {
-              st.job = launch(self, spec);
-              self->monitor(st.job);
-              schedule_idle_check(self, cfg.idle_timeout);
-            }
+            start_job(self, cfg, launch);
             rp.deliver(true);
           });
       return rp;

@@ -35,6 +35,7 @@ struct message_state {
   // chunk: one frame per identifier for all of them.
   stream_event_ptr shared_state;
   bool shared_state_streaming = false;
+  std::optional<job_spec> spec;  // until the job starts
   caf::actor job;
   bool streaming = true;
   bool ended = false;  // streaming_end announced

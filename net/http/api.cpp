@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
 #include "net/http/auth.hpp"
+#include "net/http/query_string.hpp"
 #include "net/http/resource_json.hpp"
 #include "persistence/chats_repository.hpp"
 #include "persistence/messages_repository.hpp"
@@ -11,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <vector>
 
 namespace actorcable::net {
@@ -82,6 +84,38 @@ http_reply api::limited(const persistence::limit_refusal& refusal, std::int64_t 
   auto r = json_error(429, concurrent ? "too many answers streaming" : "too many answers per minute");
   r.retry_after_s = concurrent ? 0 : refusal.retry_after_s;
   return r;
+}
+
+// GET /api/chats/:id/messages[?before=<message oid>&limit=N]: a page, oldest first, with a Link
+// to the older messages when there are more (a long chat is never read or sent whole).
+http_reply api::message_page(persistence::pg_connection& conn, const model::chat& chat,
+                             const std::string& query) const {
+  constexpr int default_limit = 100, max_limit = 200;
+  constexpr std::int64_t max_page_bytes = 8 * 1024 * 1024;
+  std::optional<std::int64_t> before;
+  auto before_text = query_param("?" + query, "before");
+  if (!before_text.empty() && !(before = model::decode_id(model_kind::message, before_text)))
+    return json_error(400, "before must be a message id");
+  int limit = default_limit;
+  if (auto text = query_param("?" + query, "limit"); !text.empty()) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > max_limit)
+      return json_error(400, "limit must be a number from 1 to " + std::to_string(max_limit));
+    limit = n;
+  }
+  auto page = persistence::page_of_chat(conn, chat.id, before, limit, max_page_bytes);
+  json::array out;
+  for (auto& m : page.messages)
+    out.push_back(message_json(m));
+  auto reply = json_reply(200, out);
+  if (page.older) {
+    auto chat_oid = model::encode_id(model_kind::chat, chat.id);
+    reply.link = "</api/chats/" + chat_oid + "/messages?before="
+                 + model::encode_id(model_kind::message, *page.older) + "&limit="
+                 + std::to_string(limit) + ">; rel=\"next\"";
+  }
+  return reply;
 }
 
 http_reply api::handle(const http_call& call) const {
@@ -157,12 +191,8 @@ http_reply api::handle(const http_call& call) const {
       auto chat = id ? persistence::find_chat_for_user(*conn, *user_id, *id) : std::nullopt;
       if (!chat)
         return not_found();
-      if (get) {
-        json::array out;
-        for (auto& m : persistence::messages_of_chat(*conn, chat->id))
-          out.push_back(message_json(m));
-        return json_reply(200, out);
-      }
+      if (get)
+        return message_page(*conn, *chat, call.query);
       auto content = body->find("content");
       if (content == body->end() || !content->value().is_string()
           || content->value().as_string().empty())

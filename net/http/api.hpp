@@ -15,15 +15,20 @@ namespace actorcable::net {
 struct http_call {
   std::string method;
   std::string path;  // without the query string
+  std::string query;  // what follows '?', if anything
   std::string authorization;
   std::string body;
 };
 
 struct http_reply {
+  http_reply() = default;
+  http_reply(unsigned status, std::string body, std::string allow = {})
+    : status(status), body(std::move(body)), allow(std::move(allow)) {}
   unsigned status = 200;
   std::string body;
   std::string allow;  // for 405
   int retry_after_s = 0;  // for 429
+  std::string link;       // RFC 8288 Link header (paging)
 };
 
 struct api_settings {
@@ -43,6 +48,8 @@ public:
 
 private:
   http_reply limited(const persistence::limit_refusal& refusal, std::int64_t user_id) const;
+  http_reply message_page(persistence::pg_connection& conn, const model::chat& chat,
+                          const std::string& query) const;
 
   persistence::pg_pool& pool_;
   caf::actor directory_;

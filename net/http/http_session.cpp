@@ -136,8 +136,10 @@ private:
       return;
     }
     if (path.rfind("/api/", 0) == 0) {
-      http_call call{std::string(req.method_string()), path, std::string(req[http::field::authorization]),
-                     std::move(req.body())};
+      auto q = target.find('?');
+      http_call call{std::string(req.method_string()), path,
+                     q == std::string::npos ? std::string() : target.substr(q + 1),
+                     std::string(req[http::field::authorization]), std::move(req.body())};
       auto self = shared_from_this();
       boost::asio::post(ctx_.db_workers, [self, call = std::move(call), version, keep_alive] {
         http_reply r;
@@ -174,6 +176,8 @@ private:
     res->set(http::field::content_type, "application/json");
     if (!r.allow.empty())
       res->set(http::field::allow, r.allow);
+    if (!r.link.empty())
+      res->set(http::field::link, r.link);
     if (r.retry_after_s > 0)
       res->set(http::field::retry_after, std::to_string(r.retry_after_s));
     res->keep_alive(keep_alive);

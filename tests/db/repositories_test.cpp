@@ -85,6 +85,46 @@ CAF_TEST(history keeps the newest turns within the budget) {
   CAF_CHECK_EQUAL(history.front().content, std::string(10, 'd'));
 }
 
+CAF_TEST(history of a chat with huge messages reads only the budget) {
+  auto user = ensure_user_with_account(conn, "big@example.com");
+  auto chat = create_chat(conn, *default_account_id(conn, user.id), "t");
+  for (int i = 0; i < 3; ++i)
+    create_exchange(conn, chat.id, user.id, std::string(200000, 'a' + i), "n", 10);
+  auto last = create_exchange(conn, chat.id, user.id, std::string(300000, 'z'), "n", 10);
+  auto history = chat_history(conn, chat.id, last.answer.id, 1000);
+  CAF_REQUIRE_EQUAL(history.size(), 1u);  // the newest turn alone, cut to the budget
+  CAF_CHECK_EQUAL(history[0].content, std::string(1000, 'z'));
+}
+
+CAF_TEST(a chat is read in pages newest first bounded in count and bytes) {
+  auto user = ensure_user_with_account(conn, "pages@example.com");
+  auto chat = create_chat(conn, *default_account_id(conn, user.id), "t");
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto ex = create_exchange(conn, chat.id, user.id, std::string(100, 'a' + i), "n", 10);
+    ids.push_back(ex.question.id);
+    ids.push_back(ex.answer.id);
+  }
+  auto first = page_of_chat(conn, chat.id, std::nullopt, 4, 1 << 20);
+  CAF_REQUIRE_EQUAL(first.messages.size(), 4u);
+  CAF_CHECK_EQUAL(first.messages.front().id, ids[6]);  // oldest first within the page
+  CAF_CHECK_EQUAL(first.messages.back().id, ids[9]);
+  CAF_REQUIRE(first.older);
+  CAF_CHECK_EQUAL(*first.older, ids[6]);
+  auto second = page_of_chat(conn, chat.id, first.older, 4, 250);  // two 100-byte questions fit
+  CAF_REQUIRE_EQUAL(second.messages.size(), 4u);  // answers are empty: 0 bytes each
+  CAF_CHECK_EQUAL(second.messages.front().id, ids[2]);
+  auto last = page_of_chat(conn, chat.id, second.older, 4, 1 << 20);
+  CAF_REQUIRE_EQUAL(last.messages.size(), 2u);
+  CAF_CHECK_EQUAL(last.messages.front().id, ids[0]);
+  CAF_CHECK(!last.older);
+  auto bytes = page_of_chat(conn, chat.id, std::nullopt, 10, 150);
+  CAF_CHECK_EQUAL(bytes.messages.size(), 3u);  // 0 + 100 + 0 bytes; the next question passes 150
+  auto newest = page_of_chat(conn, chat.id, ids[9], 10, 50);
+  CAF_REQUIRE_EQUAL(newest.messages.size(), 1u);  // over the byte bound, but the newest always
+  CAF_CHECK_EQUAL(newest.messages.front().id, ids[8]);
+}
+
 CAF_TEST(a killed connection fails clearly and the pool reconnects) {
   pg_pool pool(conninfo, 1);
   // Waits until the server has really ended that backend (pg_terminate_backend only signals it).

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createDatabase, startServer, token, newChat, ask, api, rawCable, messageIdentifier,
-  rssBytes, cpuSeconds, metricValue, eventually, withTimeout } from './harness.mjs';
+  rssBytes, cpuSeconds, metricValue, eventually, withTimeout, psql } from './harness.mjs';
 
 const MiB = 1024 * 1024;
 let db, alice;
@@ -255,5 +255,39 @@ test('a client that never finishes its headers is closed at the header timeout',
   const started = Date.now();
   await withTimeout(new Promise((r) => socket.on('close', r)), 5000, 'the server to close it');
   assert.ok(Date.now() - started < 4000);
+  await server.stop();
+});
+
+test('a chat of many one-megabyte messages is served in bounded pages', async () => {
+  const server = await startServer(db);
+  const title = `big-${Date.now()}`;
+  const chat = (await api(server, alice, 'POST', '/api/chats', { title })).json;
+  psql(db, `INSERT INTO messages (chat_id, role, content) SELECT c.id, 'user', repeat(chr(97 + n % 26), 1048576)
+            FROM chats c, generate_series(1, 30) n WHERE c.title = '${title}'`);
+  const rssBefore = rssBytes(server.proc.pid);
+  let rssMax = rssBefore;
+  const sampler = setInterval(() => { rssMax = Math.max(rssMax, rssBytes(server.proc.pid)); }, 20);
+  const firsts = await Promise.all([0, 1, 2, 3].map(() => api(server, alice, 'GET', `/api/chats/${chat.id}/messages`)));
+  clearInterval(sampler);
+  for (const r of firsts) {
+    assert.equal(r.status, 200);
+    assert.ok(r.json.length >= 1 && r.json.length < 30, `a page, not the chat (${r.json.length})`);
+    assert.ok(r.text.length <= 9 * MiB);
+    assert.match(r.headers.get('link'), /rel="next"/);
+  }
+  assert.ok(rssMax - rssBefore < 200 * MiB, `RSS grew ${((rssMax - rssBefore) / MiB).toFixed(1)} MiB`);
+  // Following the links yields every message once, oldest first within each page.
+  const seen = [];
+  let next = `/api/chats/${chat.id}/messages?limit=5`;
+  while (next) {
+    const r = await api(server, alice, 'GET', next);
+    assert.equal(r.status, 200);
+    seen.unshift(...r.json.map((m) => m.id));
+    next = r.headers.get('link')?.match(/^<([^>]+)>; rel="next"$/)?.[1];
+  }
+  assert.equal(seen.length, 30);
+  assert.equal(new Set(seen).size, 30);
+  assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}/messages?limit=0`)).status, 400);
+  assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}/messages?before=x'--`)).status, 400);
   await server.stop();
 });

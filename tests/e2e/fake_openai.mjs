@@ -15,7 +15,10 @@ export function startFakeOpenAI({ tls } = {}) {
     req.on('data', (d) => { body += d; });
     req.on('end', () => {
       const json = JSON.parse(body || '{}');
-      const record = { path: req.url, auth: req.headers.authorization, body: json, closedEarly: false, written: 0, closedAt: null };
+      let closed;
+      const record = { path: req.url, auth: req.headers.authorization, body: json, closedEarly: false, written: 0, closedAt: null,
+        closed: new Promise((r) => { closed = r; }) };
+      record.resolveClosed = closed;
       requests.push(record);
       const last = [...(json.messages ?? [])].reverse().find((m) => m.role === 'user')?.content ?? '';
       const mode = (last.match(/fault:([a-z0-9-]+)/) ?? [])[1] ?? 'normal';
@@ -46,7 +49,10 @@ function streamHead(res) {
 
 function serve(mode, count, attempt, req, res, record, model = 'fake-model') {
   const served = `${model}-served`;
-  res.on('close', () => { if (!res.writableEnded) { record.closedEarly = true; record.closedAt = Date.now(); } });
+  res.on('close', () => {
+    if (!res.writableEnded) { record.closedEarly = true; record.closedAt = Date.now(); }
+    record.resolveClosed?.();
+  });
   const paced = (events, everyMs, after) => {
     let i = 0;
     const tick = () => {

@@ -4,6 +4,7 @@
 #include "net/http/auth.hpp"
 #include "net/http/query_string.hpp"
 #include "net/http/static_files.hpp"
+#include "net/ws/handshake.hpp"
 #include "net/ws/ws_session.hpp"
 #include "persistence/pg_connection.hpp"
 
@@ -22,17 +23,6 @@ namespace http = beast::http;
 using namespace std::chrono_literals;
 
 namespace {
-
-// RFC 6455 §4.1: the base64 encoding of 16 bytes.
-bool valid_websocket_key(std::string_view key) {
-  if (key.size() != 24 || key.substr(22) != "==")
-    return false;
-  auto b64 = [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+'
-           || c == '/';
-  };
-  return std::all_of(key.begin(), key.begin() + 22, b64);
-}
 
 // The user a cable request signs in as (SPEC §3: ?jid= or X-JID), if the token is valid.
 std::optional<std::int64_t> cable_user(const std::string& secret,

@@ -1,5 +1,7 @@
 #include "net/ws/ws_session.hpp"
 
+#include "net/ws/handshake.hpp"
+
 #include "common/log.hpp"
 #include "net/cable/cable_bridge.hpp"
 #include "net/http/query_string.hpp"
@@ -8,11 +10,8 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
-#include <stdexcept>
 
 namespace actorcable::net {
 namespace beast = boost::beast;
@@ -21,50 +20,9 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr std::string_view plain_protocol = "actioncable-v1-json";
-constexpr std::string_view ext_protocol = "actioncable-v1-ext-json";
-constexpr std::string_view unsupported_protocol = "actioncable-unsupported";
 constexpr int max_reads_per_turn = 16;
 // After our close frame is queued, the client has this long to take it and answer.
 constexpr auto close_grace = std::chrono::seconds(5);
-
-// The subprotocol to answer with; empty when the client offered none.
-std::string negotiate(std::string_view offered) {
-  if (offered.empty())
-    return "";
-  bool plain = false, ext = false;
-  std::size_t start = 0;
-  while (start <= offered.size()) {
-    auto end = offered.find(',', start);
-    if (end == std::string_view::npos)
-      end = offered.size();
-    auto item = offered.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ')
-      item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ')
-      item.remove_suffix(1);
-    plain |= item == plain_protocol;
-    ext |= item == ext_protocol;
-    start = end + 1;
-  }
-  if (ext)
-    return std::string(ext_protocol);
-  if (plain)
-    return std::string(plain_protocol);
-  return std::string(unsupported_protocol);
-}
-
-// A session id doubles as the key to restore a session: unguessable, from the CSPRNG.
-std::string random_id() {
-  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  unsigned char bytes[24];
-  if (RAND_bytes(bytes, sizeof bytes) != 1)
-    throw std::runtime_error("RAND_bytes failed");
-  std::string out;
-  for (auto b : bytes)
-    out += alphabet[b % 62];
-  return out;
-}
 
 // A non-blocking socket that has nothing to give or no room to take.
 bool would_block(const beast::error_code& ec) {

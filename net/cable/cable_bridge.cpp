@@ -122,42 +122,25 @@ void serve_history(bridge_ptr self, const bridge_config& cfg, const std::string&
 
 // A command that was ignored or refused. The first of each minute is logged (with how many were
 // not); past a burst of them, sustained faster than a client could mean, the connection is cut.
-constexpr double junk_burst = 200, junk_rate = 20;  // per second
-
+// A command that was ignored or refused: counted, logged once a minute per kind, and a
+// connection that keeps sending them is cut.
 void rejected(bridge_ptr self, const bridge_config& cfg, const char* event,
               std::string_view detail = {}) {
   auto& st = self->state;
   if (cfg.metrics)
     cfg.metrics->commands_rejected_total.fetch_add(1, std::memory_order_relaxed);
-  auto now = self->clock().now();
-  auto& kind = st.rejections[event];
-  ++kind.unlogged;
-  if (kind.logged == caf::actor_clock::time_point{} || now - kind.logged >= std::chrono::minutes(1)) {
+  auto r = st.budget->reject(event, self->clock().now());
+  if (r.log_count > 0)
     log::warn("cable", event, {{"connection", cfg.connection_id}, {"detail", detail.substr(0, 64)},
-                               {"rejected", kind.unlogged}});
-    kind.logged = now;
-    kind.unlogged = 0;
-  }
-  auto elapsed = std::chrono::duration<double>(now - st.junk_refilled).count();
-  st.junk_refilled = now;
-  st.junk_tokens = std::min(junk_burst, st.junk_tokens + elapsed * junk_rate) - 1;
-  if (st.junk_tokens < 0 && !st.cut_off) {
-    st.cut_off = true;
+                               {"rejected", r.log_count}});
+  if (r.cut) {
     log::warn("cable", "disconnected_for_junk", {{"connection", cfg.connection_id}});
     st.socket->close_with(make_frame(disconnect_frame("invalid_request", false)));
   }
 }
 
-bool take_token(bridge_ptr self, const bridge_config& cfg) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  auto elapsed = std::chrono::duration<double>(now - st.refilled).count();
-  st.refilled = now;
-  st.tokens = std::min(cfg.subscribe_burst, st.tokens + elapsed * cfg.subscribe_rate);
-  if (st.tokens < 1)
-    return false;
-  st.tokens -= 1;
-  return true;
+bool take_token(bridge_ptr self) {
+  return self->state.budget->take(self->clock().now());
 }
 
 void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
@@ -170,7 +153,7 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
           serve_history(self, cfg, cmd.identifier, std::move(*cmd.history));
         return;
       }
-      if (!take_token(self, cfg)) {
+      if (!take_token(self)) {
         rejected(self, cfg, "subscribe_rate_limited");
         send_text(self, reject_frame(cmd.identifier));
         return;
@@ -211,7 +194,7 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
       return;
     case command_type::history:
       // A replay costs far more than the command: it takes a token like a subscribe.
-      if (!take_token(self, cfg)) {
+      if (!take_token(self)) {
         rejected(self, cfg, "history_rate_limited");
         send_text(self, reject_history_frame(cmd.identifier));
         return;
@@ -274,10 +257,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
                            bridge_config cfg) {
   auto& st = self->state;
   st.socket = std::move(socket);
-  st.tokens = cfg.subscribe_burst;
-  st.refilled = self->clock().now();
-  st.junk_refilled = st.refilled;
-  st.junk_tokens = junk_burst;
+  st.budget.emplace(cfg.subscribe_rate, cfg.subscribe_burst, self->clock().now());
   if (cfg.access_changes)
     self->join(cfg.access_changes);
   if (cfg.extended && !cfg.restore_sid.empty() && cfg.sessions) {

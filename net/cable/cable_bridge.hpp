@@ -6,6 +6,7 @@
 #include "common/metrics.hpp"
 #include "net/cable/cable_protocol.hpp"
 #include "net/cable/cable_socket.hpp"
+#include "net/cable/command_budget.hpp"
 
 #include <deque>
 #include <functional>
@@ -73,18 +74,7 @@ struct bridge_state {
   std::deque<cable_command> pending;  // commands wait while a lookup is in flight: order is kept
   bool busy = true;  // until the welcome is sent
   std::uint64_t next_tag = 0;
-  double tokens = 0;  // subscribe and history rate limit (token bucket)
-  caf::actor_clock::time_point refilled;
-  // Commands ignored or refused (unknown, over a limit): each kind logged once a minute, and a
-  // connection that keeps sending them is disconnected.
-  double junk_tokens = 0;
-  caf::actor_clock::time_point junk_refilled;
-  struct rejection_log {
-    caf::actor_clock::time_point logged{};
-    std::int64_t unlogged = 0;
-  };
-  std::map<std::string_view, rejection_log> rejections;  // by event name (literals)
-  bool cut_off = false;
+  std::optional<command_budget> budget;  // rate limits and rejected commands
 };
 
 using bridge_ptr = caf::stateful_actor<bridge_state>*;

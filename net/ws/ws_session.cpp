@@ -1,6 +1,7 @@
 #include "net/ws/ws_session.hpp"
 
 #include "net/ws/handshake.hpp"
+#include "net/ws/socket_errors.hpp"
 
 #include "common/log.hpp"
 #include "net/cable/cable_bridge.hpp"
@@ -21,19 +22,6 @@ namespace http = beast::http;
 namespace {
 
 constexpr int max_reads_per_turn = 16;
-// After our close frame is queued, the client has this long to take it and answer.
-constexpr auto close_grace = std::chrono::seconds(5);
-
-// A non-blocking socket that has nothing to give or no room to take.
-bool would_block(const beast::error_code& ec) {
-  return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
-}
-
-bool expected_close(const beast::error_code& ec) {
-  return ec == websocket::error::closed || ec == boost::asio::error::operation_aborted
-         || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset
-         || ec == beast::error::timeout || ec == boost::asio::error::broken_pipe;
-}
 
 }  // namespace
 
@@ -284,121 +272,10 @@ void ws_session::detach(std::int64_t message_id, const std::string& identifier) 
   });
 }
 
-void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) {
-  if (closing_ || finished_)
-    return;
-  if (queue_.empty() && !write_waiting_) {
-    // Nothing waiting: straight to the socket, the queue only takes what the socket did not.
-    std::array<unsigned char, 10> header;
-    auto header_len = ws_header(header, ws_opcode::text, frame->size());
-    std::array<boost::asio::const_buffer, 2> bufs{boost::asio::buffer(header.data(), header_len),
-                                                  boost::asio::buffer(*frame)};
-    beast::error_code ec;
-    auto n = socket().write_some(bufs, ec);
-    if (!ec && n == header_len + frame->size())
-      return;
-    if (ec && !would_block(ec)) {
-      on_write_failed(ec);
-      return;
-    }
-    queue_.push_started(frame, ec ? 0 : n);
-    do_write();
-    return;
-  }
-  switch (queue_.push(frame, update)) {
-    case write_queue::result::over_limit:
-      too_slow();
-      return;
-    case write_queue::result::merged:
-      ctx_.stats.updates_merged_total.fetch_add(1, std::memory_order_relaxed);
-      return;  // a write is under way: nothing to start
-    case write_queue::result::queued:
-      break;
-  }
-  if (!write_waiting_)
-    do_write();
-}
-
-void ws_session::too_slow() {
-  log::warn("cable", "too_slow", {{"connection", id_}, {"queued_bytes", queue_.bytes()}});
-  ctx_.stats.slow_disconnects_total.fetch_add(1, std::memory_order_relaxed);
-  drop_backlog();
-  begin_close(make_frame(disconnect_frame("too_slow", true)));
-}
-
-void ws_session::drop_backlog() {
-  queue_.drop_waiting();
-}
-
-void ws_session::do_write() {
-  auto& sock = socket();
-  while (!queue_.empty()) {
-    write_buffers_.clear();
-    queue_.gather(write_buffers_, 32);
-    beast::error_code ec;
-    auto n = sock.write_some(write_buffers_, ec);
-    if (would_block(ec)) {
-      write_waiting_ = true;
-      sock.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
-        self->write_waiting_ = false;
-        if (self->finished_)
-          return;
-        if (ec)
-          self->on_write_failed(ec);
-        else
-          self->do_write();
-      });
-      return;
-    }
-    if (ec) {
-      on_write_failed(ec);
-      return;
-    }
-    queue_.consume(n);
-  }
-  if (!close_sent_ || finished_)
-    return;
-  if (peer_closed_)
-    finish();  // our answer to the client's close is out
-}
-
 void ws_session::on_read_failed(beast::error_code ec) {
   if (!expected_close(ec))
     log::warn("cable", "read_failed", {{"connection", id_}, {"error", ec.message()}});
   finish();
-}
-
-void ws_session::on_write_failed(beast::error_code ec) {
-  if (!expected_close(ec))
-    log::warn("cable", "write_failed", {{"connection", id_}, {"error", ec.message()}});
-  queue_.clear();
-  finish();
-}
-
-void ws_session::send_close(std::uint16_t code, std::string_view reason) {
-  if (close_sent_)
-    return;
-  close_sent_ = true;
-  queue_.push_unbounded(make_frame(ws_close_payload(code, reason)), ws_opcode::close);
-  // The client takes what is queued and answers, or hangs up, or is cut off after the grace,
-  // whether or not it ever read: its descriptor and bridge do not outlive it.
-  close_timer_.emplace(worker_.ioc);
-  close_timer_->expires_after(close_grace);
-  close_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec)
-      self->finish();
-  });
-  if (!write_waiting_)
-    do_write();
-}
-
-void ws_session::begin_close(frame_ptr last_frame) {
-  if (closing_ || finished_)
-    return;
-  closing_ = true;
-  if (last_frame)
-    queue_.push_unbounded(std::move(last_frame));
-  send_close(ws_close::normal, {});
 }
 
 void ws_session::finish() {

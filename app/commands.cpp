@@ -13,8 +13,8 @@
 #include "net/server.hpp"
 #include "net/cable/session_store.hpp"
 #include "persistence/chats_repository.hpp"
-#include "persistence/migrator.hpp"
-#include "persistence/pg_pool.hpp"
+#include "persistence/pg/migrator.hpp"
+#include "persistence/pg/pg_pool.hpp"
 #include "persistence/stream_store.hpp"
 #include "persistence/users_repository.hpp"
 

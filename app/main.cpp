@@ -1,7 +1,7 @@
 // actorcable: streams AI answers token by token to ActionCable clients (see README.md).
 #include "app/commands.hpp"
 #include "common/log.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <cstdlib>
 #include <iostream>

@@ -1,5 +1,5 @@
 # Writes a C++ file holding every migration as (version, name, sql).
-set(body "#include \"persistence/migrator.hpp\"\nnamespace actorcable::persistence {\nconst std::vector<migration>& embedded_migrations() {\n  static const std::vector<migration> all = {\n")
+set(body "#include \"persistence/pg/migrator.hpp\"\nnamespace actorcable::persistence {\nconst std::vector<migration>& embedded_migrations() {\n  static const std::vector<migration> all = {\n")
 string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME_WE)

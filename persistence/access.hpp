@@ -2,7 +2,7 @@
 // membership of the object's account (the predicate AC_VISIBLE_CHAT in row_format.hpp, shared with
 // the repositories). A missing and a foreign object cost the same query and give the same answer.
 #pragma once
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <optional>
 

@@ -1,7 +1,7 @@
 // Chats, always seen through a confirmed membership of their account.
 #pragma once
 #include "model/entities.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <optional>
 #include <vector>

@@ -1,7 +1,7 @@
 // Messages of chats: reading them, and creating a user turn with its streaming answer.
 #pragma once
 #include "model/entities.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <optional>
 #include <utility>

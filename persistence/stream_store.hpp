@@ -1,7 +1,7 @@
 // The writes a streaming message needs: claim, coalesced appends, the final write, leases, sweep.
 // Every write of a streaming row is conditional on this node owning it (fencing).
 #pragma once
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <optional>
 #include <string>

@@ -1,7 +1,7 @@
 // Users, their personal accounts and memberships.
 #pragma once
 #include "model/entities.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <optional>
 #include <string_view>

@@ -2,7 +2,7 @@
 
 #include "common/log.hpp"
 #include "persistence/access.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <boost/json.hpp>
 #include <poll.h>

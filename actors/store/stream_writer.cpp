@@ -1,7 +1,7 @@
 #include "actors/store/stream_writer.hpp"
 
 #include "common/log.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 #include "persistence/stream_store.hpp"
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 #include "net/cable/cable_bridge.hpp"
 #include "net/ws/io_tap.hpp"
 #include "persistence/messages_repository.hpp"
-#include "persistence/pg_pool.hpp"
+#include "persistence/pg/pg_pool.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -5,7 +5,7 @@
 #include "common/log.hpp"
 #include "net/cable/session_store.hpp"
 #include "persistence/access.hpp"
-#include "persistence/pg_pool.hpp"
+#include "persistence/pg/pg_pool.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -4,7 +4,7 @@
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "persistence/messages_repository.hpp"
-#include "persistence/pg_pool.hpp"
+#include "persistence/pg/pg_pool.hpp"
 
 #include <caf/actor.hpp>
 

@@ -6,7 +6,7 @@
 #include "net/http/static_files.hpp"
 #include "net/ws/handshake.hpp"
 #include "net/ws/ws_session.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>

@@ -2,7 +2,7 @@
 #define CAF_SUITE migrations
 #include "test_dsl.hpp"
 
-#include "persistence/migrator.hpp"
+#include "persistence/pg/migrator.hpp"
 #include "test_database.hpp"
 
 #include <cstdlib>

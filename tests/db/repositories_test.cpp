@@ -4,7 +4,7 @@
 
 #include "persistence/chats_repository.hpp"
 #include "persistence/messages_repository.hpp"
-#include "persistence/pg_pool.hpp"
+#include "persistence/pg/pg_pool.hpp"
 #include "persistence/users_repository.hpp"
 #include "test_database.hpp"
 

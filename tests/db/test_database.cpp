@@ -1,7 +1,7 @@
 #include "test_database.hpp"
 
-#include "persistence/migrator.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/migrator.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <atomic>
 #include <cstdlib>

@@ -2,7 +2,7 @@
 // the real writer, whose start-up sweep has run before the test creates rows.
 #pragma once
 #include "actors/store/stream_writer.hpp"
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 #include "test_database.hpp"
 
 #include <caf/all.hpp>

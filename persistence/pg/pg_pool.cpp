@@ -1,4 +1,4 @@
-#include "persistence/pg_pool.hpp"
+#include "persistence/pg/pg_pool.hpp"
 
 
 namespace actorcable::persistence {

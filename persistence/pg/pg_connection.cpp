@@ -1,4 +1,4 @@
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <cstdlib>
 #include <poll.h>

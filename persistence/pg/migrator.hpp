@@ -1,6 +1,6 @@
 // Rails-style versioned migrations recorded in schema_migrations.
 #pragma once
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,7 @@
 // A bounded pool of connections. A connection found broken is dropped on release, so the next
 // acquire reconnects: a PostgreSQL restart costs the queries in flight, not the process.
 #pragma once
-#include "persistence/pg_connection.hpp"
+#include "persistence/pg/pg_connection.hpp"
 
 #include <chrono>
 #include <condition_variable>

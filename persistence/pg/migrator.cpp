@@ -1,4 +1,4 @@
-#include "persistence/migrator.hpp"
+#include "persistence/pg/migrator.hpp"
 
 #include <algorithm>
 #include <set>

@@ -2,6 +2,7 @@
 // names fit (caf::subscribe_atom, caf::unsubscribe_atom, caf::flush_atom, caf::tick_atom, ...).
 #pragma once
 #include "model/entities.hpp"
+#include "model/stream_status.hpp"
 
 #include <caf/all.hpp>
 
@@ -24,7 +25,7 @@ using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using idle_atom = caf::atom_constant<caf::atom("idle_chk")>;
-using end_atom = caf::atom_constant<caf::atom("end_now")>;      // (end_atom, status, reason)
+using end_atom = caf::atom_constant<caf::atom("end_now")>;  // (end_atom, stream_status, reason, bool)
 using db_down_atom = caf::atom_constant<caf::atom("db_down")>;  // writer -> observer
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 // message actor -> subscribers
@@ -70,7 +71,6 @@ struct stream_event {
   std::string message_json;  // the broadcast's "message" object
   std::string chunk;         // for kind::update: the chunk's text (slow clients get them merged)
   std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
-  std::string status;        // for kind::end
   std::chrono::steady_clock::time_point emitted_at{};  // when the chunk reached its actor
   std::string oid;  // the message's obfuscated id
 
@@ -139,12 +139,12 @@ typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
     auto& ev = x ? *x : none;
     auto type = static_cast<std::uint8_t>(ev.type);
     return f(caf::meta::type_name("stream_event"), type, ev.message_id, ev.chat_id, ev.offset,
-             ev.message_json, ev.chunk, ev.ext_fields, ev.status, ev.oid);
+             ev.message_json, ev.chunk, ev.ext_fields, ev.oid);
   } else {
     auto ev = std::make_shared<stream_event>();
     std::uint8_t type = 0;
     auto result = f(caf::meta::type_name("stream_event"), type, ev->message_id, ev->chat_id,
-                    ev->offset, ev->message_json, ev->chunk, ev->ext_fields, ev->status, ev->oid);
+                    ev->offset, ev->message_json, ev->chunk, ev->ext_fields, ev->oid);
     if (type > static_cast<std::uint8_t>(stream_event::kind::refresh))
       return caf::sec::invalid_argument;
     ev->type = static_cast<stream_event::kind>(type);
@@ -158,7 +158,7 @@ typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
 struct stream_close {
   std::int64_t message_id = 0;
   std::string content;
-  std::string status;
+  model::stream_status status = model::stream_status::complete;
   std::string error;
   job_result result;
 };
@@ -173,3 +173,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::access_change)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::model::stream_status)

@@ -61,7 +61,7 @@ void drain(caf::actor_system& sys, const metrics& stats, const caf::actor& direc
   };
   if (!wait_until_idle(clock::now() + drain_time)) {
     log::warn("server", "interrupting_streams", {{"streaming", stats.active_streams.load()}});
-    caf::anon_send(directory, actors::end_atom::value, std::string("interrupted"),
+    caf::anon_send(directory, actors::end_atom::value, model::stream_status::interrupted,
                    std::string("the server shut down"));
     wait_until_idle(clock::now() + std::chrono::seconds(10));
   }

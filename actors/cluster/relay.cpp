@@ -58,7 +58,7 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
                                          {"reason", caf::to_string(msg.reason)}});
       stream_identity who{st.message_id, model::encode_id(model::model_kind::message, st.message_id),
                           st.epoch};
-      auto end = make_end_event(who, st.chunks + 1, "interrupted");
+      auto end = make_end_event(who, st.chunks + 1, model::stream_status::interrupted);
       for (auto& sub : st.subscribers)
         self->send(sub, frame_atom::value, end);
       for (auto& [tag, w] : st.catching_up) {

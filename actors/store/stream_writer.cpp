@@ -81,7 +81,7 @@ void lease_lost(self_ptr self, const writer_config& cfg, std::int64_t id, caf::a
     cfg.metrics->leases_lost_total.fetch_add(1, std::memory_order_relaxed);
   log::warn("stream_writer", "lease_lost", {{"message_id", id}, {"node", cfg.node}});
   if (owner)
-    self->send(owner, end_atom::value, std::string("interrupted"),
+    self->send(owner, end_atom::value, model::stream_status::interrupted,
                std::string("lease lost: the stream was closed by another node"), false);
 }
 
@@ -120,7 +120,7 @@ bool flush_finishes(self_ptr self, const writer_config& cfg) {
   while (!st.finishes.empty()) {
     auto& f = st.finishes.front();
     bool written = false;
-    db::stream_end end{f.close.message_id, f.close.content, f.close.status, f.close.error,
+    db::stream_end end{f.close.message_id, f.close.content, std::string(model::to_string(f.close.status)), f.close.error,
                        f.close.result.model_id, f.close.result.input_tokens,
                        f.close.result.output_tokens};
     if (!attempt(self, cfg, "finish_failed", [&](db::pg_connection& conn) {

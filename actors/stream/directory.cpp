@@ -94,7 +94,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       if (i != self->state.chats.end())
         self->send(i->second, caf::unsubscribe_atom::value, std::move(sub));
     },
-    [=](end_atom, const std::string& status, const std::string& reason) {
+    [=](end_atom, model::stream_status status, const std::string& reason) {
       for (auto& [mid, s] : self->state.streams)
         if (!s.remote)
           self->send(s.actor, end_atom::value, status, reason, true);
@@ -102,7 +102,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
     [=](db_down_atom, std::int64_t seconds) {
       for (auto& [mid, s] : self->state.streams)
         if (!s.remote)
-          self->send(s.actor, end_atom::value, std::string("error"),
+          self->send(s.actor, end_atom::value, model::stream_status::error,
                      "database unreachable for " + std::to_string(seconds) + " s", false);
     },
     [=](caf::put_atom, caf::actor& cluster) { self->state.cluster = std::move(cluster); },

@@ -153,7 +153,7 @@ void announce_end(self_ptr self, const message_actor_config& cfg) {
   st.ended = true;
   broadcast(self, cfg, end_event(self));
   log::info("message", "stream_ended",
-            {{"message_id", st.id}, {"status", st.status}, {"chunks", st.chunk_ends.size()},
+            {{"message_id", st.id}, {"status", model::to_string(st.status)}, {"chunks", st.chunk_ends.size()},
              {"bytes", st.content.size()}});
   self->delayed_send(self, cfg.retention, retire_atom::value);
 }
@@ -162,15 +162,15 @@ void announce_end(self_ptr self, const message_actor_config& cfg) {
 // With the database down the subscribers are told at once; the writer keeps the final write
 // until it can make it.
 void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::actor& writer,
-                    std::string status, std::string error, bool wait_for_write = true) {
+                    model::stream_status status, std::string error, bool wait_for_write = true) {
   auto& st = self->state;
   if (!st.streaming)
     return;
   st.streaming = false;
   st.status = status;
-  if (st.job && status != "complete")
+  if (st.job && status != model::stream_status::complete)
     self->send_exit(st.job, caf::exit_reason::kill);  // a stalled or cancelled job must not linger
-  stream_close close{st.id, st.content, std::move(status), std::move(error), st.result};
+  stream_close close{st.id, st.content, status, std::move(error), st.result};
   st.handed_to_writer = st.content.size();
   auto pending = self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close));
   if (cfg.metrics)
@@ -202,14 +202,15 @@ void schedule_idle_check(self_ptr self, caf::timespan after) {
   self->delayed_send(self, after, idle_atom::value);
 }
 
-std::string status_for_exit(const message_state& st, const caf::error& reason) {
+model::stream_status status_for_exit(const message_state& st, const caf::error& reason) {
+  using model::stream_status;
   if (st.cancel_requested)
-    return "cancelled";
+    return stream_status::cancelled;
   if (!reason)
-    return "complete";
+    return stream_status::complete;
   if (reason == caf::exit_reason::kill || reason == caf::exit_reason::user_shutdown)
-    return "interrupted";
-  return "error";
+    return stream_status::interrupted;
+  return stream_status::error;
 }
 
 std::string new_epoch() {
@@ -255,9 +256,9 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
     if (msg.source == st.job) {
       auto status = status_for_exit(st, msg.reason);
       std::string error;
-      if (status == "error")
+      if (status == model::stream_status::error)
         error = "job failed: " + caf::to_string(msg.reason);
-      else if (status == "interrupted")
+      else if (status == model::stream_status::interrupted)
         error = "job was killed: " + caf::to_string(msg.reason);
       stop_streaming(self, cfg, writer, status, error);
       return;
@@ -327,7 +328,8 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       auto silent = self->clock().now() - st.last_activity;
       if (silent >= cfg.idle_timeout) {
         log::warn("message", "job_idle_timeout", {{"message_id", st.id}});
-        stop_streaming(self, cfg, writer, "error", "no output from the job within the idle timeout");
+        stop_streaming(self, cfg, writer, model::stream_status::error,
+                       "no output from the job within the idle timeout");
         return;
       }
       schedule_idle_check(self, cfg.idle_timeout - silent);
@@ -351,13 +353,13 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       if (!st.streaming)
         return false;
       st.cancel_requested = true;
-      stop_streaming(self, cfg, writer, "cancelled", "");
+      stop_streaming(self, cfg, writer, model::stream_status::cancelled, "");
       return true;
     },
-    [=](end_atom, std::string& status, std::string& reason, bool wait_for_write) {
+    [=](end_atom, model::stream_status status, std::string& reason, bool wait_for_write) {
       log::warn("message", "stream_ended_by_server",
-                {{"message_id", self->state.id}, {"status", status}, {"reason", reason}});
-      stop_streaming(self, cfg, writer, std::move(status), std::move(reason), wait_for_write);
+                {{"message_id", self->state.id}, {"status", model::to_string(status)}, {"reason", reason}});
+      stop_streaming(self, cfg, writer, status, std::move(reason), wait_for_write);
     },
     [=](caf::get_atom) { return self->state.content; },
     [=](info_atom) -> caf::result<std::string, std::int64_t, bool> {

@@ -40,7 +40,7 @@ struct message_state {
   bool streaming = true;
   bool ended = false;  // streaming_end announced
   bool cancel_requested = false;
-  std::string status;
+  model::stream_status status = model::stream_status::complete;  // once ended
   std::size_t handed_to_writer = 0;  // bytes of content already sent to the writer
   bool flush_scheduled = false;
   caf::actor_clock::time_point last_activity;

@@ -9,8 +9,7 @@ namespace {
 using log::append_json_string;
 
 std::shared_ptr<stream_event> finish(const stream_identity& who, stream_event::kind type,
-                                     std::int64_t offset, std::string json,
-                                     std::string_view status = {}) {
+                                     std::int64_t offset, std::string json) {
   auto ev = std::make_shared<stream_event>();
   ev->type = type;
   ev->message_id = who.message_id;
@@ -22,7 +21,6 @@ std::shared_ptr<stream_event> finish(const stream_identity& who, stream_event::k
   ev->ext_fields += ",\"epoch\":";
   append_json_string(ev->ext_fields, who.epoch);
   ev->ext_fields += ",\"offset\":" + std::to_string(offset);
-  ev->status = std::string(status);
   ev->emitted_at = std::chrono::steady_clock::now();
   return ev;
 }
@@ -63,13 +61,13 @@ stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run) {
 }
 
 stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
-                                std::string_view status) {
+                                model::stream_status status) {
   std::string json = "{\"action\":\"streaming_end\",\"chunk\":null,\"id\":";
   append_json_string(json, who.oid);
   json += ",\"status\":";
-  append_json_string(json, status);
+  append_json_string(json, model::to_string(status));
   json += '}';
-  return finish(who, stream_event::kind::end, offset, std::move(json), status);
+  return finish(who, stream_event::kind::end, offset, std::move(json));
 }
 
 stream_event_ptr make_refresh_event(std::int64_t chat_id) {

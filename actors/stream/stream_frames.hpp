@@ -19,7 +19,7 @@ stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offs
 // offsets): their text, the first one's emit time.
 stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run);
 stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
-                                std::string_view status);
+                                model::stream_status status);
 stream_event_ptr make_refresh_event(std::int64_t chat_id);
 stream_event_ptr make_state_event(const stream_identity& who, std::int64_t offset,
                                   std::string_view content, bool streaming);

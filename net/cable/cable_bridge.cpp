@@ -280,7 +280,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       if (msg.reason && msg.reason != caf::exit_reason::normal) {
         // The stream's actor died without ending the stream: the client must not wait forever.
         actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
-        forward(self, cfg, actors::make_end_event(who, 0, "interrupted"));
+        forward(self, cfg, actors::make_end_event(who, 0, model::stream_status::interrupted));
       }
       return;
     }
@@ -325,8 +325,8 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
         };
         if (with_state)
           send_event(actors::make_state_event(who, 0, content, streaming));
-        if (!streaming && !status.empty())
-          send_event(actors::make_end_event(who, 0, status));
+        if (auto ended = model::parse_stream_status(status); !streaming && ended)
+          send_event(actors::make_end_event(who, 0, *ended));
       }
       history_step_done(self, identifier);
     },

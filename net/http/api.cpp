@@ -91,7 +91,7 @@ http_reply api::limited(const persistence::limit_refusal& refusal, std::int64_t 
 http_reply api::message_page(persistence::pg_connection& conn, const model::chat& chat,
                              const std::string& query) const {
   constexpr int default_limit = 100, max_limit = 200;
-  constexpr std::int64_t max_page_bytes = 8 * 1024 * 1024;
+  constexpr std::int64_t max_page_bytes = 4 * 1024 * 1024;
   std::optional<std::int64_t> before;
   auto before_text = query_param("?" + query, "before");
   if (!before_text.empty() && !(before = model::decode_id(model_kind::message, before_text)))

@@ -8,6 +8,7 @@
 #include "persistence/chats_repository.hpp"
 #include "persistence/messages_repository.hpp"
 #include "persistence/users_repository.hpp"
+#include "fake_actors.hpp"
 #include "writer_fixture.hpp"
 
 #include <boost/json.hpp>
@@ -60,7 +61,7 @@ struct fixture : testing::writer_fixture {
         } else if (ev->type == stream_event::kind::update) {
           out.delivered += json.at("chunk").as_string().c_str();
         } else {
-          out.status = ev->status;
+          out.status = actorcable::testing::end_status(*ev);
           done = true;
         }
       },

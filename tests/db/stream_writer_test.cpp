@@ -51,7 +51,7 @@ CAF_TEST(appends land in order and the final write is exact) {
   CAF_CHECK_EQUAL(stored_content(), text);
   CAF_CHECK_EQUAL(rows, statements);  // one row per statement: this one message
   CAF_CHECK_LESS(statements, 50);
-  CAF_CHECK(finish(stream_close{ex.answer.id, text + "end", "complete", "", {"m", 3, 4}}));
+  CAF_CHECK(finish(stream_close{ex.answer.id, text + "end", model::stream_status::complete, "", {"m", 3, 4}}));
   auto row = persistence::find_message(conn, ex.answer.id);
   CAF_REQUIRE(row.has_value());
   CAF_CHECK_EQUAL(row->content, text + "end");
@@ -64,7 +64,7 @@ CAF_TEST(appends land in order and the final write is exact) {
 CAF_TEST(a row owned by another node is never written) {
   conn.exec("UPDATE messages SET owner_node = 'node-b' WHERE id = $1",
             {persistence::param(ex.answer.id)});
-  CAF_CHECK(!finish(stream_close{ex.answer.id, "intruder", "complete", "", {}}));
+  CAF_CHECK(!finish(stream_close{ex.answer.id, "intruder", model::stream_status::complete, "", {}}));
   auto row = persistence::find_message(conn, ex.answer.id);
   CAF_CHECK(row->streaming);
   CAF_CHECK_EQUAL(row->content, "");
@@ -87,8 +87,8 @@ CAF_TEST(a row closed by another node stops its stream on the next append or ren
   auto expect_stop = [&] {
     bool told = false;
     self->receive(
-      [&](end_atom, const std::string& status, const std::string& reason, bool wait_for_write) {
-        told = status == "interrupted" && !wait_for_write && reason.find("lease lost") == 0;
+      [&](end_atom, model::stream_status status, const std::string& reason, bool wait_for_write) {
+        told = status == model::stream_status::interrupted && !wait_for_write && reason.find("lease lost") == 0;
       },
       caf::after(10s) >> [] { CAF_FAIL("the writer did not stop the stream"); });
     CAF_CHECK(told);

@@ -3,9 +3,19 @@
 #pragma once
 #include "actors/protocol.hpp"
 
+#include <boost/json.hpp>
+
 #include <vector>
 
 namespace actorcable::testing {
+
+// The status a streaming_end event tells its clients ("" for other events), read from its frame.
+inline std::string end_status(const actors::stream_event& ev) {
+  auto v = boost::json::parse(ev.message_json);
+  auto& o = v.as_object();
+  auto it = o.find("status");
+  return it == o.end() ? std::string() : std::string(it->value().as_string());
+}
 
 struct recorder_state {
   std::vector<actors::stream_event_ptr> events;

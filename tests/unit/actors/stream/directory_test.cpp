@@ -43,7 +43,7 @@ CAF_TEST(streams run to the end and the directory empties after retention) {
   auto& fw = deref<caf::stateful_actor<fake_writer_state>>(writer).state;
   CAF_REQUIRE_EQUAL(fw.finishes.size(), 2u);
   for (auto& f : fw.finishes) {
-    CAF_CHECK_EQUAL(f.status, "complete");
+    CAF_CHECK_EQUAL(actorcable::model::to_string(f.status), "complete");
     auto n = f.message_id == 1 ? 3 : 4;
     std::string expected;
     for (int i = 0; i < n; ++i)
@@ -51,7 +51,7 @@ CAF_TEST(streams run to the end and the directory empties after retention) {
     CAF_CHECK_EQUAL(f.content, expected);
   }
   auto& got = deref<caf::stateful_actor<recorder_state>>(sub).state.events;
-  CAF_CHECK_EQUAL(got.back()->status, "complete");
+  CAF_CHECK_EQUAL(actorcable::testing::end_status(*got.back()), "complete");
 }
 
 CAF_TEST(subscribing to an unknown stream gives no actor) {

@@ -50,9 +50,9 @@ struct fixture : test_coordinator_fixture<> {
   void expect_single_end(const std::string& status) {
     CAF_CHECK_EQUAL(written().finishes.size(), 1u);
     if (!written().finishes.empty())
-      CAF_CHECK_EQUAL(written().finishes[0].status, status);
+      CAF_CHECK_EQUAL(actorcable::model::to_string(written().finishes[0].status), status);
     CAF_CHECK_EQUAL(ends(), 1u);
-    CAF_CHECK_EQUAL(events().back()->status, status);
+    CAF_CHECK_EQUAL(actorcable::testing::end_status(*events().back()), status);
     CAF_CHECK(!state().streaming);
   }
 };

@@ -19,18 +19,22 @@ using self_ptr = caf::stateful_actor<openai_state>*;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
-enum class error_kind { connect, http, stream, timeout, malformed };
-
-void fail(self_ptr self, const openai_config& cfg, error_kind kind, const std::string& reason) {
-  if (auto* m = cfg.metrics) {
-    auto* counter = kind == error_kind::connect  ? &m->provider_errors_connect
-                    : kind == error_kind::http   ? &m->provider_errors_http
-                    : kind == error_kind::stream ? &m->provider_errors_stream
-                    : kind == error_kind::timeout ? &m->provider_errors_timeout
-                                                  : &m->provider_errors_malformed;
-    counter->fetch_add(1, std::memory_order_relaxed);
+std::atomic<std::int64_t>& counter(actorcable::metrics& m, provider_error kind) {
+  switch (kind) {
+    case provider_error::connect: return m.provider_errors_connect;
+    case provider_error::http: return m.provider_errors_http;
+    case provider_error::stream: return m.provider_errors_stream;
+    case provider_error::timeout: return m.provider_errors_timeout;
+    case provider_error::malformed: return m.provider_errors_malformed;
   }
-  log::warn("openai", "answer_failed", {{"reason", reason}, {"attempt", self->state.attempt}});
+  return m.provider_errors_stream;
+}
+
+void fail(self_ptr self, const openai_config& cfg, provider_error kind, const std::string& reason) {
+  if (auto* m = cfg.metrics)
+    counter(*m, kind).fetch_add(1, std::memory_order_relaxed);
+  log::warn("openai", "answer_failed", {{"reason", reason}, {"kind", to_string(kind)},
+                                        {"attempt", self->state.attempt}});
   self->quit(caf::make_error(caf::sec::runtime_error, reason));
 }
 
@@ -69,7 +73,7 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
                               openai_config cfg, provider_io* io) {
   auto ep = chat_completions_endpoint(cfg.base_url);
   if (!ep) {
-    fail(self, cfg, error_kind::connect, "OPENAI_BASE_URL is not an http(s) URL: " + cfg.base_url);
+    fail(self, cfg, provider_error::connect, "OPENAI_BASE_URL is not an http(s) URL: " + cfg.base_url);
     return {};
   }
   auto turns = spec.history;
@@ -91,10 +95,10 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
           finish(self, target);
           return;
         case openai_event::kind::error:
-          fail(self, cfg, error_kind::stream, ev.error);
+          fail(self, cfg, provider_error::stream, ev.error);
           return;
         case openai_event::kind::malformed:
-          fail(self, cfg, error_kind::malformed, ev.error);
+          fail(self, cfg, provider_error::malformed, ev.error);
           return;
         case openai_event::kind::delta:
           break;
@@ -117,22 +121,21 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
       if (self->state.finished)
         finish(self, target);
       else
-        fail(self, cfg, error_kind::stream, "the provider closed the stream before [DONE]");
+        fail(self, cfg, provider_error::stream, "the provider closed the stream before [DONE]");
     },
-    [=](provider_failed_atom, const std::string& reason, bool retryable, std::int64_t retry_ms) {
+    [=](provider_failed_atom, const provider_failure& f) {
       auto& st = self->state;
-      if (st.delivered || !retryable || st.attempt > cfg.max_retries) {
-        auto kind = reason.rfind("provider answered HTTP", 0) == 0 ? error_kind::http
-                    : reason.find("malformed") != std::string::npos || reason.find("over ") != std::string::npos
-                      ? error_kind::malformed
-                    : st.delivered ? error_kind::stream
-                                   : error_kind::connect;
+      const auto& reason = f.reason;
+      if (st.delivered || !f.retryable || st.attempt > cfg.max_retries) {
+        // Before the first token nothing was received: a broken stream counts as a failed
+        // connection.
+        auto kind = f.kind == provider_error::stream && !st.delivered ? provider_error::connect : f.kind;
         fail(self, cfg, kind, reason);
         return;
       }
       // Nothing was delivered yet, so a new request cannot duplicate text.
       auto backoff = std::min(cfg.backoff_max, cfg.backoff_initial * (1 << (st.attempt - 1)));
-      auto wait = std::max<std::chrono::milliseconds>(backoff, std::chrono::milliseconds(retry_ms));
+      auto wait = std::max<std::chrono::milliseconds>(backoff, std::chrono::milliseconds(f.retry_ms));
       log::info("openai", "retrying", {{"reason", reason}, {"attempt", st.attempt},
                                        {"wait_ms", static_cast<std::int64_t>(wait.count())}});
       self->delayed_send(self, std::min(wait, cfg.backoff_max * 4), retry_atom::value);
@@ -141,11 +144,11 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
     [=](deadline_atom, const std::string& which, std::uint64_t gen) {
       auto& st = self->state;
       if (which == "first" && !st.delivered)
-        fail(self, cfg, error_kind::timeout, "no first token within " + std::to_string(cfg.first_token_timeout.count()) + " ms");
+        fail(self, cfg, provider_error::timeout, "no first token within " + std::to_string(cfg.first_token_timeout.count()) + " ms");
       else if (which == "idle" && gen == st.activity)
-        fail(self, cfg, error_kind::timeout, "no token for " + std::to_string(cfg.idle_timeout.count()) + " ms");
+        fail(self, cfg, provider_error::timeout, "no token for " + std::to_string(cfg.idle_timeout.count()) + " ms");
       else if (which == "total")
-        fail(self, cfg, error_kind::timeout, "the answer took longer than " + std::to_string(cfg.total_timeout.count()) + " ms");
+        fail(self, cfg, provider_error::timeout, "the answer took longer than " + std::to_string(cfg.total_timeout.count()) + " ms");
     },
   };
 }

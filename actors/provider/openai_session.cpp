@@ -69,11 +69,12 @@ void openai_session::with_stream(F&& f) {
     f(*plain_);
 }
 
-void openai_session::fail(const std::string& reason, bool retryable, std::int64_t retry_ms) {
+void openai_session::fail(provider_error kind, const std::string& reason, bool retryable,
+                          std::int64_t retry_ms) {
   if (finished_)
     return;
   finished_ = true;
-  caf::anon_send(owner_, provider_failed_atom::value, reason, retryable, retry_ms);
+  caf::anon_send(owner_, provider_failed_atom::value, provider_failure{kind, reason, retryable, retry_ms});
   beast::error_code ignored;
   with_stream([&](auto& s) { beast::get_lowest_layer(s).socket().close(ignored); });
 }
@@ -94,7 +95,7 @@ void openai_session::start() {
         if (self->finished_)
           return;
         if (ec)
-          return self->fail("cannot resolve " + self->ep_.host + ": " + ec.message(), true);
+          return self->fail(provider_error::connect, "cannot resolve " + self->ep_.host + ": " + ec.message(), true);
         self->with_stream([&](auto& s) {
           auto& lowest = beast::get_lowest_layer(s);
           lowest.expires_after(self->connect_timeout_);
@@ -102,9 +103,9 @@ void openai_session::start() {
             if (self->finished_)
               return;
             if (ec == beast::error::timeout)
-              return self->fail("connect timeout to " + self->ep_.host, true);
+              return self->fail(provider_error::connect, "connect timeout to " + self->ep_.host, true);
             if (ec)
-              return self->fail("cannot connect to " + self->ep_.host + ":" + self->ep_.port + ": "
+              return self->fail(provider_error::connect, "cannot connect to " + self->ep_.host + ":" + self->ep_.port + ": "
                                   + ec.message(), true);
             self->on_connected();
           });
@@ -119,14 +120,14 @@ void openai_session::on_connected() {
     return;
   }
   if (!SSL_set_tlsext_host_name(secure_->native_handle(), ep_.host.c_str()))
-    return fail("cannot set TLS server name", false);
+    return fail(provider_error::connect, "cannot set TLS server name", false);
   secure_->set_verify_callback(asio::ssl::host_name_verification(ep_.host));
   secure_->async_handshake(asio::ssl::stream_base::client,
                            [self = shared_from_this()](beast::error_code ec) {
                              if (self->finished_)
                                return;
                              if (ec)
-                               return self->fail("TLS handshake with " + self->ep_.host
+                               return self->fail(provider_error::connect, "TLS handshake with " + self->ep_.host
                                                    + " failed: " + ec.message(), false);
                              self->write_request();
                            });
@@ -148,7 +149,7 @@ void openai_session::write_request() {
       if (self->finished_)
         return;
       if (ec)
-        return self->fail("sending the request failed: " + ec.message(), true);
+        return self->fail(provider_error::connect, "sending the request failed: " + ec.message(), true);
       self->read_header();
     });
   });
@@ -164,7 +165,7 @@ void openai_session::read_header() {
                               if (self->finished_)
                                 return;
                               if (ec)
-                                return self->fail("reading the response failed: " + ec.message(), true);
+                                return self->fail(provider_error::connect, "reading the response failed: " + ec.message(), true);
                               auto status = self->parser_->get().result_int();
                               if (status != 200) {
                                 std::int64_t retry_ms = 0;
@@ -172,7 +173,7 @@ void openai_session::read_header() {
                                 if (!ra.empty() && std::all_of(ra.begin(), ra.end(), ::isdigit))
                                   retry_ms = std::stoll(std::string(ra.substr(0, 6))) * 1000;
                                 bool retryable = status == 429 || status >= 500;
-                                return self->fail("provider answered HTTP " + std::to_string(status),
+                                return self->fail(provider_error::http, "provider answered HTTP " + std::to_string(status),
                                                   retryable, retry_ms);
                               }
                               self->read_body();
@@ -188,12 +189,12 @@ void openai_session::read_body() {
       if (self->finished_)
         return;
       if (ec && ec != http::error::need_buffer)
-        return self->fail("the stream broke: " + ec.message(), false);
+        return self->fail(provider_error::stream, "the stream broke: " + ec.message(), false);
       auto got = self->chunk_.size() - self->parser_->get().body().size;
       for (auto& data : self->sse_.feed(std::string_view(self->chunk_.data(), got)))
         caf::anon_send(self->owner_, provider_data_atom::value, std::move(data));
       if (self->sse_.overflowed())
-        return self->fail("the provider sent an event over " + std::to_string(sse_parser::max_bytes)
+        return self->fail(provider_error::malformed, "the provider sent an event over " + std::to_string(sse_parser::max_bytes)
                             + " bytes", false);
       if (self->parser_->is_done()) {
         self->finished_ = true;

@@ -1,7 +1,8 @@
 // One streaming HTTP(S) request to an OpenAI-compatible endpoint, on the provider I/O thread.
 // Reports to its owner actor: (provider_data_atom, string) per SSE event, then
-// (provider_eof_atom) or (provider_failed_atom, string reason, bool retryable, int64 retry_ms).
+// (provider_eof_atom) or (provider_failed_atom, provider_failure).
 #pragma once
+#include "actors/provider/provider_error.hpp"
 #include "actors/provider/provider_io.hpp"
 #include "actors/provider/sse_parser.hpp"
 
@@ -47,7 +48,8 @@ public:
 private:
   template <class F>
   void with_stream(F&& f);
-  void fail(const std::string& reason, bool retryable, std::int64_t retry_ms = 0);
+  void fail(provider_error kind, const std::string& reason, bool retryable,
+            std::int64_t retry_ms = 0);
   void on_connected();
   void write_request();
   void read_header();

@@ -1,5 +1,7 @@
 #include "app/commands.hpp"
 
+#include "app/settings.hpp"
+
 #include "actors/store/access_listener.hpp"
 #include "actors/provider/launcher.hpp"
 #include "actors/cluster/cluster.hpp"
@@ -43,10 +45,6 @@ std::string require_secret(const config& cfg) {
   if (secret.empty())
     throw config_error("auth.secret (ACTORCABLE_SECRET) is not set");
   return secret;
-}
-
-std::chrono::seconds seconds(const config& cfg, const std::string& key, std::int64_t min) {
-  return std::chrono::seconds(cfg.integer(key, min, 86400 * 365));
 }
 
 // Lets running answers finish for `drain_time`, then ends the rest as interrupted, and waits for
@@ -111,12 +109,12 @@ int run_seed(const config& cfg, const std::string& email) {
 }
 
 int run_serve(const config& cfg) {
-  auto conninfo = require_database(cfg);
-  auto secret = require_secret(cfg);
-  auto node = cfg.node_name();
-  auto lease = static_cast<int>(cfg.integer("node.lease_s", 2, 3600));
+  auto settings = read_serve_settings(cfg);
+  require_database(cfg);
+  require_secret(cfg);
+  const auto& node = settings.node;
   {
-    persistence::pg_connection conn(conninfo);
+    persistence::pg_connection conn(settings.conninfo);
     persistence::migrate(conn);
     // Before listening: rows this node owned in its previous life are nobody's now. A client
     // that resubscribes finds them closed (interrupted), never streaming forever.
@@ -132,14 +130,11 @@ int run_serve(const config& cfg) {
 
   // Outlives the actor system: provider actors hand it their connections until they are gone.
   std::unique_ptr<actors::provider_io> provider_io;
-  if (cfg.str("provider.name") == "openai")
+  if (settings.provider.name == "openai")
     provider_io = std::make_unique<actors::provider_io>();
 
-  auto [cluster_host, cluster_port] = cfg.cluster_bind();
-  auto peers = cfg.cluster_peers();
-  bool clustered = cluster_port != 0 || !peers.empty();
   caf::actor_system_config caf_cfg;
-  if (clustered) {
+  if (settings.clustered()) {
     caf_cfg.load<caf::io::middleman>();
     // A peer that stops answering (paused, cut off) is taken as lost after 5 s; its relays here
     // end their streams as interrupted, and its rows are closed once its lease runs out.
@@ -156,60 +151,29 @@ int run_serve(const config& cfg) {
   caf::actor_system sys{caf_cfg};
   metrics stats;
 
-  actors::writer_config wcfg;
-  wcfg.conninfo = conninfo;
-  wcfg.node = node;
-  wcfg.lease_seconds = lease;
-  wcfg.lease_renew_interval = std::chrono::seconds(std::max(1, lease / 3));
-  wcfg.down_limit = seconds(cfg, "streams.db_down_limit_s", 1);
-  wcfg.metrics = &stats;
-  auto writer = sys.spawn<caf::detached>(actors::stream_writer, wcfg);
-
-  actors::message_actor_config mcfg;
-  mcfg.flush_interval = std::chrono::milliseconds(cfg.integer("streams.flush_interval_ms", 1, 60000));
-  mcfg.idle_timeout = seconds(cfg, "streams.idle_timeout_s", 1);
-  mcfg.retention = seconds(cfg, "streams.retention_s", 0);
-  mcfg.max_replay_bytes = static_cast<std::size_t>(cfg.integer("streams.max_replay_bytes", 0, INT32_MAX));
-  mcfg.metrics = &stats;
-  actors::provider_config pcfg;
-  pcfg.name = cfg.str("provider.name");
-  pcfg.scripted.default_rate = static_cast<double>(cfg.integer("provider.scripted_rate", 1, 100000));
-  pcfg.scripted.default_chunks = static_cast<int>(cfg.integer("provider.scripted_chunks", 0, 1000000));
-  auto launcher = actors::make_job_launcher(pcfg);
-  if (provider_io) {
-    actors::openai_config ocfg;
-    ocfg.base_url = cfg.str("provider.openai_base_url");
-    ocfg.api_key = cfg.str("provider.openai_api_key");
-    ocfg.model = cfg.str("provider.openai_model");
-    auto ms = [&](const std::string& key) {
-      return std::chrono::milliseconds(cfg.integer(key, 1, 86400) * 1000);
-    };
-    ocfg.connect_timeout = ms("provider.openai_connect_timeout_s");
-    ocfg.first_token_timeout = ms("provider.openai_first_token_timeout_s");
-    ocfg.idle_timeout = ms("provider.openai_idle_timeout_s");
-    ocfg.total_timeout = ms("provider.openai_total_timeout_s");
-    ocfg.max_retries = static_cast<int>(cfg.integer("provider.openai_max_retries", 0, 20));
-    ocfg.backoff_initial = std::chrono::milliseconds(cfg.integer("provider.openai_backoff_ms", 1, 600000));
-    ocfg.metrics = &stats;
-    launcher = actors::make_openai_launcher(ocfg, provider_io.get());
-  }
-  auto directory = sys.spawn(actors::directory, mcfg, writer, launcher);
+  settings.writer.metrics = &stats;
+  auto writer = sys.spawn<caf::detached>(actors::stream_writer, settings.writer);
+  settings.streams.metrics = &stats;
+  settings.provider.openai.metrics = &stats;
+  auto launcher = actors::make_job_launcher(settings.provider, provider_io.get());
+  auto directory = sys.spawn(actors::directory, settings.streams, writer, launcher);
   caf::anon_send(writer, caf::put_atom::value, directory);
   caf::actor cluster;
-  if (clustered) {
+  if (settings.clustered()) {
     actors::cluster_config ccfg;
     ccfg.node = node;
-    for (auto& [host, port] : peers)
-      ccfg.peers.push_back({host, port});
+    ccfg.peers = settings.peers;
     ccfg.middleman = sys.middleman().actor_handle();
     ccfg.metrics = &stats;
     cluster = sys.spawn(actors::cluster, ccfg);
     caf::anon_send(cluster, caf::put_atom::value, directory);
     caf::anon_send(directory, caf::put_atom::value, cluster);
-    if (cluster_port != 0) {
-      auto published = sys.middleman().publish(cluster, cluster_port, cluster_host.c_str(), true);
+    auto address = settings.cluster_host + ":" + std::to_string(settings.cluster_port);
+    if (settings.cluster_port != 0) {
+      auto published = sys.middleman().publish(cluster, settings.cluster_port,
+                                               settings.cluster_host.c_str(), true);
       if (!published) {
-        log::error("cluster", "bind_failed", {{"address", cluster_host + ":" + std::to_string(cluster_port)},
+        log::error("cluster", "bind_failed", {{"address", address},
                                               {"error", sys.render(published.error())}});
         caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
         caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
@@ -217,55 +181,32 @@ int run_serve(const config& cfg) {
         return 1;
       }
     }
-    log::info("cluster", "joined", {{"node", node}, {"bind", cluster_host + ":" + std::to_string(cluster_port)},
-                                     {"peers", peers.size()}});
+    log::info("cluster", "joined", {{"node", node}, {"bind", address}, {"peers", settings.peers.size()}});
   }
 
-  persistence::pg_pool pool(conninfo, static_cast<std::size_t>(cfg.integer("database.pool_size", 1, 1000)));
-  net::api_settings asettings;
-  asettings.secret = secret;
-  asettings.node = node;
-  asettings.lease_seconds = lease;
-  asettings.history_budget_chars =
-    static_cast<std::size_t>(cfg.integer("streams.history_budget_chars", 0, INT32_MAX));
-  asettings.limits.concurrent = static_cast<int>(cfg.integer("limits.answers_concurrent", 0, 1000000));
-  asettings.limits.per_minute = static_cast<int>(cfg.integer("limits.answers_per_minute", 0, 1000000));
-  asettings.metrics = &stats;
-  net::api http_api(pool, directory, asettings);
+  persistence::pg_pool pool(settings.conninfo, settings.pool_size);
+  settings.api.metrics = &stats;
+  net::api http_api(pool, directory, settings.api);
 
-  net::server_config scfg;
-  std::tie(scfg.host, scfg.port) = cfg.bind();
-  scfg.io_threads = static_cast<std::size_t>(cfg.integer("server.io_threads", 1, 64));
-  scfg.db_threads = static_cast<std::size_t>(cfg.integer("server.db_threads", 1, 256));
-  scfg.max_frame_bytes = static_cast<std::size_t>(cfg.integer("server.max_frame_bytes", 1024, INT32_MAX));
-  scfg.max_body_bytes = static_cast<std::size_t>(cfg.integer("server.max_body_bytes", 1024, INT32_MAX));
-  scfg.write_queue_limit = static_cast<std::size_t>(cfg.integer("server.write_queue_limit_bytes", 1024, INT32_MAX));
-  scfg.ping_interval = seconds(cfg, "server.ping_interval_s", 1);
-  scfg.header_timeout = seconds(cfg, "server.header_timeout_s", 1);
-  scfg.connections_per_user = static_cast<std::size_t>(cfg.integer("limits.connections", 0, 1000000));
-  scfg.max_subscriptions = static_cast<std::size_t>(cfg.integer("server.max_subscriptions", 1, 100000));
-  scfg.subscribe_rate = static_cast<double>(cfg.integer("server.subscribe_rate", 1, 1000000));
-  scfg.subscribe_burst = static_cast<double>(cfg.integer("server.subscribe_burst", 1, 1000000));
+  auto& scfg = settings.server;
   scfg.access_changes = sys.groups().get_local("actorcable.access");
-  auto sessions = sys.spawn(net::session_store, caf::timespan{seconds(cfg, "server.session_ttl_s", 1)});
+  auto sessions = sys.spawn(net::session_store, settings.session_ttl);
   scfg.sessions = sessions;
   auto listener = sys.spawn<caf::detached>(
-    actors::access_listener, actors::listener_config{conninfo, scfg.access_changes});
-  scfg.secret = secret;
+    actors::access_listener, actors::listener_config{settings.conninfo, scfg.access_changes});
   scfg.database_up = &stats.db_up;
-  scfg.web_root = cfg.str("server.web_root");
   net::server srv(sys, scfg, http_api, pool, directory, stats);
   auto port = srv.start();
   log::info("server", "listening",
             {{"address", scfg.host + ":" + std::to_string(port)}, {"port", port}, {"node", node},
-             {"provider", pcfg.name}});
+             {"provider", settings.provider.name}});
 
   int sig = 0;
   sigwait(&signals, &sig);
   log::info("server", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                    {"streaming", stats.active_streams.load()}});
   srv.begin_shutdown();
-  drain(sys, stats, directory, writer, seconds(cfg, "server.drain_s", 0));
+  drain(sys, stats, directory, writer, settings.drain);
   srv.stop();
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   if (cluster)

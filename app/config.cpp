@@ -113,6 +113,12 @@ bool is_secret(const std::string& key) {
 
 }  // namespace
 
+config config::from_defaults() {
+  config c;
+  c.values_ = defaults();
+  return c;
+}
+
 config config::load(const std::string& explicit_path) {
   config c;
   c.values_ = defaults();

@@ -17,6 +17,8 @@ public:
   // Reads `path` (empty: conf/actorcable.ini if present, else /etc/actorcable/actorcable.ini if
   // present, else defaults) and applies the environment. Throws config_error naming the key.
   static config load(const std::string& path);
+  // The built-in defaults alone (no file, no environment).
+  static config from_defaults();
 
   std::string str(const std::string& key) const;
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;

@@ -40,7 +40,7 @@ struct server_config {
   caf::group access_changes;  // revocations for every bridge
   caf::actor sessions;        // session store for ?sid= restores
   std::string secret;
-  std::string web_root;  // directory of the web page's files; empty: no page
+  std::string web_root = "build/web";  // directory of the web page's files; empty: no page
 };
 
 class server {

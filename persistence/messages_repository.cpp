@@ -127,7 +127,8 @@ exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t
                          std::string_view content, std::string_view owner_node,
                          int lease_seconds) {
   return std::get<exchange>(
-    try_create_exchange(conn, chat_id, user_id, content, owner_node, lease_seconds, {}));
+    try_create_exchange(conn, chat_id, user_id, content, owner_node, lease_seconds,
+                        answer_limits{0, 0}));
 }
 
 std::vector<model::chat_turn> chat_history(pg_connection& conn, std::int64_t chat_id,

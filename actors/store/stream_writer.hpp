@@ -20,8 +20,8 @@ namespace actorcable::actors {
 struct writer_config {
   std::string conninfo;
   std::string node = "local";
-  int lease_seconds = 10;
-  caf::timespan lease_renew_interval = std::chrono::seconds(3);
+  int lease_seconds = 6;
+  caf::timespan lease_renew_interval = std::chrono::seconds(2);  // lease / 3
   caf::timespan retry_min = std::chrono::milliseconds(100);
   caf::timespan retry_max = std::chrono::seconds(2);
   // Streams end with error when the database stays unreachable this long (content is written

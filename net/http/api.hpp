@@ -22,8 +22,8 @@ struct http_call {
 
 struct http_reply {
   http_reply() = default;
-  http_reply(unsigned status, std::string body, std::string allow = {})
-    : status(status), body(std::move(body)), allow(std::move(allow)) {}
+  http_reply(unsigned code, std::string text, std::string allowed = {})
+    : status{code}, body{std::move(text)}, allow{std::move(allowed)} {}
   unsigned status = 200;
   std::string body;
   std::string allow;  // for 405
@@ -34,9 +34,9 @@ struct http_reply {
 struct api_settings {
   std::string secret;
   std::string node;
-  int lease_seconds = 10;
+  int lease_seconds = 6;
   std::size_t history_budget_chars = 24000;
-  persistence::answer_limits limits;
+  persistence::answer_limits limits{4, 20};
   actorcable::metrics* metrics = nullptr;
 };
 

@@ -28,7 +28,7 @@ struct fixture : testing::writer_fixture {
     mcfg.idle_timeout = 500ms;
     provider_config pcfg;
     pcfg.scripted.default_rate = 200;
-    dir = sys.spawn(directory, mcfg, writer, make_job_launcher(pcfg));
+    dir = sys.spawn(directory, mcfg, writer, make_job_launcher(pcfg, nullptr));
     auto user = persistence::ensure_user_with_account(conn, "s@example.com");
     user_id = user.id;
     chat_id = persistence::create_chat(conn, *persistence::default_account_id(conn, user.id), "t").id;

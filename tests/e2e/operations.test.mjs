@@ -88,6 +88,29 @@ test('actorcable config prints the effective configuration with secrets masked',
   assert.match(out.stdout, /^streams\.flush_interval_ms = 120$/m);
 });
 
+test('conf/actorcable.ini documents exactly the built-in defaults, every key of them', () => {
+  const clean = (cfg) => {
+    const env = { ...process.env, DATABASE_URL: '', ACTORCABLE_SECRET: '' };
+    for (const k of Object.keys(env)) if (/^(ACTORCABLE_|OPENAI_|AI_PROVIDER$)/.test(k)) delete env[k];
+    return spawnSync(BIN, ['--config', cfg, 'config'], { env, encoding: 'utf8', timeout: 30000 });
+  };
+  const documented = clean(`${process.env.ACTORCABLE_SOURCE_DIR}/conf/actorcable.ini`);
+  const builtIn = clean(configFile({}));
+  assert.equal(documented.status, 0, documented.stderr);
+  assert.equal(builtIn.status, 0, builtIn.stderr);
+  assert.ok(builtIn.stdout.split('\n').length > 40);
+  assert.equal(documented.stdout, builtIn.stdout);
+});
+
+test('a value out of its range stops the start with exit code 2 and names the key', () => {
+  const zero = run(['--config', configFile({ 'server.io_threads': 0 }), 'serve']);
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /server\.io_threads/);
+  const lease = run(['--config', configFile({ 'node.lease_s': 1 }), 'serve']);
+  assert.equal(lease.status, 2);
+  assert.match(lease.stderr, /node\.lease_s/);
+});
+
 test('--help and --version', () => {
   const help = run(['--help']);
   assert.equal(help.status, 0);

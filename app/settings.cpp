@@ -1,0 +1,89 @@
+#include "app/settings.hpp"
+
+namespace actorcable::app {
+namespace {
+
+std::chrono::seconds seconds(const config& cfg, const std::string& key, std::int64_t min) {
+  return std::chrono::seconds(cfg.integer(key, min, 86400 * 365));
+}
+
+std::chrono::milliseconds millis_of_seconds(const config& cfg, const std::string& key) {
+  return std::chrono::milliseconds(cfg.integer(key, 1, 86400) * 1000);
+}
+
+template <class T = std::size_t>
+T count(const config& cfg, const std::string& key, std::int64_t min, std::int64_t max) {
+  return static_cast<T>(cfg.integer(key, min, max));
+}
+
+}  // namespace
+
+serve_settings read_serve_settings(const config& cfg) {
+  serve_settings s;
+  s.conninfo = cfg.str("database.url");
+  s.secret = cfg.str("auth.secret");
+  s.node = cfg.node_name();
+  auto lease = count<int>(cfg, "node.lease_s", 2, 3600);
+
+  auto& w = s.writer;
+  w.conninfo = s.conninfo;
+  w.node = s.node;
+  w.lease_seconds = lease;
+  w.lease_renew_interval = std::chrono::seconds(std::max(1, lease / 3));
+  w.down_limit = seconds(cfg, "streams.db_down_limit_s", 1);
+
+  auto& m = s.streams;
+  m.flush_interval = std::chrono::milliseconds(cfg.integer("streams.flush_interval_ms", 1, 60000));
+  m.idle_timeout = seconds(cfg, "streams.idle_timeout_s", 1);
+  m.retention = seconds(cfg, "streams.retention_s", 0);
+  m.max_replay_bytes = count(cfg, "streams.max_replay_bytes", 0, INT32_MAX);
+
+  auto& p = s.provider;
+  p.name = cfg.str("provider.name");
+  p.scripted.default_rate = count<double>(cfg, "provider.scripted_rate", 1, 100000);
+  p.scripted.default_chunks = count<int>(cfg, "provider.scripted_chunks", 0, 1000000);
+  auto& o = p.openai;
+  o.base_url = cfg.str("provider.openai_base_url");
+  o.api_key = cfg.str("provider.openai_api_key");
+  o.model = cfg.str("provider.openai_model");
+  o.connect_timeout = millis_of_seconds(cfg, "provider.openai_connect_timeout_s");
+  o.first_token_timeout = millis_of_seconds(cfg, "provider.openai_first_token_timeout_s");
+  o.idle_timeout = millis_of_seconds(cfg, "provider.openai_idle_timeout_s");
+  o.total_timeout = millis_of_seconds(cfg, "provider.openai_total_timeout_s");
+  o.max_retries = count<int>(cfg, "provider.openai_max_retries", 0, 20);
+  o.backoff_initial = std::chrono::milliseconds(cfg.integer("provider.openai_backoff_ms", 1, 600000));
+
+  auto& a = s.api;
+  a.secret = s.secret;
+  a.node = s.node;
+  a.lease_seconds = lease;
+  a.history_budget_chars = count(cfg, "streams.history_budget_chars", 0, INT32_MAX);
+  a.limits.concurrent = count<int>(cfg, "limits.answers_concurrent", 0, 1000000);
+  a.limits.per_minute = count<int>(cfg, "limits.answers_per_minute", 0, 1000000);
+
+  auto& n = s.server;
+  std::tie(n.host, n.port) = cfg.bind();
+  n.io_threads = count(cfg, "server.io_threads", 1, 64);
+  n.db_threads = count(cfg, "server.db_threads", 1, 256);
+  n.max_frame_bytes = count(cfg, "server.max_frame_bytes", 1024, INT32_MAX);
+  n.max_body_bytes = count(cfg, "server.max_body_bytes", 1024, INT32_MAX);
+  n.write_queue_limit = count(cfg, "server.write_queue_limit_bytes", 1024, INT32_MAX);
+  n.ping_interval = seconds(cfg, "server.ping_interval_s", 1);
+  n.header_timeout = seconds(cfg, "server.header_timeout_s", 1);
+  n.connections_per_user = count(cfg, "limits.connections", 0, 1000000);
+  n.max_subscriptions = count(cfg, "server.max_subscriptions", 1, 100000);
+  n.subscribe_rate = count<double>(cfg, "server.subscribe_rate", 1, 1000000);
+  n.subscribe_burst = count<double>(cfg, "server.subscribe_burst", 1, 1000000);
+  n.secret = s.secret;
+  n.web_root = cfg.str("server.web_root");
+
+  s.pool_size = count(cfg, "database.pool_size", 1, 1000);
+  s.session_ttl = seconds(cfg, "server.session_ttl_s", 1);
+  s.drain = seconds(cfg, "server.drain_s", 0);
+  std::tie(s.cluster_host, s.cluster_port) = cfg.cluster_bind();
+  for (auto& [host, port] : cfg.cluster_peers())
+    s.peers.push_back({host, port});
+  return s;
+}
+
+}  // namespace actorcable::app

@@ -1,0 +1,36 @@
+// Every setting of `serve`, read once from the configuration into each module's own typed
+// struct (whose default values are the ones conf/actorcable.ini documents: tests/unit/app).
+#pragma once
+#include "actors/cluster/cluster.hpp"
+#include "actors/provider/launcher.hpp"
+#include "actors/store/stream_writer.hpp"
+#include "actors/stream/message_actor.hpp"
+#include "app/config.hpp"
+#include "net/http/api.hpp"
+#include "net/server.hpp"
+
+namespace actorcable::app {
+
+struct serve_settings {
+  std::string conninfo;  // database.url
+  std::string secret;    // auth.secret
+  std::string node;      // node.name, else the host name
+  actors::writer_config writer;
+  actors::message_actor_config streams;
+  actors::provider_config provider;
+  net::api_settings api;
+  net::server_config server;
+  std::size_t pool_size = 8;
+  caf::timespan session_ttl = std::chrono::minutes(5);
+  std::chrono::seconds drain{10};
+  std::string cluster_host;  // cluster.bind; port 0: not set
+  std::uint16_t cluster_port = 0;
+  std::vector<actors::peer_address> peers;
+  bool clustered() const { return cluster_port != 0 || !peers.empty(); }
+};
+
+// Reads and checks every setting (ranges included); throws config_error naming the key.
+// Handles that exist only at run time (metrics, actors, groups) are left for `serve` to wire.
+serve_settings read_serve_settings(const config& cfg);
+
+}  // namespace actorcable::app

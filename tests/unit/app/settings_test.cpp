@@ -1,0 +1,71 @@
+// One set of defaults: what `serve` reads from the built-in configuration equals each module's
+// own default struct (conf/actorcable.ini documents the same values: e2e.operations compares it
+// with `actorcable config`), and a value out of range stops the start naming its key.
+#define CAF_SUITE settings
+#include "test_dsl.hpp"
+
+#include "app/settings.hpp"
+
+using namespace actorcable;
+using namespace actorcable::app;
+
+CAF_TEST(the built in defaults are the modules own defaults) {
+  auto s = read_serve_settings(config::from_defaults());
+  actors::writer_config w;
+  CAF_CHECK_EQUAL(s.writer.lease_seconds, w.lease_seconds);
+  CAF_CHECK_EQUAL(s.writer.lease_renew_interval, w.lease_renew_interval);
+  CAF_CHECK_EQUAL(s.writer.down_limit, w.down_limit);
+  actors::message_actor_config m;
+  CAF_CHECK_EQUAL(s.streams.flush_interval, m.flush_interval);
+  CAF_CHECK_EQUAL(s.streams.idle_timeout, m.idle_timeout);
+  CAF_CHECK_EQUAL(s.streams.retention, m.retention);
+  CAF_CHECK_EQUAL(s.streams.max_replay_bytes, m.max_replay_bytes);
+  actors::provider_config p;
+  CAF_CHECK_EQUAL(s.provider.name, p.name);
+  CAF_CHECK_EQUAL(s.provider.scripted.default_chunks, p.scripted.default_chunks);
+  CAF_CHECK_EQUAL(s.provider.scripted.default_rate, p.scripted.default_rate);
+  CAF_CHECK_EQUAL(s.provider.openai.base_url, p.openai.base_url);
+  CAF_CHECK_EQUAL(s.provider.openai.model, p.openai.model);
+  CAF_CHECK_EQUAL(s.provider.openai.connect_timeout.count(), p.openai.connect_timeout.count());
+  CAF_CHECK_EQUAL(s.provider.openai.first_token_timeout.count(), p.openai.first_token_timeout.count());
+  CAF_CHECK_EQUAL(s.provider.openai.idle_timeout.count(), p.openai.idle_timeout.count());
+  CAF_CHECK_EQUAL(s.provider.openai.total_timeout.count(), p.openai.total_timeout.count());
+  CAF_CHECK_EQUAL(s.provider.openai.max_retries, p.openai.max_retries);
+  CAF_CHECK_EQUAL(s.provider.openai.backoff_initial.count(), p.openai.backoff_initial.count());
+  net::api_settings a;
+  CAF_CHECK_EQUAL(s.api.lease_seconds, a.lease_seconds);
+  CAF_CHECK_EQUAL(s.api.history_budget_chars, a.history_budget_chars);
+  CAF_CHECK_EQUAL(s.api.limits.concurrent, a.limits.concurrent);
+  CAF_CHECK_EQUAL(s.api.limits.per_minute, a.limits.per_minute);
+  net::server_config n;
+  CAF_CHECK_EQUAL(s.server.host, n.host);
+  CAF_CHECK_EQUAL(s.server.port, n.port);
+  CAF_CHECK_EQUAL(s.server.io_threads, n.io_threads);
+  CAF_CHECK_EQUAL(s.server.db_threads, n.db_threads);
+  CAF_CHECK_EQUAL(s.server.max_frame_bytes, n.max_frame_bytes);
+  CAF_CHECK_EQUAL(s.server.max_body_bytes, n.max_body_bytes);
+  CAF_CHECK_EQUAL(s.server.write_queue_limit, n.write_queue_limit);
+  CAF_CHECK_EQUAL(s.server.ping_interval.count(), n.ping_interval.count());
+  CAF_CHECK_EQUAL(s.server.header_timeout.count(), n.header_timeout.count());
+  CAF_CHECK_EQUAL(s.server.connections_per_user, n.connections_per_user);
+  CAF_CHECK_EQUAL(s.server.max_subscriptions, n.max_subscriptions);
+  CAF_CHECK_EQUAL(s.server.subscribe_rate, n.subscribe_rate);
+  CAF_CHECK_EQUAL(s.server.subscribe_burst, n.subscribe_burst);
+  CAF_CHECK_EQUAL(s.server.web_root, n.web_root);
+  serve_settings d;
+  CAF_CHECK_EQUAL(s.pool_size, d.pool_size);
+  CAF_CHECK_EQUAL(s.session_ttl, d.session_ttl);
+  CAF_CHECK_EQUAL(s.drain.count(), d.drain.count());
+  CAF_CHECK(!s.clustered());
+}
+
+CAF_TEST(SPEC defaults bind 127.0.0.1 port 8080 idle timeout 30 s limits 4 20 64) {
+  auto s = read_serve_settings(config::from_defaults());
+  CAF_CHECK_EQUAL(s.server.host, "127.0.0.1");
+  CAF_CHECK_EQUAL(s.server.port, 8080);
+  CAF_CHECK_EQUAL(s.streams.idle_timeout, caf::timespan{std::chrono::seconds(30)});
+  CAF_CHECK_EQUAL(s.api.limits.concurrent, 4);
+  CAF_CHECK_EQUAL(s.api.limits.per_minute, 20);
+  CAF_CHECK_EQUAL(s.server.connections_per_user, 64u);
+  CAF_CHECK_EQUAL(s.server.header_timeout.count(), 10);
+}

@@ -20,6 +20,7 @@ const std::map<std::string, std::string>& defaults() {
     {"server.write_queue_limit_bytes", "1048576"},
     {"server.ping_interval_s", "3"},
     {"server.header_timeout_s", "10"},
+    {"server.allowed_origins", ""},
     {"server.max_subscriptions", "256"},
     {"server.subscribe_rate", "50"},
     {"server.session_ttl_s", "300"},
@@ -161,7 +162,7 @@ config config::load(const std::string& explicit_path) {
   c.cluster_bind();
   c.cluster_peers();
   static const std::set<std::string> text_keys = {
-    "server.bind", "server.web_root", "database.url", "auth.secret", "node.name", "provider.name",
+    "server.bind", "server.web_root", "server.allowed_origins", "database.url", "auth.secret", "node.name", "provider.name",
     "cluster.bind", "cluster.peers",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model"};
   for (auto& [key, value] : c.values_)

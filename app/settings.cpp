@@ -1,5 +1,7 @@
 #include "app/settings.hpp"
 
+#include <sstream>
+
 namespace actorcable::app {
 namespace {
 
@@ -76,6 +78,16 @@ serve_settings read_serve_settings(const config& cfg) {
   n.subscribe_burst = count<double>(cfg, "server.subscribe_burst", 1, 1000000);
   n.secret = s.secret;
   n.web_root = cfg.str("server.web_root");
+  std::stringstream origins(cfg.str("server.allowed_origins"));
+  for (std::string o; std::getline(origins, o, ',');) {
+    o.erase(0, o.find_first_not_of(' '));
+    o.erase(o.find_last_not_of(' ') + 1);
+    if (o.empty())
+      continue;
+    if (o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)
+      throw config_error("server.allowed_origins: '" + o + "' is not an http(s) origin");
+    n.allowed_origins.push_back(o);
+  }
 
   s.pool_size = count(cfg, "database.pool_size", 1, 1000);
   s.session_ttl = seconds(cfg, "server.session_ttl_s", 1);

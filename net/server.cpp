@@ -128,6 +128,13 @@ std::uint16_t server::start() {
   d.acceptor->bind(ep);
   d.acceptor->listen(asio::socket_base::max_listen_connections);
   auto port = d.acceptor->local_endpoint().port();
+  auto& origins = d.ctx.cfg.allowed_origins;
+  if (origins.empty()) {  // the page's own address, as the browser names it
+    auto& host = d.ctx.cfg.host;
+    origins.push_back("http://" + host + ":" + std::to_string(port));
+    if (host == "127.0.0.1" || host == "0.0.0.0")
+      origins.push_back("http://localhost:" + std::to_string(port));
+  }
   d.accept();
   for (auto& w : d.workers) {
     d.guards.push_back(asio::make_work_guard(w->ioc));

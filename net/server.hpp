@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace actorcable {
 struct metrics;
@@ -40,6 +41,8 @@ struct server_config {
   caf::group access_changes;  // revocations for every bridge
   caf::actor sessions;        // session store for ?sid= restores
   std::string secret;
+  // Origins whose pages may use the session cookie (SPEC §13); empty: the server's own address.
+  std::vector<std::string> allowed_origins;
   std::string web_root = "build/web";  // directory of the web page's files; empty: no page
 };
 

@@ -1,4 +1,4 @@
-// The chat page: sign-in by token, chat list, one Chat:<id>:messages subscription per open chat
+// The chat page: sign-in by cookie, chat list, one Chat:<id>:messages subscription per open chat
 // with the unmodified @rails/actioncable client, streaming text as it arrives.
 import { createConsumer } from '/vendor/actioncable.esm.js';
 
@@ -10,20 +10,18 @@ const STATUS_WORDS = {
 };
 
 // --- sign-in -----------------------------------------------------------------------------------
-const params = new URLSearchParams(location.search);
-if (params.has('token')) {
-  sessionStorage.setItem('actorcable.token', params.get('token'));
-  history.replaceState(null, '', location.pathname);  // the token leaves the address bar
-}
-const token = sessionStorage.getItem('actorcable.token');
+// `/?token=<jwt>` is turned into an HttpOnly session cookie by the server, which redirects here:
+// the page never sees the token, and no URL it opens carries one (SPEC §13).
+class Unauthorized extends Error {}
 
 async function api(method, path, body) {
   const res = await fetch(path, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json().catch(() => null);
+  if (res.status === 401) throw new Unauthorized(json?.error ?? 'unauthorized');
   if (!res.ok) throw new Error(json?.error ?? `HTTP ${res.status}`);
   return json;
 }
@@ -122,7 +120,7 @@ function onEvent(data) {
   render();
 }
 
-const consumer = token ? createConsumer(`/cable?jid=${encodeURIComponent(token)}`) : null;
+let consumer = null;  // created once signed in: the cable takes the same cookie
 
 async function openChat(chat) {
   current = chat;
@@ -145,13 +143,17 @@ async function openChat(chat) {
 }
 
 async function start() {
-  if (!token) {
+  try {
+    chats = await api('GET', '/api/chats');
+  } catch (e) {
+    if (!(e instanceof Unauthorized)) throw e;
     $('#signin').hidden = false;
     $('#connection').textContent = 'Signed out';
     return;
   }
   $('#app').hidden = false;
-  chats = await api('GET', '/api/chats');
+  $('#signout').hidden = false;
+  consumer = createConsumer('/cable');
   if (chats.length === 0) chats = [await api('POST', '/api/chats', { title: 'New chat' })];
   await openChat(chats[0]);
 }

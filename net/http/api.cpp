@@ -122,7 +122,10 @@ http_reply api::handle(const http_call& call) const {
   auto parts = segments(call.path);
   if (parts.empty() || parts[0] != "api")
     return not_found();
-  auto user_id = authenticate(settings_.secret, bearer_token(call.authorization));
+  // A JWT in the Authorization header, else the browser's session cookie (SPEC §13).
+  auto token = bearer_token(call.authorization);
+  bool by_cookie = token.empty() && !call.cookie_token.empty();
+  auto user_id = authenticate(settings_.secret, by_cookie ? call.cookie_token : std::string(token));
   // Route shape first, so that unknown routes are 404 and known ones with a wrong method 405.
   enum class route { chats, chat_messages, message, message_stop, none } r = route::none;
   std::optional<std::int64_t> id;
@@ -160,6 +163,10 @@ http_reply api::handle(const http_call& call) const {
   }
   if (!user_id)
     return json_error(401, "unauthorized");
+  // A cookie goes with every request to this site, a cross-site form's too: changes need the
+  // page's own Origin.
+  if (by_cookie && !get && !call.origin_ok)
+    return json_error(403, "origin not allowed");
   std::optional<json::object> body;
   if (post) {
     body = body_object(call.body);

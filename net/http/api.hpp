@@ -18,6 +18,8 @@ struct http_call {
   std::string query;  // what follows '?', if anything
   std::string authorization;
   std::string body;
+  std::string cookie_token;  // the session cookie's JWT, if the request carried one
+  bool origin_ok = false;    // its Origin is one of server.allowed_origins
 };
 
 struct http_reply {
@@ -29,6 +31,8 @@ struct http_reply {
   std::string allow;  // for 405
   int retry_after_s = 0;  // for 429
   std::string link;       // RFC 8288 Link header (paging)
+  std::string location;   // for redirects
+  std::string set_cookie;
 };
 
 struct api_settings {

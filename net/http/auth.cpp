@@ -17,6 +17,55 @@ std::optional<std::int64_t> authenticate(std::string_view secret, std::string_vi
   return model::decode_id(model::model_kind::user, *sub);
 }
 
+std::optional<signed_in> sign_in(std::string_view secret, std::string_view token) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch()).count();
+  auto claims = jwt_verify_claims(secret, token, now);
+  if (!claims)
+    return std::nullopt;
+  auto user = model::decode_id(model::model_kind::user, claims->subject);
+  if (!user)
+    return std::nullopt;
+  return signed_in{*user, claims->expires_at};
+}
+
+std::string_view cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto end = header.find(';');
+    auto item = header.substr(0, end);
+    header = end == std::string_view::npos ? std::string_view{} : header.substr(end + 1);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    if (item.size() > name.size() && item.substr(0, name.size()) == name && item[name.size()] == '=')
+      return item.substr(name.size() + 1);
+  }
+  return {};
+}
+
+std::string session_cookie(std::string_view token, std::int64_t max_age_s) {
+  return std::string(session_cookie_name) + "=" + std::string(token)
+         + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age_s);
+}
+
+std::string cleared_session_cookie() {
+  return std::string(session_cookie_name) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+}
+
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
+  auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+      return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+        return false;
+    return true;
+  };
+  for (auto& a : allowed)
+    if (same(origin, a))
+      return true;
+  return false;
+}
+
 std::string_view bearer_token(std::string_view authorization) {
   // The scheme is case-insensitive (RFC 7235 §2.1).
   constexpr std::string_view prefix = "bearer ";

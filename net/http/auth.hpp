@@ -2,11 +2,31 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace actorcable::net {
 
 std::optional<std::int64_t> authenticate(std::string_view secret, std::string_view token);
+
+struct signed_in {
+  std::int64_t user_id = 0;
+  std::int64_t expires_at = 0;  // unix seconds
+};
+std::optional<signed_in> sign_in(std::string_view secret, std::string_view token);
+
+// The browser's session (SPEC §13): the JWT in an HttpOnly, SameSite=Strict cookie.
+inline constexpr std::string_view session_cookie_name = "actorcable_session";
+// The value of cookie `name` in a Cookie header, or empty.
+std::string_view cookie_value(std::string_view cookie_header, std::string_view name);
+std::string session_cookie(std::string_view token, std::int64_t max_age_s);
+std::string cleared_session_cookie();
+// Whether `origin` (an Origin header) is one of `allowed` (exact, case-insensitive).
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed);
 
 // The token of an `Authorization: Bearer <jwt>` header value, or empty.
 std::string_view bearer_token(std::string_view authorization);

@@ -87,6 +87,17 @@ private:
           return;
         }
         auto user = cable_user(ctx_.cfg.secret, req);
+        if (!user) {
+          // The page's cable: the session cookie, from the page's own origin only (SPEC §13).
+          auto cookie = cookie_value(req[http::field::cookie], session_cookie_name);
+          if (auto u = cookie.empty() ? std::nullopt : authenticate(ctx_.cfg.secret, cookie)) {
+            if (!origin_allowed(req[http::field::origin], ctx_.cfg.allowed_origins)) {
+              reply(req.version(), false, json_error(403, "origin not allowed"));
+              return;
+            }
+            user = u;
+          }
+        }
         std::optional<connection_limiter::slot> slot;
         if (user && !(slot = ctx_.connections->acquire(*user))) {
           ctx_.stats.limited_connections.fetch_add(1, std::memory_order_relaxed);
@@ -107,6 +118,18 @@ private:
     }
     auto version = req.version();
     bool keep_alive = req.keep_alive();
+    if (path == "/" && target.find("token=") != std::string::npos
+        && (req.method() == http::verb::get || req.method() == http::verb::head)) {
+      sign_in_with(version, keep_alive, query_param(target, "token"));
+      return;
+    }
+    if (path == "/signout") {
+      http_reply r{302, R"({"status":"signed out"})"};
+      r.location = "/";
+      r.set_cookie = cleared_session_cookie();
+      reply(version, keep_alive, r);
+      return;
+    }
     if (path == "/healthz") {
       if (req.method() != http::verb::get && req.method() != http::verb::head)
         reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "GET"});
@@ -129,7 +152,9 @@ private:
       auto q = target.find('?');
       http_call call{std::string(req.method_string()), path,
                      q == std::string::npos ? std::string() : target.substr(q + 1),
-                     std::string(req[http::field::authorization]), std::move(req.body())};
+                     std::string(req[http::field::authorization]), std::move(req.body()),
+                     std::string(cookie_value(req[http::field::cookie], session_cookie_name)),
+                     origin_allowed(req[http::field::origin], ctx_.cfg.allowed_origins)};
       auto self = shared_from_this();
       boost::asio::post(ctx_.db_workers, [self, call = std::move(call), version, keep_alive] {
         http_reply r;
@@ -159,6 +184,18 @@ private:
     reply(version, keep_alive, json_error(404, "not found"));
   }
 
+  // `/?token=<jwt>`: the token becomes the session cookie and leaves the address bar. An invalid
+  // one clears any old session.
+  void sign_in_with(unsigned version, bool keep_alive, const std::string& token) {
+    http_reply r{302, R"({"status":"redirect"})"};
+    r.location = "/";
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch()).count();
+    auto who = sign_in(ctx_.cfg.secret, token);
+    r.set_cookie = who ? session_cookie(token, who->expires_at - now) : cleared_session_cookie();
+    reply(version, keep_alive, r);
+  }
+
   void reply(unsigned version, bool keep_alive, const http_reply& r) {
     auto res = std::make_shared<http::response<http::string_body>>(
       static_cast<http::status>(r.status), version);
@@ -168,6 +205,10 @@ private:
       res->set(http::field::allow, r.allow);
     if (!r.link.empty())
       res->set(http::field::link, r.link);
+    if (!r.location.empty())
+      res->set(http::field::location, r.location);
+    if (!r.set_cookie.empty())
+      res->set(http::field::set_cookie, r.set_cookie);
     if (r.retry_after_s > 0)
       res->set(http::field::retry_after, std::to_string(r.retry_after_s));
     res->keep_alive(keep_alive);

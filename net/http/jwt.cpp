@@ -92,6 +92,14 @@ std::string jwt_sign(std::string_view secret, std::string_view subject, std::int
 
 std::optional<std::string> jwt_verify(std::string_view secret, std::string_view token,
                                       std::int64_t now) {
+  auto claims = jwt_verify_claims(secret, token, now);
+  if (!claims)
+    return std::nullopt;
+  return std::move(claims->subject);
+}
+
+std::optional<jwt_claims> jwt_verify_claims(std::string_view secret, std::string_view token,
+                                            std::int64_t now) {
   if (secret.empty() || token.size() > 8192)
     return std::nullopt;
   auto dot1 = token.find('.');
@@ -120,7 +128,7 @@ std::optional<std::string> jwt_verify(std::string_view secret, std::string_view 
   auto sub = payload->find("sub");
   if (sub == payload->end() || !sub->value().is_string())
     return std::nullopt;
-  return std::string(sub->value().as_string());
+  return jwt_claims{std::string(sub->value().as_string()), *exp};
 }
 
 }  // namespace actorcable::net

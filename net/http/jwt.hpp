@@ -14,6 +14,14 @@ std::string jwt_sign(std::string_view secret, std::string_view subject, std::int
 std::optional<std::string> jwt_verify(std::string_view secret, std::string_view token,
                                       std::int64_t now);
 
+struct jwt_claims {
+  std::string subject;
+  std::int64_t expires_at = 0;
+};
+// The same, with the token's expiry.
+std::optional<jwt_claims> jwt_verify_claims(std::string_view secret, std::string_view token,
+                                            std::int64_t now);
+
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
 

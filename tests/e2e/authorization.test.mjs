@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Hashids from 'hashids';
+import WebSocket from 'ws';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
   withTimeout, psql, psqlAsync } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
@@ -193,4 +194,44 @@ test('per-connection limits reject the subscribe and keep the connection', async
   } finally {
     await limited.stop();
   }
+});
+
+test('browser sign-in: /?token= sets an HttpOnly session cookie; the cable and changes need the page\'s own origin', async () => {
+  const signIn = await fetch(`${server.http}/?token=${owner}`, { redirect: 'manual' });
+  assert.equal(signIn.status, 302);
+  assert.equal(signIn.headers.get('location'), '/');
+  const setCookie = signIn.headers.get('set-cookie');
+  assert.match(setCookie, /^actorcable_session=[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/);
+  const maxAge = Number(setCookie.match(/Max-Age=(\d+)/)[1]);
+  assert.ok(maxAge > 0 && maxAge <= 86400, `expires with the token (${maxAge} s)`);
+  const cookie = setCookie.split(';')[0];
+  const own = server.http;  // http://127.0.0.1:<port>
+  const withCookie = (origin, extra = {}) => ({ headers: { cookie, ...(origin ? { origin } : {}), ...extra.headers }, ...extra.init });
+
+  assert.equal((await fetch(`${server.http}/api/chats`, withCookie())).status, 200, 'reads need no origin');
+  const post = (origin) => fetch(`${server.http}/api/chats`, { method: 'POST', body: '{}',
+    headers: { cookie, 'content-type': 'application/json', ...(origin ? { origin } : {}) } });
+  assert.equal((await post(own)).status, 201);
+  const foreign = await post('http://evil.example');
+  assert.equal(foreign.status, 403);
+  assert.deepEqual(await foreign.json(), { error: 'origin not allowed' });
+  assert.equal((await post(undefined)).status, 403, 'a change without an Origin is refused too');
+  // JWT clients are not affected by origins.
+  assert.equal((await api(server, owner, 'POST', '/api/chats', {})).status, 201);
+
+  const upgrade = (origin) => new Promise((resolve) => {
+    const ws = new WebSocket(server.ws, ['actioncable-v1-json'], { headers: { cookie }, origin });
+    ws.on('message', (d) => { if (JSON.parse(d.toString()).type === 'welcome') { ws.close(); resolve(101); } });
+    ws.on('unexpected-response', (_req, res) => { res.resume(); resolve(res.statusCode); });
+    ws.on('error', () => {});
+  });
+  assert.equal(await withTimeout(upgrade(own), 5000, 'own origin'), 101);
+  assert.equal(await withTimeout(upgrade('http://evil.example'), 5000, 'foreign origin'), 403);
+
+  const out = await fetch(`${server.http}/signout`, { redirect: 'manual', headers: { cookie } });
+  assert.equal(out.status, 302);
+  assert.match(out.headers.get('set-cookie'), /^actorcable_session=; .*Max-Age=0$/);
+  const bad = await fetch(`${server.http}/?token=forged.token.here`, { redirect: 'manual' });
+  assert.equal(bad.status, 302);
+  assert.match(bad.headers.get('set-cookie'), /Max-Age=0/, 'an invalid token signs nobody in');
 });

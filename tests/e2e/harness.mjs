@@ -260,10 +260,12 @@ export function rawCable(url, { protocols = ['actioncable-v1-json', 'actioncable
 export const messageIdentifier = (oid) => JSON.stringify({ channel: 'SyncChannel', model: 'Message', id: oid });
 
 // A TCP proxy in front of the server whose connections the test can cut (no close frame).
+// `target` may be set later (the proxy's port can then go into the server's configuration).
 export function startProxy(targetPort) {
   const pairs = new Set();
+  let proxy;
   const server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(proxy.target, '127.0.0.1');
     const pair = { client, upstream };
     pairs.add(pair);
     client.pipe(upstream);
@@ -272,7 +274,8 @@ export function startProxy(targetPort) {
     client.on('error', drop); upstream.on('error', drop);
     client.on('close', drop); upstream.on('close', drop);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(proxy = {
+    target: targetPort,
     port: server.address().port,
     get open() { return pairs.size; },
     cutAll() { for (const p of [...pairs]) { p.client.resetAndDestroy?.() ?? p.client.destroy(); p.upstream.destroy(); } },

@@ -1,18 +1,21 @@
 // The chat page in a real browser (Debian's Chromium driven by playwright-core): sign-in by
-// token, an answer streaming in, Stop, and a dropped WebSocket that the page recovers from.
+// cookie, an answer streaming in, Stop, and a dropped WebSocket that the page recovers from.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { createDatabase, startServer, token, api, startProxy, withTimeout } from './harness.mjs';
 
 let db, server, proxy, browser, page, alice;
+const socketUrls = [];  // every WebSocket the page opens
 const artifacts = process.env.ARTIFACT_DIR ?? '.';
 
 before(async () => {
   db = createDatabase();
   alice = token(db, 'alice@example.com');
-  server = await startServer(db);
-  proxy = await startProxy(server.port);  // the page goes through it, so the test can cut it
+  proxy = await startProxy(0);  // the page goes through it, so the test can cut it
+  // The page's origin is the proxy's address: the session cookie is accepted from there.
+  server = await startServer(db, {}, { config: { 'server.allowed_origins': `http://127.0.0.1:${proxy.port}` } });
+  proxy.target = server.port;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -20,6 +23,7 @@ before(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('websocket', (ws) => socketUrls.push(ws.url()));
 });
 
 after(async () => {
@@ -53,8 +57,15 @@ test('sign in by token, ask, watch the answer stream in, see it complete', async
   await page.goto(`http://127.0.0.1:${proxy.port}/?token=${alice}`);
   await page.getByLabel('Message').waitFor();
   assert.ok(!page.url().includes('token'), 'the token left the address bar');
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('actorcable.token')), alice);
   await page.locator('#connection', { hasText: 'Connected' }).waitFor();
+  // Signed in by an HttpOnly cookie: the page's script cannot read it, and no URL carries it.
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes('actorcable_session'));
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'actorcable_session');
+  assert.ok(session && session.httpOnly && session.sameSite === 'Strict' && session.path === '/');
+  assert.ok(socketUrls.length >= 1);
+  assert.ok(socketUrls.every((u) => !u.includes(alice) && !u.includes('jid=')), socketUrls.join(' '));
+  assert.equal(await page.evaluate(() => Object.keys(sessionStorage).length), 0);
   await watchGrowth();
   const answer = await ask('Hello there [[chunks:30]] [[rate:15]] [[delay:300]]');
   await answer.locator('xpath=self::*[@data-status="complete"]').waitFor({ timeout: 15000 });

@@ -201,9 +201,20 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
       }
       serve_history(self, cfg, cmd.identifier, std::move(*cmd.history));
       return;
-    case command_type::message:
+    case command_type::message: {
+      // SPEC §9: {"action":"stop"} on a Message:<oid> subscription stops that answer, exactly
+      // like POST /api/messages/:id/stop (the subscription proved the client may see it).
+      auto sub = st.subs.find(cmd.identifier);
+      if (sub != st.subs.end() && sub->second.target.kind == model::model_kind::message
+          && perform_action(cmd.data) == "stop") {
+        log::info("cable", "stop_requested", {{"connection", cfg.connection_id},
+                                               {"message_id", sub->second.target.id}});
+        caf::anon_send(cfg.directory, actors::cancel_atom::value, sub->second.target.id);
+        return;
+      }
       rejected(self, cfg, "message_ignored");
       return;
+    }
     case command_type::pong:
       return;
     case command_type::unknown:

@@ -80,6 +80,15 @@ parse_result parse_command(std::string_view frame) {
   return {std::move(out), ""};
 }
 
+std::string perform_action(std::string_view data) {
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  if (ec || !v.is_object())
+    return {};
+  auto* action = v.as_object().if_contains("action");
+  return action && action->is_string() ? std::string(action->as_string()) : std::string();
+}
+
 std::optional<channel_target> parse_identifier(std::string_view identifier) {
   json::error_code ec;
   json::value v = json::parse(identifier, ec);

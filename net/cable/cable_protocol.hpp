@@ -42,6 +42,10 @@ struct parse_result {
 
 parse_result parse_command(std::string_view frame);
 
+// The "action" of a `message` command's data (what ActionCable's `perform(action)` sends), or
+// empty when the data is not an object with a string action.
+std::string perform_action(std::string_view data);
+
 // What a SyncChannel identifier points at.
 struct channel_target {
   model::model_kind kind = model::model_kind::message;  // message or chat

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, newChat, ask, api, rawCable, messageIdentifier,
-  psql, eventually } from './harness.mjs';
+  psql, eventually, withTimeout } from './harness.mjs';
+import { createConsumer, watchMessage } from './cable_env.mjs';
 
 let db, server, alice;
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
@@ -121,4 +122,35 @@ test('a fast stream costs at most about 10 UPDATEs per second of its row, counte
   assert.ok(count >= 3, `the row was written while streaming and at its end (${count})`);
   // SPEC §6: at most about 10 UPDATEs per second per message, whatever the token rate.
   assert.ok(count / seconds <= 10.5, `${count} UPDATEs in ${seconds.toFixed(2)} s: ${(count / seconds).toFixed(1)} per second`);
+});
+
+test('stop over the socket: @rails/actioncable perform("stop") ends the answer cancelled; nobody else can', async () => {
+  const chat = await newChat(server, alice);
+  const { response } = await ask(server, alice, chat.id, '[[chunks:100000]] [[rate:20]]');
+  // Another user sends the same command for an identifier they could never subscribe to.
+  const bob = token(db, 'bob-stop@example.com');
+  const intruder = rawCable(`${server.ws}?jid=${bob}`);
+  await intruder.next((f) => f.type === 'welcome');
+  const identifier = messageIdentifier(response.id);
+  intruder.send({ command: 'subscribe', identifier });
+  await intruder.next((f) => f.type === 'reject_subscription' && f.identifier === identifier);
+  intruder.send({ command: 'message', identifier, data: JSON.stringify({ action: 'stop' }) });
+
+  const consumer = createConsumer(`${server.ws}?jid=${alice}`);
+  try {
+    const w = watchMessage(consumer, response.id);
+    await withTimeout(w.until((x) => x.events.filter((e) => e.action === 'streaming_update').length >= 3), 10000,
+      'updates after the intruder tried');
+    assert.equal(w.status, null, 'the intruder did not stop it');
+    w.subscription.perform('stop');
+    const end = await withTimeout(w.ended, 10000, 'the end');
+    assert.equal(end.status, 'cancelled');
+    const row = (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json;
+    assert.equal(row.status, 'cancelled');
+    assert.equal(row.streaming, false);
+    assert.equal(w.text, row.content);
+  } finally {
+    consumer.disconnect();
+    intruder.close();
+  }
 });

@@ -80,3 +80,12 @@ CAF_TEST(server frames have the shapes clients expect) {
   CAF_CHECK_EQUAL(restored.at("restored").as_bool(), true);
   CAF_CHECK_EQUAL(restored.at("restored_ids").as_array().size(), 1u);
 }
+
+CAF_TEST(perform data names its action) {
+  CAF_CHECK_EQUAL(perform_action(R"({"action":"stop"})"), "stop");
+  CAF_CHECK_EQUAL(perform_action(R"({"action":"stop","extra":1})"), "stop");
+  CAF_CHECK_EQUAL(perform_action(R"({"action":7})"), "");
+  CAF_CHECK_EQUAL(perform_action(R"(["stop"])"), "");
+  CAF_CHECK_EQUAL(perform_action("not json"), "");
+  CAF_CHECK_EQUAL(perform_action(""), "");
+}

@@ -167,14 +167,21 @@ void io_tap::fan_out(std::int64_t message_id, const std::vector<actors::stream_e
   // A session closed by a failed write stays alive (its aborted waits still hold it) and ignores
   // later frames; it leaves the lists after the loop.
   fanning_out_ = true;
+  bool batch = events.size() > 1;  // the thread fell behind: write each connection's share at once
   for (auto& a : it->second) {
-    for (auto& ev : a.extended || events.size() == 1 ? events : merged) {
+    if (batch)
+      for (auto* s : a.sessions)
+        s->cork();
+    for (auto& ev : a.extended || !batch ? events : merged) {
       auto frame = event_frame(*ev, a.identifier, a.extended);
       count_broadcast(stats_, *ev, *frame, a.sessions.size());
       auto update = mergeable(ev, a.extended);
       for (auto* s : a.sessions)
         s->enqueue(frame, update);
     }
+    if (batch)
+      for (auto* s : a.sessions)
+        s->uncork();
   }
   fanning_out_ = false;
   for (auto& r : deferred_)

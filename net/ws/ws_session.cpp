@@ -248,8 +248,10 @@ void ws_session::attach(std::int64_t message_id, const std::string& identifier,
       return;
     auto& tap = *self->worker_.tap;
     bool extended = self->protocol_ == ext_protocol;
+    self->cork();  // a replay goes out in gathered writes
     for (auto& ev : catchup)
       tap.write(*self, identifier, extended, ev);
+    self->uncork();
     if (self->finished_)
       return;  // a write failed
     auto key = std::make_pair(message_id, identifier);

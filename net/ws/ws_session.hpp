@@ -41,6 +41,10 @@ public:
   // On the worker's thread only. By reference: a frame written at once is not copied, so
   // threads sharing it do not contend on its reference count.
   void enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update = {});
+  // Between cork() and uncork() frames only queue; uncork() writes them in gathered writes
+  // (a batch of events costs a few syscalls, not one per frame). On the worker's thread only.
+  void cork();
+  void uncork();
   // Ends the session without a close handshake (shutdown past its deadline).
   void finish();
 
@@ -70,7 +74,8 @@ private:
   write_queue queue_;
   std::vector<boost::asio::const_buffer> write_buffers_;
   std::optional<boost::asio::steady_timer> close_timer_;
-  bool write_waiting_ = false;  // the socket is full: waiting until it takes more
+  bool write_waiting_ = false;
+  bool corked_ = false;  // the socket is full: waiting until it takes more
   bool closing_ = false;        // no more frames accepted; close once the queue is written
   bool close_sent_ = false;     // our close frame is queued
   bool peer_closed_ = false;    // the client's close frame arrived

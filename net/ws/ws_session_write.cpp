@@ -20,7 +20,7 @@ constexpr auto close_grace = std::chrono::seconds(5);
 void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) {
   if (closing_ || finished_)
     return;
-  if (queue_.empty() && !write_waiting_) {
+  if (queue_.empty() && !write_waiting_ && !corked_) {
     // Nothing waiting: straight to the socket, the queue only takes what the socket did not.
     std::array<unsigned char, 10> header;
     auto header_len = ws_header(header, ws_opcode::text, frame->size());
@@ -48,7 +48,17 @@ void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr&
     case write_queue::result::queued:
       break;
   }
-  if (!write_waiting_)
+  if (!write_waiting_ && !corked_)
+    do_write();
+}
+
+void ws_session::cork() {
+  corked_ = true;
+}
+
+void ws_session::uncork() {
+  corked_ = false;
+  if (!finished_ && !write_waiting_ && !queue_.empty())
     do_write();
 }
 

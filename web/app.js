@@ -1,6 +1,7 @@
 // The chat page: sign-in by cookie, chat list, one Chat:<id>:messages subscription per open chat
 // with the unmodified @rails/actioncable client, streaming text as it arrives.
 import { createConsumer } from '/vendor/actioncable.esm.js';
+import { renderMarkdown } from '/markdown.js';
 
 const $ = (sel) => document.querySelector(sel);
 const STATUS_WORDS = {
@@ -32,28 +33,51 @@ let current = null;        // the open chat
 let subscription = null;   // its Chat:<id>:messages subscription
 const messages = new Map(); // id -> { id, role, text, streaming, status, error }
 
+// One element per message, updated only when its message changed; answers rendered as Markdown.
+// Streaming chunks schedule one render per animation frame, so a fast answer costs a parse per
+// frame, not per chunk.
+const elements = new Map();  // id -> { li, key }
+let renderScheduled = false;
+
+function scheduleRender() {
+  if (renderScheduled) return;
+  renderScheduled = true;
+  requestAnimationFrame(() => { renderScheduled = false; render(); });
+}
+
+function messageElement(m) {
+  const key = `${m.text.length}|${m.streaming}|${m.status}|${m.error}`;
+  const known = elements.get(m.id);
+  if (known && known.key === key) return known.li;
+  const li = known?.li ?? document.createElement('li');
+  li.className = `${m.role}${m.streaming ? ' streaming' : ''}`;
+  li.dataset.id = m.id;
+  li.dataset.status = m.status ?? (m.streaming ? 'streaming' : '');
+  if (m.role === 'assistant') li.setAttribute('aria-busy', String(!!m.streaming));
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = m.role === 'user' ? 'You' : 'Assistant';
+  const text = document.createElement('div');
+  text.className = 'text';
+  if (m.role === 'assistant') renderMarkdown(text, m.text);
+  else text.textContent = m.text;  // what a person typed is shown as typed
+  li.replaceChildren(who, text);
+  if (STATUS_WORDS[m.status]) {
+    const s = document.createElement('span');
+    s.className = 'status';
+    s.textContent = STATUS_WORDS[m.status] + (m.error ? ` (${m.error})` : '');
+    li.append(s);
+  }
+  elements.set(m.id, { li, key });
+  return li;
+}
+
 function render() {
   const list = $('#messages');
-  list.replaceChildren(...[...messages.values()].map((m) => {
-    const li = document.createElement('li');
-    li.className = `${m.role}${m.streaming ? ' streaming' : ''}`;
-    li.dataset.id = m.id;
-    li.dataset.status = m.status ?? (m.streaming ? 'streaming' : '');
-    const who = document.createElement('span');
-    who.className = 'who';
-    who.textContent = m.role === 'user' ? 'You' : 'Assistant';
-    const text = document.createElement('span');
-    text.className = 'text';
-    text.textContent = m.text;
-    li.append(who, text);
-    if (STATUS_WORDS[m.status]) {
-      const s = document.createElement('span');
-      s.className = 'status';
-      s.textContent = STATUS_WORDS[m.status] + (m.error ? ` (${m.error})` : '');
-      li.append(s);
-    }
-    return li;
-  }));
+  const lis = [...messages.values()].map(messageElement);
+  for (const id of [...elements.keys()]) if (!messages.has(id)) elements.delete(id);
+  if (lis.length !== list.children.length || lis.some((li, i) => list.children[i] !== li))
+    list.replaceChildren(...lis);
   const streaming = [...messages.values()].some((m) => m.streaming);
   $('#stop').hidden = !streaming;
 }
@@ -117,7 +141,8 @@ function onEvent(data) {
     m.status = data.status;
     if (data.status !== 'complete') api('GET', `/api/messages/${data.id}`).then((row) => { m.error = row.error; render(); }).catch(() => {});
   }
-  render();
+  if (data.action === 'streaming_update') scheduleRender();
+  else render();
 }
 
 let consumer = null;  // created once signed in: the cable takes the same cookie
@@ -183,6 +208,9 @@ $('#message-input').addEventListener('keydown', (ev) => {
   if (ev.key === 'Enter' && !ev.shiftKey) {
     ev.preventDefault();
     $('#composer').requestSubmit();
+  } else if (ev.key === 'Escape' && !$('#stop').hidden) {
+    ev.preventDefault();
+    $('#stop').click();  // focus stays in the composer
   }
 });
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { createDatabase, startServer, token, api, startProxy, withTimeout } from './harness.mjs';
+import { createDatabase, startServer, token, api, startProxy, withTimeout, psql } from './harness.mjs';
 
 let db, server, proxy, browser, page, alice;
 const socketUrls = [];  // every WebSocket the page opens
@@ -73,7 +73,8 @@ test('sign in by token, ask, watch the answer stream in, see it complete', async
   assert.ok(texts.length >= 3, `the text grew in ${texts.length} steps`);
   const id = await answer.getAttribute('data-id');
   const row = (await api(server, alice, 'GET', `/api/messages/${id}`)).json;
-  assert.equal(await answer.locator('.text').textContent(), row.content);
+  // Rendered as Markdown: the words a person reads are the text's, less the edges' whitespace.
+  assert.equal((await answer.locator('.text').textContent()).trim(), row.content.trim());
   assert.equal(await page.locator('#messages li.user').last().locator('.text').textContent(), 'Hello there [[chunks:30]] [[rate:15]] [[delay:300]]');
   await page.screenshot({ path: `${artifacts}/chat-page.png` });
 });
@@ -99,6 +100,39 @@ test('a dropped WebSocket mid-answer: the page reconnects and shows the exact fi
   const id = await answer.getAttribute('data-id');
   const row = (await api(server, alice, 'GET', `/api/messages/${id}`)).json;
   assert.equal(row.status, 'complete');
-  assert.equal(await answer.locator('.text').textContent(), row.content);
+  // Rendered as Markdown: the words a person reads are the text's, less the edges' whitespace.
+  assert.equal((await answer.locator('.text').textContent()).trim(), row.content.trim());
   await page.screenshot({ path: `${artifacts}/chat-page-after-reconnect.png` });
+});
+
+test('an answer renders as Markdown, and HTML inside it is shown as text, never run', async () => {
+  const chat = (await api(server, alice, 'POST', '/api/chats', { title: 'markdown' })).json;
+  const markdown = [
+    '# Plan', '', 'Some *emphasis* and a [link](https://example.com/docs).', '',
+    '- first', '- second', '', '```js', 'const x = 1 < 2;', '```', '',
+    '<img src=x onerror="window.__pwned = 1">', '', 'inline <script>window.__pwned = 2</script> end',
+  ].join('\n');
+  psql(db, `INSERT INTO messages (chat_id, role, content) SELECT id, 'assistant', '${markdown.replace(/'/g, "''")}'
+            FROM chats WHERE title = 'markdown'`);
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs++; d.dismiss(); });
+  await page.reload();
+  await page.getByRole('button', { name: 'markdown' }).click();
+  const answer = page.locator('#messages li.assistant').last();
+  await answer.locator('h1', { hasText: 'Plan' }).waitFor();
+  assert.equal(await answer.locator('em').textContent(), 'emphasis');
+  assert.deepEqual(await answer.locator('li').allTextContents(), ['first', 'second']);
+  assert.equal(await answer.locator('pre code').textContent(), 'const x = 1 < 2;\n');
+  assert.equal(await answer.locator('pre button', { hasText: 'Copy' }).count(), 1);
+  assert.equal(await answer.locator('a').getAttribute('rel'), 'noopener noreferrer');
+  assert.equal(await answer.locator('img, script').count(), 0);
+  assert.ok((await answer.textContent()).includes('<img src=x onerror="window.__pwned = 1">'), 'the HTML is shown as text');
+  assert.ok((await answer.textContent()).includes('<script>window.__pwned = 2</script>'));
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(dialogs, 0);
+  assert.ok(!requests.some((u) => /\/x$/.test(u)), 'no request for the image');
+  assert.equal(chat.title, 'markdown');
+  await page.screenshot({ path: `${artifacts}/chat-page-markdown.png` });
 });

@@ -22,7 +22,9 @@ namespace actorcable::actors {
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // directory / message actor commands
-using start_atom = caf::atom_constant<caf::atom("start")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;  // start a message's stream
+// a stream started: (stream_started_atom, ...) tells a chat actor or the cluster about it
+using stream_started_atom = caf::atom_constant<caf::atom("strm_start")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using idle_atom = caf::atom_constant<caf::atom("idle_chk")>;
 using end_atom = caf::atom_constant<caf::atom("end_now")>;  // (end_atom, stream_status, reason, bool)
@@ -36,6 +38,8 @@ using append_atom = caf::atom_constant<caf::atom("append")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+// writer: write everything pending now, then answer (statements, rows) so far
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
 // chat actor -> subscribers: a stream of the chat (message id, its actor)
 using chat_stream_atom = caf::atom_constant<caf::atom("chat_strm")>;
 // access listener -> bridges (through a group): something was revoked

@@ -64,7 +64,7 @@ void drain(caf::actor_system& sys, const metrics& stats, const caf::actor& direc
     wait_until_idle(clock::now() + std::chrono::seconds(10));
   }
   caf::scoped_actor self{sys};
-  self->request(writer, std::chrono::seconds(10), caf::get_atom::value)
+  self->request(writer, std::chrono::seconds(10), actors::sync_atom::value)
     .receive([](std::int64_t, std::int64_t) {},
              [](caf::error& err) {
                log::error("server", "final_flush_failed", {{"error", caf::to_string(err)}});

@@ -176,7 +176,7 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
       });
       return rp;
     },
-    [=](start_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
+    [=](stream_started_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
       for (auto& [name, member] : self->state.peers)
         self->send(member, chat_stream_atom::value, chat_id, id, origin);
     },

@@ -40,7 +40,7 @@ struct cluster_state {
 // Reacts to: (caf::put_atom, actor directory), (hello_atom, string node, actor member) -> string,
 // (find_atom, int64 id) -> actor (a local message actor, asked by other nodes),
 // (subscribe_atom, int64 id, actor sub, catchup) -> (actor, bool) for a message not streaming
-// here, (cancel_atom, int64 id) -> bool, (start_atom, int64 chat, int64 id, actor) a local
+// here, (cancel_atom, int64 id) -> bool, (stream_started_atom, int64 chat, int64 id, actor) a local
 // stream started, (chat_stream_atom, int64 chat, int64 id, actor) one started elsewhere,
 // (relay_atom, int64 id, actor origin) -> actor, (caf::get_atom) -> vector<string> peer names.
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, cluster_config cfg);

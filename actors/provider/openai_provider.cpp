@@ -16,7 +16,7 @@ openai_state::~openai_state() {
 namespace {
 
 using self_ptr = caf::stateful_actor<openai_state>*;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using attempt_atom = caf::atom_constant<caf::atom("attempt")>;  // the next attempt of a request
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 std::atomic<std::int64_t>& counter(actorcable::metrics& m, provider_error kind) {
@@ -138,9 +138,9 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
       auto wait = std::max<std::chrono::milliseconds>(backoff, std::chrono::milliseconds(f.retry_ms));
       log::info("openai", "retrying", {{"reason", reason}, {"attempt", st.attempt},
                                        {"wait_ms", static_cast<std::int64_t>(wait.count())}});
-      self->delayed_send(self, std::min(wait, cfg.backoff_max * 4), retry_atom::value);
+      self->delayed_send(self, std::min(wait, cfg.backoff_max * 4), attempt_atom::value);
     },
-    [=](retry_atom) { start_attempt(self, cfg, *ep, io); },
+    [=](attempt_atom) { start_attempt(self, cfg, *ep, io); },
     [=](deadline_atom, const std::string& which, std::uint64_t gen) {
       auto& st = self->state;
       if (which == "first" && !st.delivered)

@@ -204,7 +204,7 @@ caf::behavior stream_writer(self_ptr self, writer_config cfg) {
       });
       self->delayed_send(self, cfg.lease_renew_interval, sweep_atom::value, false);
     },
-    [=](caf::get_atom) -> caf::result<std::int64_t, std::int64_t> {
+    [=](sync_atom) -> caf::result<std::int64_t, std::int64_t> {
       if (!self->state.retry_scheduled)
         flush_all(self, cfg);  // answers reflect everything sent before the request
       auto& s = self->state.stats;

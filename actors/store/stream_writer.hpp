@@ -68,7 +68,7 @@ struct writer_state {
 // another node (this node's lease expired, e.g. while it was paused), its message actor is told
 // to stop at once with (end_atom, "interrupted", reason, false).
 // Reacts to: (claim_atom, int64) -> bool, (append_atom, int64 id, string delta, int64 base),
-// (finish_atom, stream_close) -> bool, (caf::get_atom) -> (int64 statements, int64 rows)
+// (finish_atom, stream_close) -> bool, (sync_atom) -> (int64 statements, int64 rows)
 // after flushing what is pending.
 caf::behavior stream_writer(caf::stateful_actor<writer_state>* self, writer_config cfg);
 

@@ -53,7 +53,7 @@ caf::behavior chat_actor(self_ptr self, std::int64_t chat_id,
       if (self->state.subscribers.empty())
         self->quit();
     },
-    [=](start_atom, std::int64_t mid, caf::actor& stream) {
+    [=](stream_started_atom, std::int64_t mid, caf::actor& stream) {
       auto& st = self->state;
       if (!st.streams.emplace(mid, stream).second)
         return;

@@ -18,7 +18,7 @@ struct chat_state {
 };
 
 // Reacts to: (subscribe_atom, actor sub) -> sends it (chat_stream_atom, chat id, message id,
-// actor) for every live stream; (unsubscribe_atom, actor sub); (start_atom, int64 message id,
+// actor) for every live stream; (unsubscribe_atom, actor sub); (stream_started_atom, int64 message id,
 // actor stream) -> tells every subscriber, with a `refresh` frame. Quits some time after its last
 // subscriber left.
 caf::behavior chat_actor(caf::stateful_actor<chat_state>* self, std::int64_t chat_id,

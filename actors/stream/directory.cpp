@@ -33,9 +33,9 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       self->monitor(actor);
       st.streams.emplace(id, directory_state::stream{actor, chat_id});
       if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
-        self->send(chat->second, start_atom::value, id, actor);
+        self->send(chat->second, stream_started_atom::value, id, actor);
       if (st.cluster)
-        self->send(st.cluster, start_atom::value, chat_id, id, actor);
+        self->send(st.cluster, stream_started_atom::value, chat_id, id, actor);
       self->delegate(actor, start_atom::value);
       return caf::delegated<bool>{};
     },
@@ -120,7 +120,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
                   return;
                 self->monitor(r);
                 if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
-                  self->send(chat->second, start_atom::value, id, r);
+                  self->send(chat->second, stream_started_atom::value, id, r);
               },
               [](caf::error&) {});
     },

@@ -26,7 +26,7 @@ struct writer_fixture {
   // (append statements, rows appended), after the writer flushed what it was sent before.
   std::pair<std::int64_t, std::int64_t> writer_stats() {
     std::pair<std::int64_t, std::int64_t> out;
-    self->request(writer, std::chrono::seconds(5), caf::get_atom::value)
+    self->request(writer, std::chrono::seconds(5), actors::sync_atom::value)
       .receive([&](std::int64_t s, std::int64_t r) { out = {s, r}; },
                [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
     return out;

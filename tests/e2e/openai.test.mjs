@@ -31,13 +31,34 @@ after(async () => {
   await fake.close();
 });
 
-// Posts `content`, watches the answer with @rails/actioncable until streaming_end.
+// Posts `content` and watches the answer with @rails/actioncable until streaming_end. The chat's
+// messages are followed before the question is asked, so even an answer that ends at once is
+// seen from its start.
 async function answer(content, srv = server, chatId = chat.id) {
-  const { response } = await ask(srv, alice, chatId, content);
   const consumer = createConsumer(`${srv.ws}?jid=${alice}`);
   try {
-    const w = watchMessage(consumer, response.id);
-    const end = await withTimeout(w.ended, 20000, `end of "${content}"`);
+    // Events of every message of the chat, by message id (earlier answers announce their ends).
+    const byId = new Map();
+    let wanted = null, resolveEnd;
+    const ended = new Promise((r) => { resolveEnd = r; });
+    let resolveConnected;
+    const connected = new Promise((r) => { resolveConnected = r; });
+    const check = () => { const evs = byId.get(wanted) ?? []; const e = evs.find((d) => d.action === 'streaming_end'); if (e) resolveEnd(e); };
+    consumer.subscriptions.create({ channel: 'SyncChannel', model: 'Chat', id: `${chatId}:messages` }, {
+      connected: resolveConnected,
+      received(data) {
+        if (!data.id || data.action === 'refresh') return;
+        (byId.get(data.id) ?? byId.set(data.id, []).get(data.id)).push(data);
+        if (wanted) check();
+      },
+    });
+    await withTimeout(connected, 5000, 'the chat subscription');
+    const { response } = await ask(srv, alice, chatId, content);
+    wanted = response.id;
+    check();
+    const end = await withTimeout(ended, 20000, `end of "${content}"`);
+    const w = { text: (byId.get(wanted) ?? []).reduce((t, d) => (d.action === 'current_state' ? d.content
+      : d.action === 'streaming_update' ? t + d.chunk : t), '') };
     const row = (await api(srv, alice, 'GET', `/api/messages/${response.id}`)).json;
     assert.equal(row.streaming, false);
     assert.equal(row.status, end.status);

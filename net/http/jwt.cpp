@@ -81,13 +81,17 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+std::string jwt_sign_payload(std::string_view secret, std::string_view payload_json) {
+  auto signing_input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "."
+                       + base64url_encode(payload_json);
+  return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
+}
+
 std::string jwt_sign(std::string_view secret, std::string_view subject, std::int64_t expires_at) {
   boost::json::object payload;
   payload["sub"] = subject;
   payload["exp"] = expires_at;
-  auto signing_input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "."
-                       + base64url_encode(boost::json::serialize(payload));
-  return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
+  return jwt_sign_payload(secret, boost::json::serialize(payload));
 }
 
 std::optional<std::string> jwt_verify(std::string_view secret, std::string_view token,

@@ -8,6 +8,8 @@
 namespace actorcable::net {
 
 std::string jwt_sign(std::string_view secret, std::string_view subject, std::int64_t expires_at);
+// An HS256 token whose payload is exactly `payload_json` (tests and fuzzing sign any claims).
+std::string jwt_sign_payload(std::string_view secret, std::string_view payload_json);
 
 // The `sub` claim of a valid token: signed with `secret` by HS256, `exp` present and later than
 // `now` (unix seconds), `nbf` (if any) not later than `now`. Anything else: nullopt.

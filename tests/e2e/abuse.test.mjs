@@ -151,7 +151,7 @@ test('current_state larger than the write queue limit is delivered to a joining 
 });
 
 test('with no descriptors left the listener backs off: bounded CPU and log lines, then it recovers', async () => {
-  const server = await startServer(db, {}, { wrap: ['prlimit', '--nofile=128:128'] });
+  const server = await startServer(db, {}, { wrap: ['prlimit', '--nofile=128:128'], descriptorsExhausted: true });
   const sockets = [];
   for (let i = 0; i < 300; i++) {
     const s = connect(server.port, '127.0.0.1');

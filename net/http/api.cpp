@@ -89,15 +89,15 @@ http_reply api::limited(const persistence::limit_refusal& refusal, std::int64_t 
 // GET /api/chats/:id/messages[?before=<message oid>&limit=N]: a page, oldest first, with a Link
 // to the older messages when there are more (a long chat is never read or sent whole).
 http_reply api::message_page(persistence::pg_connection& conn, const model::chat& chat,
-                             const std::string& query) const {
+                             const std::string& target) const {
   constexpr int default_limit = 100, max_limit = 200;
   constexpr std::int64_t max_page_bytes = 4 * 1024 * 1024;
   std::optional<std::int64_t> before;
-  auto before_text = query_param("?" + query, "before");
+  auto before_text = query_param(target, "before");
   if (!before_text.empty() && !(before = model::decode_id(model_kind::message, before_text)))
     return json_error(400, "before must be a message id");
   int limit = default_limit;
-  if (auto text = query_param("?" + query, "limit"); !text.empty()) {
+  if (auto text = query_param(target, "limit"); !text.empty()) {
     int n = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > max_limit)
@@ -199,7 +199,7 @@ http_reply api::handle(const http_call& call) const {
       if (!chat)
         return not_found();
       if (get)
-        return message_page(*conn, *chat, call.query);
+        return message_page(*conn, *chat, call.target);
       auto content = body->find("content");
       if (content == body->end() || !content->value().is_string()
           || content->value().as_string().empty())

@@ -14,8 +14,8 @@ namespace actorcable::net {
 
 struct http_call {
   std::string method;
-  std::string path;  // without the query string
-  std::string query;  // what follows '?', if anything
+  std::string path;    // without the query string
+  std::string target;  // as requested, query string included
   std::string authorization;
   std::string body;
   std::string cookie_token;  // the session cookie's JWT, if the request carried one
@@ -53,7 +53,7 @@ public:
 private:
   http_reply limited(const persistence::limit_refusal& refusal, std::int64_t user_id) const;
   http_reply message_page(persistence::pg_connection& conn, const model::chat& chat,
-                          const std::string& query) const;
+                          const std::string& target) const;
 
   persistence::pg_pool& pool_;
   caf::actor directory_;

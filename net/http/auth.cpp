@@ -8,6 +8,19 @@
 
 namespace actorcable::net {
 
+namespace {
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::int64_t> authenticate(std::string_view secret, std::string_view token) {
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch()).count();
@@ -52,16 +65,8 @@ std::string cleared_session_cookie() {
 }
 
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
-  auto same = [](std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-      return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-        return false;
-    return true;
-  };
   for (auto& a : allowed)
-    if (same(origin, a))
+    if (ascii_iequals(origin, a))
       return true;
   return false;
 }
@@ -69,11 +74,9 @@ bool origin_allowed(std::string_view origin, const std::vector<std::string>& all
 std::string_view bearer_token(std::string_view authorization) {
   // The scheme is case-insensitive (RFC 7235 §2.1).
   constexpr std::string_view prefix = "bearer ";
-  if (authorization.size() <= prefix.size())
+  if (authorization.size() <= prefix.size()
+      || !ascii_iequals(authorization.substr(0, prefix.size()), prefix))
     return {};
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != prefix[i])
-      return {};
   return authorization.substr(prefix.size());
 }
 

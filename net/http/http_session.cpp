@@ -149,9 +149,7 @@ private:
       return;
     }
     if (path.rfind("/api/", 0) == 0) {
-      auto q = target.find('?');
-      http_call call{std::string(req.method_string()), path,
-                     q == std::string::npos ? std::string() : target.substr(q + 1),
+      http_call call{std::string(req.method_string()), path, target,
                      std::string(req[http::field::authorization]), std::move(req.body()),
                      std::string(cookie_value(req[http::field::cookie], session_cookie_name)),
                      origin_allowed(req[http::field::origin], ctx_.cfg.allowed_origins)};

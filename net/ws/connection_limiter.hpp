@@ -35,11 +35,8 @@ public:
   std::optional<slot> acquire(std::int64_t user) {
     std::lock_guard lock(mutex_);
     auto& n = counts_[user];
-    if (per_user_ > 0 && n >= per_user_) {
-      if (n == 0)
-        counts_.erase(user);
-      return std::nullopt;
-    }
+    if (per_user_ > 0 && n >= per_user_)
+      return std::nullopt;  // n > 0 here: the entry stays for the slots the user holds
     ++n;
     return slot(shared_from_this(), user);
   }

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { createCable } from '@anycable/core';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql, psqlAsync } from './harness.mjs';
+  withTimeout, psql, psqlAsync, metricValue } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
@@ -45,11 +45,7 @@ function connectedTo(node, peer, after = 0, ms = 15000) {
   return node.waitLog((l) => node.logs.indexOf(l) >= after && matches(l), ms);
 }
 
-async function metric(node, name) {
-  const text = await (await fetch(`${node.http}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return Number(line.split(' ')[1]);
-}
+const metric = metricValue;
 
 const stored = (oid) => {
   const [streaming, status, content, updated] =

@@ -18,10 +18,7 @@ after(() => server.stop());
 
 const post = (tok, chatId, content) => api(server, tok, 'POST', `/api/chats/${chatId}/messages`, { content });
 const streaming = async (tok, id) => (await api(server, tok, 'GET', `/api/messages/${id}`)).json.streaming;
-const limitedTotal = async (limit) => {
-  const text = await (await fetch(`${server.http}/metrics`)).text();
-  return Number(text.split('\n').find((l) => l.startsWith(`actorcable_limited_total{limit="${limit}"}`)).split(' ')[1]);
-};
+const limitedTotal = (limit) => metricValue(server, `actorcable_limited_total{limit="${limit}"}`);
 const logLines = (limit) => server.logs.filter((l) => l.includes('"event":"limited"') && l.includes(`"limit":"${limit}"`)).length;
 
 test('a fifth streaming answer is refused with 429 until one of the four ends', async () => {

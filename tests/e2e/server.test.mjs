@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, SECRET } from './harness.mjs';
+  withTimeout, SECRET, metricValue } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 
 let db, server, alice, bob;
@@ -24,12 +24,7 @@ after(async () => {
   assert.equal(code, 0, 'server exits 0 on SIGTERM');
 });
 
-async function metric(name) {
-  const r = await fetch(`${server.http}/metrics`);
-  const text = await r.text();
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return Number(line.split(' ')[1]);
-}
+const metric = (name) => metricValue(server, name);
 
 // Re-reads a metric until it equals `want` (the server has no event to await from outside).
 async function metricBecomes(name, want, ms = 5000) {

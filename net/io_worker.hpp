@@ -14,6 +14,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include <atomic>
 #include <unordered_set>
 
 namespace actorcable::net {
@@ -41,6 +42,18 @@ struct io_worker {
   boost::asio::steady_timer ping_timer{ioc};
   std::shared_ptr<io_tap> tap;
   std::vector<char> read_buffer = std::vector<char>(64 * 1024);  // what connections read, parsed at once
+  // Connections not yet destroyed. Their bridge actors may hold them past their end; the worker
+  // (its io_context, whose services their socket and timers use) must outlive every one.
+  std::atomic<std::size_t> alive{0};
+};
+
+// A connection's first member, so the last one released: counts it in its worker's `alive`.
+struct worker_lease {
+  explicit worker_lease(io_worker& w) : worker(w) { worker.alive.fetch_add(1, std::memory_order_relaxed); }
+  ~worker_lease() { worker.alive.fetch_sub(1, std::memory_order_release); }
+  worker_lease(const worker_lease&) = delete;
+  worker_lease& operator=(const worker_lease&) = delete;
+  io_worker& worker;
 };
 
 }  // namespace actorcable::net

@@ -19,12 +19,17 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// Sessions get until `deadline` to write their goodbye; then they are ended, and their bridge
+// actors (told so) get a second more to let go of them, running here whatever they posted meanwhile.
 void stop_when_drained(io_worker& w, std::chrono::steady_clock::time_point deadline) {
-  if (w.sessions.empty() || std::chrono::steady_clock::now() >= deadline) {
+  auto now = std::chrono::steady_clock::now();
+  if (w.sessions.empty() || now >= deadline) {
     for (auto* s : std::vector<ws_session*>(w.sessions.begin(), w.sessions.end()))
-      s->finish();  // their bridge actors must end too
-    w.ioc.stop();
-    return;
+      s->finish();
+    if (w.alive.load(std::memory_order_acquire) == 0 || now >= deadline + std::chrono::seconds(1)) {
+      w.ioc.stop();
+      return;
+    }
   }
   w.ping_timer.expires_after(std::chrono::milliseconds(20));
   w.ping_timer.async_wait([&w, deadline](boost::system::error_code) { stop_when_drained(w, deadline); });
@@ -180,6 +185,13 @@ void server::stop() {
     t.join();
   d.threads.clear();
   d.db_workers.join();
+  for (auto& w : d.workers) {
+    if (auto n = w->alive.load(std::memory_order_acquire); n > 0) {
+      // Destroying the worker would pull its io_context from under these sessions.
+      log::error("server", "sessions_outlived_stop", {{"sessions", n}});
+      (void)w.release();
+    }
+  }
 }
 
 }  // namespace actorcable::net

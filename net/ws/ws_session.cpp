@@ -26,7 +26,7 @@ constexpr int max_reads_per_turn = 16;
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream stream, io_worker& worker, net_context& ctx)
-  : ws_(stream.release_socket()), worker_(worker), ctx_(ctx), reader_(ctx.cfg.max_frame_bytes),
+  : lease_(worker), ws_(stream.release_socket()), worker_(worker), ctx_(ctx), reader_(ctx.cfg.max_frame_bytes),
     queue_(ctx.cfg.write_queue_limit),
     id_(random_id()) {}
 

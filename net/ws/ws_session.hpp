@@ -65,6 +65,7 @@ private:
   void send_close(std::uint16_t code, std::string_view reason);
   void begin_close(frame_ptr last_frame);
 
+  worker_lease lease_;
   // Beast does the handshake; after it the session reads and writes frames itself on the
   // non-blocking socket (net/ws_frames.hpp).
   boost::beast::websocket::stream<tcp::socket> ws_;

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createDatabase, startServer, token, newChat, ask, api, rawCable, messageIdentifier,
-  rssBytes, cpuSeconds, metricValue, eventually, withTimeout, psql, SANITIZER_SLACK_BYTES } from './harness.mjs';
+  rssBytes, cpuSeconds, metricValue, eventually, withTimeout, psql, SANITIZER_SLACK_BYTES,
+  SANITIZER_TIME_FACTOR } from './harness.mjs';
 
 const MiB = 1024 * 1024;
 let db, alice;
@@ -289,5 +290,41 @@ test('a chat of many one-megabyte messages is served in bounded pages', async ()
   assert.equal(new Set(seen).size, 30);
   assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}/messages?limit=0`)).status, 400);
   assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}/messages?before=x'--`)).status, 400);
+  await server.stop();
+});
+
+test('extended-protocol fan-out to 500 consumers that stopped reading keeps /healthz answering', async () => {
+  const server = await startServer(db);
+  const chat = await newChat(server, alice);
+  const { response } = await ask(server, alice, chat.id, '[[chunks:40000]] [[rate:4000]]');
+  const identifier = messageIdentifier(response.id);
+  const subscribe = clientFrame(0x1, JSON.stringify({ command: 'subscribe', identifier }));
+  // Each reads until its subscription is confirmed, then stops reading for good.
+  const sockets = await Promise.all(Array.from({ length: 500 }, async () => {
+    const { socket, rest } = await rawUpgrade(server.port, { path: `/cable?jid=${alice}`,
+      protocol: 'actioncable-v1-ext-json', after: subscribe });
+    let seen = rest.toString('latin1');
+    await withTimeout(new Promise((resolve) => {
+      const check = () => { if (seen.includes('confirm_subscription')) { socket.pause(); resolve(); } };
+      socket.on('data', (d) => { seen += d.toString('latin1'); check(); });
+      check();
+    }), 30000, 'confirm_subscription');
+    return socket;
+  }));
+  // Health probes while every chunk goes to 500 unread sockets: Kubernetes' default probe
+  // timeout is one second.
+  let worst = 0;
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    const r = await withTimeout(fetch(`${server.http}/healthz`), 10000, '/healthz');
+    assert.equal(r.status, 200);
+    worst = Math.max(worst, performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 100));  // probes spread over the stream, not a barrier
+  }
+  const row = (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json;
+  assert.equal(row.streaming, true, 'the probes ran while the answer streamed');
+  await api(server, alice, 'POST', `/api/messages/${response.id}/stop`);
+  for (const s of sockets) s.destroy();
+  assert.ok(worst < 1000 * SANITIZER_TIME_FACTOR, `/healthz took up to ${worst.toFixed(0)} ms`);
   await server.stop();
 });

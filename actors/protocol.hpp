@@ -49,6 +49,10 @@ using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using find_atom = caf::atom_constant<caf::atom("find")>;
 using info_atom = caf::atom_constant<caf::atom("info")>;
 using relay_atom = caf::atom_constant<caf::atom("relay")>;
+// membership -> cluster: (members_atom, vector<string> names, vector<string> addresses), the live
+// nodes read from PostgreSQL; (leave_atom) -> bool: remove this node's row, then stop
+using members_atom = caf::atom_constant<caf::atom("members")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
 
 // What a job reports before it exits normally.
 struct job_result {

@@ -5,6 +5,7 @@
 #include "actors/store/access_listener.hpp"
 #include "actors/provider/launcher.hpp"
 #include "actors/cluster/cluster.hpp"
+#include "actors/cluster/membership.hpp"
 #include "actors/stream/directory.hpp"
 #include "actors/store/stream_writer.hpp"
 #include "common/log.hpp"
@@ -108,6 +109,38 @@ int run_seed(const config& cfg, const std::string& email) {
   return 0;
 }
 
+// Spawns this node's cluster member, publishes it on cluster.bind (port 0: a free one) and, when
+// published, registers it in the membership table. An invalid handle when the bind fails.
+caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
+                         const caf::actor& directory, metrics& stats, caf::actor& members) {
+  actors::cluster_config ccfg;
+  ccfg.node = settings.node;
+  ccfg.peers = settings.peers;
+  ccfg.middleman = sys.middleman().actor_handle();
+  ccfg.metrics = &stats;
+  auto cluster = sys.spawn(actors::cluster, ccfg);
+  caf::anon_send(cluster, caf::put_atom::value, directory);
+  caf::anon_send(directory, caf::put_atom::value, cluster);
+  std::string address;
+  if (!settings.cluster_host.empty()) {
+    auto bind = settings.cluster_host + ":" + std::to_string(settings.cluster_port);
+    auto published = sys.middleman().publish(cluster, settings.cluster_port,
+                                             settings.cluster_host.c_str(), true);
+    if (!published) {
+      log::error("cluster", "bind_failed", {{"address", bind}, {"error", sys.render(published.error())}});
+      caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
+      return {};
+    }
+    address = settings.cluster_advertise + ":" + std::to_string(*published);
+    actors::membership_config mcfg{settings.conninfo, settings.node, address, settings.lease_seconds,
+                                   settings.membership_interval, cluster};
+    members = sys.spawn<caf::detached>(actors::membership, mcfg);
+  }
+  log::info("cluster", "joined", {{"node", settings.node}, {"address", address},
+                                  {"peers", settings.peers.size()}});
+  return cluster;
+}
+
 int run_serve(const config& cfg) {
   auto settings = read_serve_settings(cfg);
   require_database(cfg);
@@ -158,30 +191,14 @@ int run_serve(const config& cfg) {
   auto launcher = actors::make_job_launcher(settings.provider, provider_io.get());
   auto directory = sys.spawn(actors::directory, settings.streams, writer, launcher);
   caf::anon_send(writer, caf::put_atom::value, directory);
-  caf::actor cluster;
+  caf::actor cluster, members;
   if (settings.clustered()) {
-    actors::cluster_config ccfg;
-    ccfg.node = node;
-    ccfg.peers = settings.peers;
-    ccfg.middleman = sys.middleman().actor_handle();
-    ccfg.metrics = &stats;
-    cluster = sys.spawn(actors::cluster, ccfg);
-    caf::anon_send(cluster, caf::put_atom::value, directory);
-    caf::anon_send(directory, caf::put_atom::value, cluster);
-    auto address = settings.cluster_host + ":" + std::to_string(settings.cluster_port);
-    if (settings.cluster_port != 0) {
-      auto published = sys.middleman().publish(cluster, settings.cluster_port,
-                                               settings.cluster_host.c_str(), true);
-      if (!published) {
-        log::error("cluster", "bind_failed", {{"address", address},
-                                              {"error", sys.render(published.error())}});
-        caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
-        caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-        caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-        return 1;
-      }
+    cluster = start_cluster(sys, settings, directory, stats, members);
+    if (!cluster) {
+      caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+      return 1;
     }
-    log::info("cluster", "joined", {{"node", node}, {"bind", address}, {"peers", settings.peers.size()}});
   }
 
   persistence::pg_pool pool(settings.conninfo, settings.pool_size);
@@ -208,6 +225,11 @@ int run_serve(const config& cfg) {
   srv.begin_shutdown();
   drain(sys, stats, directory, writer, settings.drain);
   srv.stop();
+  if (members) {  // retired: peers stop dialing it now, not at the end of its lease
+    caf::scoped_actor self{sys};
+    self->request(members, std::chrono::seconds(3), actors::leave_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+  }
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   if (cluster)
     caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);

@@ -34,6 +34,7 @@ const std::map<std::string, std::string>& defaults() {
     {"node.lease_s", "6"},
     {"cluster.bind", ""},
     {"cluster.peers", ""},
+    {"cluster.advertise", ""},
     {"streams.flush_interval_ms", "120"},
     {"streams.idle_timeout_s", "30"},
     {"streams.retention_s", "300"},
@@ -67,6 +68,7 @@ const std::map<std::string, std::string>& env_overrides() {
     {"ACTORCABLE_NODE_NAME", "node.name"},
     {"ACTORCABLE_CLUSTER_BIND", "cluster.bind"},
     {"ACTORCABLE_PEERS", "cluster.peers"},
+    {"ACTORCABLE_CLUSTER_ADVERTISE", "cluster.advertise"},
     {"ACTORCABLE_IDLE_TIMEOUT_S", "streams.idle_timeout_s"},
     {"ACTORCABLE_WEB_ROOT", "server.web_root"},
     {"ACTORCABLE_LIMIT_ANSWERS_CONCURRENT", "limits.answers_concurrent"},
@@ -163,7 +165,7 @@ config config::load(const std::string& explicit_path) {
   c.cluster_peers();
   static const std::set<std::string> text_keys = {
     "server.bind", "server.web_root", "server.allowed_origins", "database.url", "auth.secret", "node.name", "provider.name",
-    "cluster.bind", "cluster.peers",
+    "cluster.bind", "cluster.peers", "cluster.advertise",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model"};
   for (auto& [key, value] : c.values_)
     if (!text_keys.count(key))
@@ -201,7 +203,7 @@ std::pair<std::string, std::uint16_t> config::cluster_bind() const {
   auto text = trim(str("cluster.bind"));
   if (text.empty())
     return {};
-  return host_port(text, "cluster.bind (ACTORCABLE_CLUSTER_BIND)", false);
+  return host_port(text, "cluster.bind (ACTORCABLE_CLUSTER_BIND)", true);
 }
 
 std::vector<std::pair<std::string, std::uint16_t>> config::cluster_peers() const {
@@ -218,8 +220,10 @@ std::vector<std::pair<std::string, std::uint16_t>> config::cluster_peers() const
 
 std::string config::node_name() const {
   auto name = str("node.name");
-  if (!name.empty())
-    return name;
+  return name.empty() ? host_name() : name;
+}
+
+std::string config::host_name() const {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return host[0] ? host : "local";

@@ -27,6 +27,7 @@ public:
   // cluster.bind (empty host: not set) and the cluster.peers list
   std::pair<std::string, std::uint16_t> cluster_bind() const;
   std::vector<std::pair<std::string, std::uint16_t>> cluster_peers() const;
+  std::string host_name() const;  // gethostname(), or "local"
   std::string node_name() const;
   // key = value lines with secrets masked.
   std::string describe() const;

@@ -93,6 +93,11 @@ serve_settings read_serve_settings(const config& cfg) {
   s.session_ttl = seconds(cfg, "server.session_ttl_s", 1);
   s.drain = seconds(cfg, "server.drain_s", 0);
   std::tie(s.cluster_host, s.cluster_port) = cfg.cluster_bind();
+  s.cluster_advertise = cfg.str("cluster.advertise");
+  if (s.cluster_advertise.empty())
+    s.cluster_advertise = s.cluster_host == "0.0.0.0" || s.cluster_host == "::" ? cfg.host_name() : s.cluster_host;
+  s.lease_seconds = lease;
+  s.membership_interval = std::chrono::seconds(std::max(1, lease / 3));
   for (auto& [host, port] : cfg.cluster_peers())
     s.peers.push_back({host, port});
   return s;

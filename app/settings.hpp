@@ -23,10 +23,13 @@ struct serve_settings {
   std::size_t pool_size = 8;
   caf::timespan session_ttl = std::chrono::minutes(5);
   std::chrono::seconds drain{10};
-  std::string cluster_host;  // cluster.bind; port 0: not set
-  std::uint16_t cluster_port = 0;
+  std::string cluster_host;  // cluster.bind; empty: not published
+  std::uint16_t cluster_port = 0;  // 0: a free port, found by peers through the membership table
+  std::string cluster_advertise;   // cluster.advertise, else the bind host (or the host name)
   std::vector<actors::peer_address> peers;
-  bool clustered() const { return cluster_port != 0 || !peers.empty(); }
+  int lease_seconds = 6;  // node.lease_s: also how long a silent node stays in the table
+  caf::timespan membership_interval = std::chrono::seconds(2);  // lease_s / 3
+  bool clustered() const { return !cluster_host.empty() || !peers.empty(); }
 };
 
 // Reads and checks every setting (ranges included); throws config_error naming the key.

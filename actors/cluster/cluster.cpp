@@ -3,6 +3,9 @@
 #include "actors/cluster/relay.hpp"
 #include "common/log.hpp"
 
+#include <cstdlib>
+#include <optional>
+
 namespace actorcable::actors {
 namespace {
 
@@ -30,9 +33,29 @@ void add_peer(self_ptr self, const cluster_config& cfg, const std::string& name,
   log::info("cluster", "peer_connected", {{"node", cfg.node}, {"peer", name}});
 }
 
-void dial(self_ptr self, const cluster_config& cfg, std::size_t index) {
-  auto& addr = cfg.peers[index];
-  auto retry = [=] { self->delayed_send(self, cfg.retry_interval, dial_atom::value, index); };
+std::optional<peer_address> parse_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return std::nullopt;
+  char* end = nullptr;
+  long port = std::strtol(text.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || port < 1 || port > 65535)
+    return std::nullopt;
+  return peer_address{text.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+// Dials `text` and retries every retry_interval while it is a target (fixed, or still listed).
+void dial(self_ptr self, const cluster_config& cfg, const std::string& text) {
+  auto& targets = self->state.targets;
+  auto t = targets.find(text);
+  if (t == targets.end())
+    return;
+  if (!t->second.fixed && !t->second.listed) {
+    targets.erase(t);
+    return;
+  }
+  auto addr = t->second.address;
+  auto retry = [=] { self->delayed_send(self, cfg.retry_interval, dial_atom::value, text); };
   self->request(cfg.middleman, std::chrono::seconds(5), caf::connect_atom::value, addr.host, addr.port)
     .then(
       [=](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>&) {
@@ -45,16 +68,49 @@ void dial(self_ptr self, const cluster_config& cfg, std::size_t index) {
                       caf::actor_cast<caf::actor>(self))
           .then(
             [=](std::string& name) {
-              self->state.dialed[member.address()] = index;
+              self->state.dialed[member.address()] = text;
               add_peer(self, cfg, name, member);
             },
             [=](caf::error&) { retry(); });
       },
       [=](caf::error& err) {
-        log::debug("cluster", "dial_failed",
-                   {{"peer", cfg.peers[index].text()}, {"error", caf::to_string(err)}});
+        log::debug("cluster", "dial_failed", {{"peer", text}, {"error", caf::to_string(err)}});
         retry();
       });
+}
+
+void update_members(self_ptr self, const cluster_config& cfg, const std::vector<std::string>& names,
+                    const std::vector<std::string>& addresses) {
+  auto& st = self->state;
+  std::set<std::string> live(names.begin(), names.end());
+  for (auto& name : st.listed_names) {
+    if (live.count(name))
+      continue;
+    if (auto p = st.peers.find(name); p != st.peers.end()) {
+      // Its heartbeat stopped (paused, or cut off from the database): not asked about streams.
+      log::warn("cluster", "peer_lost", {{"node", cfg.node}, {"peer", name}, {"reason", "lease expired"}});
+      st.peers.erase(p);
+      set_peer_gauge(self, cfg);
+    }
+  }
+  st.listed_names = std::move(live);
+  for (auto& [text, target] : st.targets)
+    target.listed = false;
+  for (auto& text : addresses) {
+    auto addr = parse_address(text);
+    if (!addr) {
+      log::warn("cluster", "bad_member_address", {{"address", text}});
+      continue;
+    }
+    auto [t, fresh] = st.targets.try_emplace(text, dial_target{*addr, false, true});
+    t->second.listed = true;
+    bool connected = false;
+    for (auto& [member, dialed_text] : st.dialed)
+      connected = connected || dialed_text == text;
+    // A node back in the table after a lapse is dialed again: its connection may have lasted.
+    if (fresh || !connected)
+      dial(self, cfg, text);
+  }
 }
 
 caf::actor relay_for(self_ptr self, const cluster_config& cfg, std::int64_t id,
@@ -115,8 +171,16 @@ void locate(self_ptr self, const cluster_config& cfg, std::int64_t id,
 }  // namespace
 
 caf::behavior cluster(self_ptr self, cluster_config cfg) {
-  for (std::size_t i = 0; i < cfg.peers.size(); ++i)
-    dial(self, cfg, i);
+  for (auto& p : cfg.peers)
+    self->state.targets[p.text()] = dial_target{p, true, false};
+  for (auto& p : cfg.peers)
+    dial(self, cfg, p.text());
+  // Relays would otherwise keep their history (and the actor system) alive past a shutdown.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    for (auto& [id, r] : self->state.relays)
+      self->send_exit(r, msg.reason);
+    self->quit(msg.reason);
+  });
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto i = st.relays.begin(); i != st.relays.end(); ++i)
@@ -133,14 +197,17 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
         break;
       }
     if (auto d = st.dialed.find(msg.source); d != st.dialed.end()) {
-      auto index = d->second;
+      auto text = d->second;
       st.dialed.erase(d);
-      self->delayed_send(self, cfg.retry_interval, dial_atom::value, index);
+      self->delayed_send(self, cfg.retry_interval, dial_atom::value, text);
     }
   });
   return {
     [=](caf::put_atom, caf::actor& directory) { self->state.directory = std::move(directory); },
-    [=](dial_atom, std::size_t index) { dial(self, cfg, index); },
+    [=](dial_atom, const std::string& text) { dial(self, cfg, text); },
+    [=](members_atom, const std::vector<std::string>& names, const std::vector<std::string>& addresses) {
+      update_members(self, cfg, names, addresses);
+    },
     [=](hello_atom, std::string& name, caf::actor& member) {
       add_peer(self, cfg, name, member);
       return cfg.node;

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 namespace actorcable::actors {
@@ -28,11 +29,21 @@ struct cluster_config {
   actorcable::metrics* metrics = nullptr;
 };
 
+// An address this node dials until a member answers there: from cluster.peers (fixed) or
+// from the membership table (listed while its row is renewed).
+struct dial_target {
+  peer_address address;
+  bool fixed = false;
+  bool listed = false;
+};
+
 struct cluster_state {
   static inline const char* name = "cluster";
   caf::actor directory;
   std::map<std::string, caf::actor> peers;           // by node name
-  std::map<caf::actor_addr, std::size_t> dialed;     // peer member -> index in cluster_config::peers
+  std::map<std::string, dial_target> targets;        // by address text
+  std::map<caf::actor_addr, std::string> dialed;     // peer member -> its address text
+  std::set<std::string> listed_names;                // nodes alive in the table at its last read
   std::unordered_map<std::int64_t, caf::actor> relays;  // by message id
   std::unordered_map<std::int64_t, std::vector<std::function<void(const caf::actor&)>>> finding;
 };
@@ -42,7 +53,9 @@ struct cluster_state {
 // (subscribe_atom, int64 id, actor sub, catchup) -> (actor, bool) for a message not streaming
 // here, (cancel_atom, int64 id) -> bool, (stream_started_atom, int64 chat, int64 id, actor) a local
 // stream started, (chat_stream_atom, int64 chat, int64 id, actor) one started elsewhere,
-// (relay_atom, int64 id, actor origin) -> actor, (caf::get_atom) -> vector<string> peer names.
+// (relay_atom, int64 id, actor origin) -> actor, (caf::get_atom) -> vector<string> peer names,
+// (members_atom, names, addresses) the live nodes of the membership table: new addresses are
+// dialed, a node gone from the table is lost.
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, cluster_config cfg);
 
 }  // namespace actorcable::actors

@@ -4,6 +4,7 @@
 
 #include "persistence/chats_repository.hpp"
 #include "persistence/messages_repository.hpp"
+#include "persistence/nodes_repository.hpp"
 #include "persistence/pg/pg_pool.hpp"
 #include "persistence/users_repository.hpp"
 #include "test_database.hpp"
@@ -151,6 +152,24 @@ CAF_TEST(a killed connection fails clearly and the pool reconnects) {
   CAF_CHECK(lost);
   auto c = pool.acquire();  // the broken one was dropped: a new connection
   CAF_CHECK_EQUAL(c->exec("SELECT 41 + 1").int64(0, 0), 42);
+}
+
+CAF_TEST(membership lists the other nodes renewed within the lease and forgets a retired one) {
+  heartbeat_node(conn, "node-a", "127.0.0.1:7001");
+  heartbeat_node(conn, "node-b", "127.0.0.1:7002");
+  heartbeat_node(conn, "node-c", "127.0.0.1:7003");
+  heartbeat_node(conn, "node-b", "127.0.0.1:7012");  // restarted on another port
+  // node-c stopped renewing 7 s ago: past a 6 s lease.
+  conn.exec("UPDATE cluster_nodes SET heartbeat_at = now() - interval '7 seconds' WHERE name = 'node-c'");
+  auto live = live_nodes(conn, "node-a", 6);
+  CAF_REQUIRE_EQUAL(live.size(), 1u);
+  CAF_CHECK_EQUAL(live[0].name, "node-b");
+  CAF_CHECK_EQUAL(live[0].address, "127.0.0.1:7012");
+  CAF_CHECK_EQUAL(live_nodes(conn, "node-c", 6).size(), 2u);
+  remove_node(conn, "node-b");
+  CAF_CHECK_EQUAL(live_nodes(conn, "node-a", 6).size(), 0u);
+  heartbeat_node(conn, "node-c", "127.0.0.1:7003");  // back: listed again
+  CAF_CHECK_EQUAL(live_nodes(conn, "node-a", 6).size(), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -15,24 +15,15 @@ const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
   'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ');
 const rowId = (oid) => Number(messageIds.decode(oid)[0]);
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 let db, alice;
 const names = ['node-a', 'node-b', 'node-c'];
-const clusterPorts = {};
 const nodes = {};
 
+// No peer list: each node binds a free port and finds the others in the cluster_nodes table.
 function startNode(name) {
-  const peers = names.filter((n) => n !== name).map((n) => `127.0.0.1:${clusterPorts[n]}`).join(',');
   return startServer(db, {
     ACTORCABLE_NODE_NAME: name,
-    ACTORCABLE_CLUSTER_BIND: `127.0.0.1:${clusterPorts[name]}`,
-    ACTORCABLE_PEERS: peers,
+    ACTORCABLE_CLUSTER_BIND: '127.0.0.1:0',
   }, { config: { 'server.subscribe_burst': 1000, 'streams.retention_s': 60 } });
 }
 
@@ -65,7 +56,6 @@ async function until(pred, ms, what) {
 before(async () => {
   db = createDatabase();
   alice = token(db, 'alice@example.com');
-  for (const n of names) clusterPorts[n] = await freePort();
   // One node first, the others later: a node starts before its peers and connects when they come up.
   nodes.a = await startNode('node-a');
   nodes.b = await startNode('node-b');
@@ -300,4 +290,25 @@ test('a node paused past its lease is fenced: no write after its row was closed,
     onA.close();
     onB.close();
   }
+});
+
+test('a fourth node started later finds the others through PostgreSQL, serves relayed streams, and leaves the table when retired', { timeout: 60000 }, async () => {
+  const marks = Object.fromEntries(Object.entries(nodes).map(([k, n]) => [k, n.logs.length]));
+  const d = await startNode('node-d');
+  try {
+    for (const p of ['node-a', 'node-b', 'node-c']) await connectedTo(d, p);
+    for (const k of ['a', 'b', 'c']) await connectedTo(nodes[k], 'node-d', marks[k]);
+    const listed = psql(db, "SELECT address FROM cluster_nodes WHERE name = 'node-d'");
+    assert.match(listed, /^127\.0\.0\.1:[1-9][0-9]*$/);
+    const chat = await newChat(nodes.a, alice);
+    const { response } = await ask(nodes.a, alice, chat.id, 'to the newcomer [[chunks:30]] [[rate:50]]');
+    const w = rawWatch(d, response.id);
+    assert.equal((await w.end()).message.status, 'complete');
+    assert.equal(w.text(), stored(response.id).content);
+    w.close();
+  } finally {
+    await d.stop();
+  }
+  assert.equal(psql(db, "SELECT count(*) FROM cluster_nodes WHERE name = 'node-d'"), '0');
+  assert.equal(psql(db, "SELECT count(*) FROM cluster_nodes"), '3');
 });

@@ -6,6 +6,10 @@
 
 #include "app/settings.hpp"
 
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
 using namespace actorcable;
 using namespace actorcable::app;
 
@@ -57,6 +61,34 @@ CAF_TEST(the built in defaults are the modules own defaults) {
   CAF_CHECK_EQUAL(s.session_ttl, d.session_ttl);
   CAF_CHECK_EQUAL(s.drain.count(), d.drain.count());
   CAF_CHECK(!s.clustered());
+  CAF_CHECK_EQUAL(s.lease_seconds, d.lease_seconds);
+  CAF_CHECK_EQUAL(s.membership_interval, d.membership_interval);
+}
+
+namespace {
+// A configuration read from `ini` the way `serve` reads its file.
+config from_ini(const std::string& ini) {
+  char path[] = "/tmp/actorcable-settings-XXXXXX";
+  int fd = mkstemp(path);
+  CAF_REQUIRE(fd >= 0);
+  close(fd);
+  std::ofstream(path) << ini;
+  auto c = config::load(path);
+  std::remove(path);
+  return c;
+}
+}  // namespace
+
+CAF_TEST(cluster bind port 0 is a free port and the advertised host defaults to the bind host) {
+  auto s = read_serve_settings(from_ini("[cluster]\nbind = 127.0.0.1:0\n"));
+  CAF_CHECK(s.clustered());
+  CAF_CHECK_EQUAL(s.cluster_port, 0);
+  CAF_CHECK_EQUAL(s.cluster_advertise, "127.0.0.1");
+  auto any = from_ini("[cluster]\nbind = 0.0.0.0:7000\n");
+  CAF_CHECK_EQUAL(read_serve_settings(any).cluster_advertise, any.host_name());
+  auto named = read_serve_settings(from_ini("[cluster]\nbind = 0.0.0.0:7000\nadvertise = node-a.internal\n"));
+  CAF_CHECK_EQUAL(named.cluster_advertise, "node-a.internal");
+  CAF_CHECK_EQUAL(named.cluster_port, 7000);
 }
 
 CAF_TEST(SPEC defaults bind 127.0.0.1 port 8080 idle timeout 30 s limits 4 20 64) {

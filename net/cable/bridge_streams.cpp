@@ -51,9 +51,14 @@ void send_stored_state(bridge_ptr self, const bridge_config& cfg, std::int64_t m
     } catch (const std::exception& e) {
       log::error("cable", "row_lookup_failed", {{"message_id", mid}, {"error", e.what()}});
     }
-    caf::anon_send(bridge, row_atom::value, identifier, mid, row ? row->content : std::string(),
-                   row ? row->streaming : false, row ? row->stream_status : std::string(),
-                   row.has_value() && with_state);
+    stored_row r{identifier, mid};
+    if (row) {
+      r.content = row->content;
+      r.streaming = row->streaming;
+      r.status = row->stream_status;
+      r.with_state = with_state;
+    }
+    caf::anon_send(bridge, row_atom::value, std::move(r));
   });
 }
 

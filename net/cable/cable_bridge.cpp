@@ -183,9 +183,9 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
         } catch (const std::exception& e) {
           log::error("cable", "authorization_failed", {{"error", e.what()}});
         }
-        caf::anon_send(bridge, authz_atom::value, id, scope.has_value(),
-                       scope ? scope->account_id : 0, scope ? scope->chat_id : 0,
-                       history.value_or(history_request{}), history.has_value());
+        authz_result r{id, scope.has_value(), scope ? scope->account_id : 0,
+                       scope ? scope->chat_id : 0, std::move(history)};
+        caf::anon_send(bridge, authz_atom::value, std::move(r));
       });
       return;
     }
@@ -308,17 +308,13 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       self->state.pending.push_back(std::move(*parsed.command));
       pump(self, cfg);
     },
-    [=](authz_atom, std::string& identifier, bool allowed, std::int64_t account_id,
-        std::int64_t chat_id, history_request& history, bool has_history) {
+    [=](authz_atom, authz_result& r) {
       self->state.busy = false;
-      if (allowed) {
-        send_text(self, confirm_frame(identifier));
-        add_subscription(self, cfg, identifier, account_id, chat_id,
-                         has_history ? std::optional<history_request>(std::move(history))
-                                     : std::nullopt,
-                         false);
+      if (r.allowed) {
+        send_text(self, confirm_frame(r.identifier));
+        add_subscription(self, cfg, r.identifier, r.account_id, r.chat_id, std::move(r.history), false);
       } else {
-        send_text(self, reject_frame(identifier));
+        send_text(self, reject_frame(r.identifier));
       }
       pump(self, cfg);
     },
@@ -326,20 +322,20 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
     [=](actors::frame_atom, const actors::stream_event_ptr& ev, std::uint64_t tag) {
       forward(self, cfg, ev, tag);
     },
-    [=](row_atom, const std::string& identifier, std::int64_t mid, const std::string& content,
-        bool streaming, const std::string& status, bool with_state) {
-      if (self->state.subs.count(identifier)) {
+    [=](row_atom, const stored_row& row) {
+      if (self->state.subs.count(row.identifier)) {
+        auto mid = row.message_id;
         actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
         auto send_event = [&](const actors::stream_event_ptr& ev) {
-          send_text(self, broadcast_frame(identifier, ev->message_json,
+          send_text(self, broadcast_frame(row.identifier, ev->message_json,
                                           cfg.extended ? ev->ext_fields : ""));
         };
-        if (with_state)
-          send_event(actors::make_state_event(who, 0, content, streaming));
-        if (auto ended = model::parse_stream_status(status); !streaming && ended)
+        if (row.with_state)
+          send_event(actors::make_state_event(who, 0, row.content, row.streaming));
+        if (auto ended = model::parse_stream_status(row.status); !row.streaming && ended)
           send_event(actors::make_end_event(who, 0, *ended));
       }
-      history_step_done(self, identifier);
+      history_step_done(self, row.identifier);
     },
     [=](unhold_atom, const std::string& identifier) {
       // A restored message route whose client sent no history request: catch up with the state.

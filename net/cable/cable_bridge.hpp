@@ -22,9 +22,39 @@ namespace actorcable::net {
 
 using text_atom = caf::atom_constant<caf::atom("text")>;      // socket -> bridge: a text frame
 using closed_atom = caf::atom_constant<caf::atom("closed")>;  // socket -> bridge: gone
-using authz_atom = caf::atom_constant<caf::atom("authz")>;    // lookup result
-using row_atom = caf::atom_constant<caf::atom("row")>;        // a finished message's row
+using authz_atom = caf::atom_constant<caf::atom("authz")>;    // (authz_atom, authz_result)
+using row_atom = caf::atom_constant<caf::atom("row")>;        // (row_atom, stored_row)
 using unhold_atom = caf::atom_constant<caf::atom("unhold")>;  // restored route's wait is over
+
+// A subscribe's access check, done off the actor threads, back to the bridge.
+struct authz_result {
+  std::string identifier;
+  bool allowed = false;
+  std::int64_t account_id = 0;
+  std::int64_t chat_id = 0;
+  std::optional<history_request> history;  // as the subscribe asked
+};
+
+// The row of a message no actor streams any more (ended, or its node died), read for a route.
+struct stored_row {
+  std::string identifier;
+  std::int64_t message_id = 0;
+  std::string content;
+  bool streaming = false;
+  std::string status;       // stream_status as stored; empty while streaming
+  bool with_state = false;  // send current_state before the end
+};
+
+// Local messages only (the bridge to itself): the history request is not serialised.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, authz_result& x) {
+  return f(caf::meta::type_name("authz_result"), x.identifier, x.allowed, x.account_id, x.chat_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_row& x) {
+  return f(caf::meta::type_name("stored_row"), x.identifier, x.message_id, x.content, x.streaming,
+           x.status, x.with_state);
+}
 
 struct bridge_config {
   caf::actor directory;

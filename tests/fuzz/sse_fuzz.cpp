@@ -1,4 +1,5 @@
-// The SSE parser and the OpenAI event decoder on arbitrary provider bytes, split arbitrarily.
+// The SSE parser and the OpenAI and Anthropic event decoders on arbitrary provider bytes, split arbitrarily.
+#include "actors/provider/anthropic_events.hpp"
 #include "actors/provider/openai_events.hpp"
 #include "actors/provider/sse_parser.hpp"
 
@@ -17,7 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     b.push_back(e);
   if (a != b)
     std::abort();  // where the bytes were split must not matter
-  for (auto& event : a)
+  for (auto& event : a) {
     (void)actorcable::actors::parse_openai_event(event);
+    (void)actorcable::actors::parse_anthropic_event(event);
+  }
   return 0;
 }

@@ -35,7 +35,8 @@ void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error rea
 
 // streaming_end has an offset of its own, after the last chunk: every event is counted once.
 stream_event_ptr end_event(self_ptr self) {
-  return make_end_event(identity(self), self->state.chunk_ends.size() + 1, self->state.status);
+  auto& st = self->state;
+  return make_end_event(identity(self), st.chunk_ends.size() + 1, st.status, st.result);
 }
 
 stream_event_ptr state_event(self_ptr self, bool streaming) {

@@ -61,11 +61,24 @@ stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run) {
 }
 
 stream_event_ptr make_end_event(const stream_identity& who, std::int64_t offset,
-                                model::stream_status status) {
+                                model::stream_status status, const job_result& usage) {
   std::string json = "{\"action\":\"streaming_end\",\"chunk\":null,\"id\":";
   append_json_string(json, who.oid);
   json += ",\"status\":";
   append_json_string(json, model::to_string(status));
+  if (!usage.model_id.empty()) {
+    json += ",\"model_id\":";
+    append_json_string(json, usage.model_id);
+  }
+  if (usage.input_tokens || usage.output_tokens) {
+    json += ",\"usage\":{";
+    if (usage.input_tokens)
+      json += "\"input_tokens\":" + std::to_string(*usage.input_tokens);
+    if (usage.output_tokens)
+      json += std::string(usage.input_tokens ? "," : "") + "\"output_tokens\":"
+              + std::to_string(*usage.output_tokens);
+    json += '}';
+  }
   json += '}';
   return finish(who, stream_event::kind::end, offset, std::move(json));
 }

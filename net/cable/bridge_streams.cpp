@@ -57,6 +57,7 @@ void send_stored_state(bridge_ptr self, const bridge_config& cfg, std::int64_t m
       r.streaming = row->streaming;
       r.status = row->stream_status;
       r.with_state = with_state;
+      r.usage = {row->model_id, row->input_tokens, row->output_tokens};
     }
     caf::anon_send(bridge, row_atom::value, std::move(r));
   });

@@ -43,6 +43,7 @@ struct stored_row {
   bool streaming = false;
   std::string status;       // stream_status as stored; empty while streaming
   bool with_state = false;  // send current_state before the end
+  actors::job_result usage;  // as stored: the model that answered, its token counts
 };
 
 // Local messages only (the bridge to itself): the history request is not serialised.

@@ -76,6 +76,9 @@ test('a normal stream completes with usage, model and the chat as context', asyn
   assert.equal(first.row.model_id, 'fake-model-served');
   assert.equal(first.row.input_tokens, 11);
   assert.equal(first.row.output_tokens, 12);
+  // streaming_end carries what is stored (SPEC §9).
+  assert.equal(first.end.model_id, 'fake-model-served');
+  assert.deepEqual(first.end.usage, { input_tokens: 11, output_tokens: 12 });
   const req = first.requests[0];
   assert.equal(req.path, '/v1/chat/completions');
   assert.equal(req.auth, 'Bearer sk-test-key');

@@ -129,6 +129,9 @@ test('history with a wrong epoch, or after the retention window, is rejected; cu
   const state = await c.next((f) => f.message?.action === 'current_state', 5000, 'current_state');
   assert.equal(state.stream_id, `Message:${response.id}`);
   const end = await c.next((f) => f.message?.action === 'streaming_end', 5000, 'end');
+  // The model and what it produced (the scripted provider counts chunks as output tokens).
+  assert.equal(end.message.model_id, 'scripted');
+  assert.deepEqual(end.message.usage, { output_tokens: 20 });
   assert.ok(!c.frames.some((f) => f.type === 'confirm_history'));
   const rejectAt = c.frames.findIndex((f) => f.type === 'reject_history');
   assert.ok(rejectAt < c.frames.indexOf(state));
@@ -148,6 +151,10 @@ test('history with a wrong epoch, or after the retention window, is rejected; cu
   const row = (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json;
   assert.equal(stored.message.content, row.content);
   assert.equal(stored.message.streaming, false);
+  // The end read from the row carries the same model and usage as the live one.
+  const storedEnd = await d.next((f) => f.message?.action === 'streaming_end', 5000, 'stored end');
+  assert.equal(storedEnd.message.model_id, 'scripted');
+  assert.deepEqual(storedEnd.message.usage, { output_tokens: 20 });
   c.close();
   d.close();
 });

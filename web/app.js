@@ -31,7 +31,7 @@ async function api(method, path, body) {
 let chats = [];
 let current = null;        // the open chat
 let subscription = null;   // its Chat:<id>:messages subscription
-const messages = new Map(); // id -> { id, role, text, streaming, status, error }
+const messages = new Map(); // id -> { id, role, text, streaming, status, error, model, usage }
 
 // One element per message, updated only when its message changed; answers rendered as Markdown.
 // Streaming chunks schedule one render per animation frame, so a fast answer costs a parse per
@@ -45,8 +45,18 @@ function scheduleRender() {
   requestAnimationFrame(() => { renderScheduled = false; render(); });
 }
 
+// "model · 11 in, 12 out tokens", from the end of the stream or the stored row (SPEC §13).
+function usageText(m) {
+  const parts = [];
+  if (m.model) parts.push(m.model);
+  const { input_tokens: i, output_tokens: o } = m.usage ?? {};
+  const counts = [i != null ? `${i} in` : null, o != null ? `${o} out` : null].filter(Boolean);
+  if (counts.length) parts.push(`${counts.join(', ')} tokens`);
+  return parts.join(' · ');
+}
+
 function messageElement(m) {
-  const key = `${m.text.length}|${m.streaming}|${m.status}|${m.error}`;
+  const key = `${m.text.length}|${m.streaming}|${m.status}|${m.error}|${usageText(m)}`;
   const known = elements.get(m.id);
   if (known && known.key === key) return known.li;
   const li = known?.li ?? document.createElement('li');
@@ -67,6 +77,12 @@ function messageElement(m) {
     s.className = 'status';
     s.textContent = STATUS_WORDS[m.status] + (m.error ? ` (${m.error})` : '');
     li.append(s);
+  }
+  if (!m.streaming && usageText(m)) {
+    const u = document.createElement('span');
+    u.className = 'usage';
+    u.textContent = usageText(m);
+    li.append(u);
   }
   elements.set(m.id, { li, key });
   return li;
@@ -102,7 +118,9 @@ function merge(rows, complete = false) {
   for (const row of rows) {
     const mine = messages.get(row.id);
     next.set(row.id, mine && mine.streaming && row.streaming ? mine
-      : { id: row.id, role: row.role, text: row.content, streaming: row.streaming, status: row.status, error: row.error });
+      : { id: row.id, role: row.role, text: row.content, streaming: row.streaming, status: row.status, error: row.error,
+          model: row.role === 'assistant' ? row.model_id : null,
+          usage: { input_tokens: row.input_tokens, output_tokens: row.output_tokens } });
   }
   for (const [id, m] of messages) if (!next.has(id)) next.set(id, m);
   if (!complete) {
@@ -139,6 +157,8 @@ function onEvent(data) {
   } else if (data.action === 'streaming_end') {
     m.streaming = false;
     m.status = data.status;
+    m.model = data.model_id ?? m.model;
+    m.usage = data.usage ?? m.usage;
     if (data.status !== 'complete') api('GET', `/api/messages/${data.id}`).then((row) => { m.error = row.error; render(); }).catch(() => {});
   }
   if (data.action === 'streaming_update') scheduleRender();

@@ -76,6 +76,10 @@ test('sign in by token, ask, watch the answer stream in, see it complete', async
   // Rendered as Markdown: the words a person reads are the text's, less the edges' whitespace.
   assert.equal((await answer.locator('.text').textContent()).trim(), row.content.trim());
   assert.equal(await page.locator('#messages li.user').last().locator('.text').textContent(), 'Hello there [[chunks:30]] [[rate:15]] [[delay:300]]');
+  // The model and its token usage once the answer ended, as stored (SPEC §13).
+  assert.equal(await answer.locator('.usage').textContent(), `${row.model_id} · ${row.output_tokens} out tokens`);
+  await page.reload();
+  await page.locator(`#messages li[data-id="${id}"] .usage`, { hasText: `${row.output_tokens} out tokens` }).waitFor();
   await page.screenshot({ path: `${artifacts}/chat-page.png` });
 });
 

@@ -163,7 +163,7 @@ int run_serve(const config& cfg) {
 
   // Outlives the actor system: provider actors hand it their connections until they are gone.
   std::unique_ptr<actors::provider_io> provider_io;
-  if (settings.provider.name == "openai")
+  if (settings.provider.name != "scripted")
     provider_io = std::make_unique<actors::provider_io>();
 
   caf::actor_system_config caf_cfg;

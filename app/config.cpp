@@ -50,6 +50,10 @@ const std::map<std::string, std::string>& defaults() {
     {"provider.openai_base_url", "https://api.openai.com"},
     {"provider.openai_api_key", ""},
     {"provider.openai_model", "gpt-4o-mini"},
+    {"provider.anthropic_base_url", "https://api.anthropic.com"},
+    {"provider.anthropic_api_key", ""},
+    {"provider.anthropic_model", "claude-sonnet-4-5"},
+    {"provider.anthropic_max_tokens", "4096"},
     {"provider.openai_connect_timeout_s", "10"},
     {"provider.openai_first_token_timeout_s", "30"},
     {"provider.openai_idle_timeout_s", "30"},
@@ -78,6 +82,9 @@ const std::map<std::string, std::string>& env_overrides() {
     {"OPENAI_BASE_URL", "provider.openai_base_url"},
     {"OPENAI_API_KEY", "provider.openai_api_key"},
     {"OPENAI_MODEL", "provider.openai_model"},
+    {"ANTHROPIC_BASE_URL", "provider.anthropic_base_url"},
+    {"ANTHROPIC_API_KEY", "provider.anthropic_api_key"},
+    {"ANTHROPIC_MODEL", "provider.anthropic_model"},
   };
   return e;
 }
@@ -111,7 +118,8 @@ std::pair<std::string, std::uint16_t> host_port(const std::string& text, const s
 }
 
 bool is_secret(const std::string& key) {
-  return key == "auth.secret" || key == "provider.openai_api_key" || key == "database.url";
+  return key == "auth.secret" || key == "provider.openai_api_key" || key == "provider.anthropic_api_key"
+         || key == "database.url";
 }
 
 }  // namespace
@@ -166,14 +174,15 @@ config config::load(const std::string& explicit_path) {
   static const std::set<std::string> text_keys = {
     "server.bind", "server.web_root", "server.allowed_origins", "database.url", "auth.secret", "node.name", "provider.name",
     "cluster.bind", "cluster.peers", "cluster.advertise",
-    "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model"};
+    "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model",
+    "provider.anthropic_base_url", "provider.anthropic_api_key", "provider.anthropic_model"};
   for (auto& [key, value] : c.values_)
     if (!text_keys.count(key))
       c.integer(key, 0, INT32_MAX);
   c.integer("provider.scripted_rate", 1, 100000);
   auto provider = c.str("provider.name");
-  if (provider != "scripted" && provider != "openai")
-    throw config_error("provider.name (AI_PROVIDER) must be scripted or openai, not " + provider);
+  if (provider != "scripted" && provider != "openai" && provider != "anthropic")
+    throw config_error("provider.name (AI_PROVIDER) must be scripted, openai or anthropic, not " + provider);
   return c;
 }
 

@@ -54,6 +54,13 @@ serve_settings read_serve_settings(const config& cfg) {
   o.total_timeout = millis_of_seconds(cfg, "provider.openai_total_timeout_s");
   o.max_retries = count<int>(cfg, "provider.openai_max_retries", 0, 20);
   o.backoff_initial = std::chrono::milliseconds(cfg.integer("provider.openai_backoff_ms", 1, 600000));
+  if (p.name == "anthropic") {  // the same HTTP provider, speaking the Messages API
+    o.api = actors::provider_api::anthropic;
+    o.base_url = cfg.str("provider.anthropic_base_url");
+    o.api_key = cfg.str("provider.anthropic_api_key");
+    o.model = cfg.str("provider.anthropic_model");
+    o.max_tokens = cfg.integer("provider.anthropic_max_tokens", 1, 1000000);
+  }
 
   auto& a = s.api;
   a.secret = s.secret;

@@ -8,7 +8,7 @@
 namespace actorcable::actors {
 
 struct provider_config {
-  std::string name = "scripted";  // scripted | openai
+  std::string name = "scripted";  // scripted | openai | anthropic (openai with provider_api::anthropic)
   scripted_config scripted;
   openai_config openai;
 };

@@ -1,6 +1,7 @@
 #include "actors/provider/openai_provider.hpp"
 
 #include "common/log.hpp"
+#include "actors/provider/anthropic_events.hpp"
 #include "actors/provider/openai_events.hpp"
 #include "actors/provider/openai_session.hpp"
 
@@ -44,7 +45,13 @@ void start_attempt(self_ptr self, const openai_config& cfg, const http_endpoint&
   ++st.attempt;
   if (st.session)
     st.session->cancel();
-  st.session = std::make_shared<openai_session>(*io, ep, st.body, cfg.api_key,
+  http_headers headers;
+  if (cfg.api == provider_api::anthropic) {
+    headers = {{"x-api-key", cfg.api_key}, {"anthropic-version", "2023-06-01"}};
+  } else if (!cfg.api_key.empty()) {
+    headers = {{"Authorization", "Bearer " + cfg.api_key}};
+  }
+  st.session = std::make_shared<openai_session>(*io, ep, st.body, std::move(headers),
                                                 caf::actor_cast<caf::actor>(self),
                                                 cfg.connect_timeout);
   st.session->start();
@@ -54,6 +61,74 @@ void finish(self_ptr self, caf::actor& target) {
   auto& st = self->state;
   self->send(target, actors::job_done_atom::value, st.result);
   self->quit();
+}
+
+void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, const std::string& text) {
+  if (text.empty())
+    return;
+  auto& st = self->state;
+  st.delivered = true;
+  self->send(target, actors::chunk_atom::value, text);
+  auto gen = ++st.activity;
+  self->delayed_send(self, cfg.idle_timeout, deadline_atom::value, std::string("idle"), gen);
+}
+
+void on_openai_event(self_ptr self, const openai_config& cfg, caf::actor& target, std::string_view data) {
+  auto& st = self->state;
+  auto ev = parse_openai_event(data);
+  switch (ev.type) {
+    case openai_event::kind::done:
+      finish(self, target);
+      return;
+    case openai_event::kind::error:
+      fail(self, cfg, provider_error::stream, ev.error);
+      return;
+    case openai_event::kind::malformed:
+      fail(self, cfg, provider_error::malformed, ev.error);
+      return;
+    case openai_event::kind::delta:
+      break;
+  }
+  if (!ev.model.empty())
+    st.result.model_id = ev.model;
+  if (ev.prompt_tokens)
+    st.result.input_tokens = ev.prompt_tokens;
+  if (ev.completion_tokens)
+    st.result.output_tokens = ev.completion_tokens;
+  st.finished |= ev.finished;
+  deliver(self, cfg, target, ev.content);
+}
+
+// Reasoning (thinking deltas) is not text: it waits for answer parts (SPEC §9) and is not sent.
+void on_anthropic_event(self_ptr self, const openai_config& cfg, caf::actor& target, std::string_view data) {
+  auto& st = self->state;
+  auto ev = parse_anthropic_event(data);
+  switch (ev.type) {
+    case anthropic_event::kind::text:
+      deliver(self, cfg, target, ev.text);
+      return;
+    case anthropic_event::kind::usage:
+      if (!ev.model.empty())
+        st.result.model_id = ev.model;
+      if (ev.input_tokens)
+        st.result.input_tokens = ev.input_tokens;
+      if (ev.output_tokens)
+        st.result.output_tokens = ev.output_tokens;
+      return;
+    case anthropic_event::kind::stop:
+      st.finished = true;
+      finish(self, target);
+      return;
+    case anthropic_event::kind::error:
+      fail(self, cfg, provider_error::stream, ev.error);
+      return;
+    case anthropic_event::kind::malformed:
+      fail(self, cfg, provider_error::malformed, ev.error);
+      return;
+    case anthropic_event::kind::thinking:
+    case anthropic_event::kind::ignored:
+      return;
+  }
 }
 
 }  // namespace
@@ -71,15 +146,17 @@ std::string openai_messages_json(const std::vector<model::chat_turn>& turns) {
 
 caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec spec,
                               openai_config cfg, provider_io* io) {
-  auto ep = chat_completions_endpoint(cfg.base_url);
+  bool anthropic = cfg.api == provider_api::anthropic;
+  auto ep = api_endpoint(cfg.base_url, anthropic ? "/messages" : "/chat/completions");
   if (!ep) {
-    fail(self, cfg, provider_error::connect, "OPENAI_BASE_URL is not an http(s) URL: " + cfg.base_url);
+    fail(self, cfg, provider_error::connect, "the provider's base URL is not an http(s) URL: " + cfg.base_url);
     return {};
   }
   auto turns = spec.history;
   if (turns.empty() || turns.back().content != spec.question)
     turns.push_back({"user", spec.question});
-  self->state.body = openai_request_body(cfg.model, openai_messages_json(turns));
+  self->state.body = anthropic ? anthropic_request_body(cfg.model, cfg.max_tokens, turns)
+                               : openai_request_body(cfg.model, openai_messages_json(turns));
   self->state.result.model_id = cfg.model;
   start_attempt(self, cfg, *ep, io);
   self->delayed_send(self, cfg.first_token_timeout, deadline_atom::value, std::string("first"),
@@ -88,40 +165,18 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
                      std::uint64_t{0});
   return {
     [=](provider_data_atom, const std::string& data) mutable {
-      auto& st = self->state;
-      auto ev = parse_openai_event(data);
-      switch (ev.type) {
-        case openai_event::kind::done:
-          finish(self, target);
-          return;
-        case openai_event::kind::error:
-          fail(self, cfg, provider_error::stream, ev.error);
-          return;
-        case openai_event::kind::malformed:
-          fail(self, cfg, provider_error::malformed, ev.error);
-          return;
-        case openai_event::kind::delta:
-          break;
-      }
-      if (!ev.model.empty())
-        st.result.model_id = ev.model;
-      if (ev.prompt_tokens)
-        st.result.input_tokens = ev.prompt_tokens;
-      if (ev.completion_tokens)
-        st.result.output_tokens = ev.completion_tokens;
-      st.finished |= ev.finished;
-      if (!ev.content.empty()) {
-        st.delivered = true;
-        self->send(target, actors::chunk_atom::value, ev.content);
-        auto gen = ++st.activity;
-        self->delayed_send(self, cfg.idle_timeout, deadline_atom::value, std::string("idle"), gen);
-      }
+      if (cfg.api == provider_api::anthropic)
+        on_anthropic_event(self, cfg, target, data);
+      else
+        on_openai_event(self, cfg, target, data);
     },
     [=](provider_eof_atom) mutable {
       if (self->state.finished)
         finish(self, target);
       else
-        fail(self, cfg, provider_error::stream, "the provider closed the stream before [DONE]");
+        fail(self, cfg, provider_error::stream, cfg.api == provider_api::anthropic
+                                                  ? "the provider closed the stream before message_stop"
+                                                  : "the provider closed the stream before [DONE]");
     },
     [=](provider_failed_atom, const provider_failure& f) {
       auto& st = self->state;

@@ -1,5 +1,6 @@
-// The `openai` provider (SPEC §7): streams a chat completion from any OpenAI-compatible server
-// and sends its deltas to the message actor as chunks. It is the job actor: however it ends
+// The HTTP providers: `openai` (SPEC §7) streams a chat completion from any OpenAI-compatible
+// server, `anthropic` (SPEC §10) a message from Anthropic's Messages API; either sends its text
+// deltas to the message actor as chunks. It is the job actor: however it ends
 // (done, error, timeout, killed) the message actor sees it and ends the stream.
 #pragma once
 #include "actors/protocol.hpp"
@@ -14,10 +15,16 @@ namespace actorcable::actors {
 
 class openai_session;
 
+// Which HTTP API a provider speaks: OpenAI-compatible chat completions (SPEC §7) or Anthropic's
+// Messages API (SPEC §10). Retries, deadlines and supervision are the same for both.
+enum class provider_api { openai, anthropic };
+
 struct openai_config {
+  provider_api api = provider_api::openai;
   std::string base_url = "https://api.openai.com";
   std::string api_key;
   std::string model = "gpt-4o-mini";
+  std::int64_t max_tokens = 4096;  // anthropic: required by the API
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds first_token_timeout{30000};
   std::chrono::milliseconds idle_timeout{30000};    // between tokens
@@ -34,7 +41,7 @@ struct openai_state {
   std::string body;
   int attempt = 0;
   bool delivered = false;  // a token reached the message actor: no retry from here on
-  bool finished = false;   // the provider said the answer is complete
+  bool finished = false;   // the provider said the answer is complete (finish_reason, message_stop)
   std::uint64_t activity = 0;  // bumps with every token (idle timer generation)
   actors::job_result result;
   ~openai_state();

@@ -19,7 +19,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-std::optional<http_endpoint> chat_completions_endpoint(std::string_view url) {
+std::optional<http_endpoint> api_endpoint(std::string_view url, std::string_view resource) {
   http_endpoint ep;
   if (url.rfind("https://", 0) == 0) {
     ep.tls = true;
@@ -46,14 +46,14 @@ std::optional<http_endpoint> chat_completions_endpoint(std::string_view url) {
     return std::nullopt;
   if (path.size() < 3 || path.substr(path.size() - 3) != "/v1")
     path += "/v1";
-  ep.path = path + "/chat/completions";
+  ep.path = path + std::string(resource);
   return ep;
 }
 
 openai_session::openai_session(provider_io& io, http_endpoint ep, std::string body,
-                               std::string api_key, caf::actor owner,
+                               http_headers headers, caf::actor owner,
                                std::chrono::milliseconds connect_timeout)
-  : io_(io), ep_(std::move(ep)), body_(std::move(body)), api_key_(std::move(api_key)),
+  : io_(io), ep_(std::move(ep)), body_(std::move(body)), headers_(std::move(headers)),
     owner_(std::move(owner)), connect_timeout_(connect_timeout), resolver_(io.ioc) {
   if (ep_.tls)
     secure_.emplace(io.ioc, io.tls);
@@ -139,8 +139,8 @@ void openai_session::write_request() {
   request_->set(http::field::content_type, "application/json");
   request_->set(http::field::accept, "text/event-stream");
   request_->set(http::field::user_agent, "actorcable");
-  if (!api_key_.empty())
-    request_->set(http::field::authorization, "Bearer " + api_key_);
+  for (auto& [name, value] : headers_)
+    request_->set(name, value);
   request_->body() = std::move(body_);
   request_->prepare_payload();
   with_stream([&](auto& s) {

@@ -1,4 +1,4 @@
-// One streaming HTTP(S) request to an OpenAI-compatible endpoint, on the provider I/O thread.
+// One streaming HTTP(S) request (OpenAI-compatible or Anthropic), on the provider I/O thread.
 // Reports to its owner actor: (provider_data_atom, string) per SSE event, then
 // (provider_eof_atom) or (provider_failed_atom, provider_failure).
 #pragma once
@@ -20,6 +20,8 @@
 #include <array>
 #include <chrono>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace actorcable::actors {
 
@@ -31,15 +33,22 @@ struct http_endpoint {
   bool tls = false;
   std::string host;
   std::string port;
-  std::string path;  // of the chat completions resource
+  std::string path;  // of the streaming resource
 };
 
-// "https://api.openai.com" or ".../v1" -> .../v1/chat/completions; nullopt if not http(s).
-std::optional<http_endpoint> chat_completions_endpoint(std::string_view base_url);
+// "https://api.openai.com" or ".../v1" -> .../v1<resource>; nullopt if not http(s).
+std::optional<http_endpoint> api_endpoint(std::string_view base_url, std::string_view resource);
+// The OpenAI-compatible chat completions resource: .../v1/chat/completions.
+inline std::optional<http_endpoint> chat_completions_endpoint(std::string_view base_url) {
+  return api_endpoint(base_url, "/chat/completions");
+}
+
+// Request headers beside host, content type and accept (credentials among them: never logged).
+using http_headers = std::vector<std::pair<std::string, std::string>>;
 
 class openai_session : public std::enable_shared_from_this<openai_session> {
 public:
-  openai_session(provider_io& io, http_endpoint ep, std::string body, std::string api_key,
+  openai_session(provider_io& io, http_endpoint ep, std::string body, http_headers headers,
                  caf::actor owner, std::chrono::milliseconds connect_timeout);
   void start();
   // Closes the connection at once (no further tokens are read, or billed). Thread-safe.
@@ -58,7 +67,7 @@ private:
   provider_io& io_;
   http_endpoint ep_;
   std::string body_;
-  std::string api_key_;
+  http_headers headers_;
   caf::actor owner_;
   std::chrono::milliseconds connect_timeout_;
   boost::asio::ip::tcp::resolver resolver_;

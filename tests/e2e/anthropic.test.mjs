@@ -1,0 +1,108 @@
+// The anthropic provider (SPEC §10) end to end against a fake Messages API: the request's
+// headers and body, text deltas as the answer, thinking kept out of the text, usage and model on
+// streaming_end and in the row, errors ending the stream `error` with the reason recorded.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDatabase, startServer, token, api, newChat, ask, withTimeout } from './harness.mjs';
+import { createConsumer } from './cable_env.mjs';
+import { startFakeAnthropic, fakeWords } from './fake_anthropic.mjs';
+
+let db, server, fake, alice, chat;
+const words = (n) => fakeWords(n).join('');
+
+before(async () => {
+  db = createDatabase();
+  alice = token(db, 'alice@example.com');
+  fake = await startFakeAnthropic();
+  server = await startServer(db, { AI_PROVIDER: 'anthropic', ANTHROPIC_BASE_URL: fake.url,
+    ANTHROPIC_API_KEY: 'sk-ant-test-key', ANTHROPIC_MODEL: 'claude-fake' },
+  { config: { 'provider.openai_backoff_ms': 50, 'provider.anthropic_max_tokens': 321, 'streams.retention_s': 1 } });
+  chat = await newChat(server, alice);
+});
+
+after(async () => {
+  await server.stop();
+  await fake.close();
+  // No key in any log line.
+  assert.ok(!server.logs.some((l) => l.includes('sk-ant-test-key')), 'the API key was logged');
+});
+
+// Asks `content` in the chat, following the chat first; the streaming_end, the text the
+// subscriber assembled, and the stored row.
+async function answer(content) {
+  const consumer = createConsumer(`${server.ws}?jid=${alice}`);
+  try {
+    const byId = new Map();
+    let wanted = null, resolveEnd, resolveConnected;
+    const ended = new Promise((r) => { resolveEnd = r; });
+    const connected = new Promise((r) => { resolveConnected = r; });
+    const check = () => { const e = (byId.get(wanted) ?? []).find((d) => d.action === 'streaming_end'); if (e) resolveEnd(e); };
+    consumer.subscriptions.create({ channel: 'SyncChannel', model: 'Chat', id: `${chat.id}:messages` }, {
+      connected: resolveConnected,
+      received(data) {
+        if (!data.id || data.action === 'refresh') return;
+        (byId.get(data.id) ?? byId.set(data.id, []).get(data.id)).push(data);
+        if (wanted) check();
+      },
+    });
+    await withTimeout(connected, 5000, 'the chat subscription');
+    const { response } = await ask(server, alice, chat.id, content);
+    wanted = response.id;
+    check();
+    const end = await withTimeout(ended, 20000, `end of "${content}"`);
+    const text = (byId.get(wanted) ?? []).reduce((t, d) => (d.action === 'current_state' ? d.content
+      : d.action === 'streaming_update' ? t + d.chunk : t), '');
+    const row = (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json;
+    assert.equal(text, row.content, 'the subscriber saw exactly the stored text');
+    return { end, row, requests: fake.requests.filter((r) => r.body.messages?.at(-1)?.content === content) };
+  } finally {
+    consumer.disconnect();
+  }
+}
+
+test('a Messages stream completes: text only, model and usage on streaming_end and in the row', async () => {
+  const first = await answer('What is an actor? tokens:9');
+  assert.equal(first.end.status, 'complete');
+  assert.equal(first.row.content, words(9));
+  assert.ok(!first.row.content.includes('Hidden reasoning'), 'thinking is not answer text');
+  assert.equal(first.end.model_id, 'claude-fake-served');
+  assert.deepEqual(first.end.usage, { input_tokens: 21, output_tokens: 9 });
+  assert.equal(first.row.model_id, 'claude-fake-served');
+  assert.equal(first.row.input_tokens, 21);
+  assert.equal(first.row.output_tokens, 9);
+  const req = first.requests[0];
+  assert.equal(req.path, '/v1/messages');
+  assert.equal(req.headers['x-api-key'], 'sk-ant-test-key');
+  assert.equal(req.headers['anthropic-version'], '2023-06-01');
+  assert.equal(req.headers.authorization, undefined);
+  assert.equal(req.body.model, 'claude-fake');
+  assert.equal(req.body.max_tokens, 321);
+  assert.equal(req.body.stream, true);
+  const second = await answer('And a mailbox? tokens:2');
+  assert.deepEqual(second.requests[0].body.messages.slice(-3), [
+    { role: 'user', content: 'What is an actor? tokens:9' },
+    { role: 'assistant', content: words(9) },
+    { role: 'user', content: 'And a mailbox? tokens:2' },
+  ]);
+});
+
+test('HTTP 529 overloaded before the first token is retried, no text twice', async () => {
+  const r = await answer('fault:overloaded-then tokens:4');
+  assert.equal(r.end.status, 'complete');
+  assert.equal(r.requests.length, 2);
+  assert.equal(r.row.content, words(4));
+});
+
+test('an error event mid-stream ends it error with the reason, the text before it kept', async () => {
+  const r = await answer('fault:error-event');
+  assert.equal(r.end.status, 'error');
+  assert.equal(r.row.content, words(3));
+  assert.match(r.row.error, /overloaded_error: Overloaded/);
+  assert.equal(r.requests.length, 1, 'no retry once text was delivered');
+});
+
+test('a stream that ends without message_stop is an error', async () => {
+  const r = await answer('fault:no-stop');
+  assert.equal(r.end.status, 'error');
+  assert.match(r.row.error, /message_stop/);
+});

@@ -3,8 +3,8 @@
 // streaming_end and in the row, errors ending the stream `error` with the reason recorded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDatabase, startServer, token, api, newChat, ask, withTimeout } from './harness.mjs';
-import { createConsumer } from './cable_env.mjs';
+import { createDatabase, startServer, token, newChat } from './harness.mjs';
+import { followAnswer } from './cable_env.mjs';
 import { startFakeAnthropic, fakeWords } from './fake_anthropic.mjs';
 
 let db, server, fake, alice, chat;
@@ -27,37 +27,11 @@ after(async () => {
   assert.ok(!server.logs.some((l) => l.includes('sk-ant-test-key')), 'the API key was logged');
 });
 
-// Asks `content` in the chat, following the chat first; the streaming_end, the text the
-// subscriber assembled, and the stored row.
+// The answer to `content`, followed from its start (cable_env's followAnswer), and the requests
+// the fake server got for it.
 async function answer(content) {
-  const consumer = createConsumer(`${server.ws}?jid=${alice}`);
-  try {
-    const byId = new Map();
-    let wanted = null, resolveEnd, resolveConnected;
-    const ended = new Promise((r) => { resolveEnd = r; });
-    const connected = new Promise((r) => { resolveConnected = r; });
-    const check = () => { const e = (byId.get(wanted) ?? []).find((d) => d.action === 'streaming_end'); if (e) resolveEnd(e); };
-    consumer.subscriptions.create({ channel: 'SyncChannel', model: 'Chat', id: `${chat.id}:messages` }, {
-      connected: resolveConnected,
-      received(data) {
-        if (!data.id || data.action === 'refresh') return;
-        (byId.get(data.id) ?? byId.set(data.id, []).get(data.id)).push(data);
-        if (wanted) check();
-      },
-    });
-    await withTimeout(connected, 5000, 'the chat subscription');
-    const { response } = await ask(server, alice, chat.id, content);
-    wanted = response.id;
-    check();
-    const end = await withTimeout(ended, 20000, `end of "${content}"`);
-    const text = (byId.get(wanted) ?? []).reduce((t, d) => (d.action === 'current_state' ? d.content
-      : d.action === 'streaming_update' ? t + d.chunk : t), '');
-    const row = (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json;
-    assert.equal(text, row.content, 'the subscriber saw exactly the stored text');
-    return { end, row, requests: fake.requests.filter((r) => r.body.messages?.at(-1)?.content === content) };
-  } finally {
-    consumer.disconnect();
-  }
+  const r = await followAnswer(server, alice, chat.id, content);
+  return { ...r, requests: fake.requests.filter((q) => q.body.messages?.at(-1)?.content === content) };
 }
 
 test('a Messages stream completes: text only, model and usage on streaming_end and in the row', async () => {

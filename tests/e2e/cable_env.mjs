@@ -1,7 +1,9 @@
 // Lets the unmodified browser client @rails/actioncable run in Node: `ws` as its WebSocket and
 // the two browser globals its connection monitor touches.
+import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import pkg from '@rails/actioncable';
+import { api, ask, withTimeout } from './harness.mjs';
 
 globalThis.document ??= { visibilityState: 'visible' };
 globalThis.addEventListener ??= () => {};
@@ -37,4 +39,42 @@ export function watchMessage(consumer, messageId, { identifierKeys } = {}) {
     },
   });
   return state;
+}
+
+// Posts `content` to chat `chatId` on `server` as `tok` and watches the answer with
+// @rails/actioncable until streaming_end. The chat's messages are followed before the question is
+// asked, so even an answer that ends at once is seen from its start. Asserts that the subscriber
+// saw exactly the stored text; returns the streaming_end data and the row.
+export async function followAnswer(server, tok, chatId, content) {
+  const consumer = createConsumer(`${server.ws}?jid=${tok}`);
+  try {
+    // Events of every message of the chat, by message id (earlier answers announce their ends).
+    const byId = new Map();
+    let wanted = null, resolveEnd, resolveConnected;
+    const ended = new Promise((r) => { resolveEnd = r; });
+    const connected = new Promise((r) => { resolveConnected = r; });
+    const check = () => { const e = (byId.get(wanted) ?? []).find((d) => d.action === 'streaming_end'); if (e) resolveEnd(e); };
+    consumer.subscriptions.create({ channel: 'SyncChannel', model: 'Chat', id: `${chatId}:messages` }, {
+      connected: resolveConnected,
+      received(data) {
+        if (!data.id || data.action === 'refresh') return;
+        (byId.get(data.id) ?? byId.set(data.id, []).get(data.id)).push(data);
+        if (wanted) check();
+      },
+    });
+    await withTimeout(connected, 5000, 'the chat subscription');
+    const { response } = await ask(server, tok, chatId, content);
+    wanted = response.id;
+    check();
+    const end = await withTimeout(ended, 20000, `end of "${content}"`);
+    const text = (byId.get(wanted) ?? []).reduce((t, d) => (d.action === 'current_state' ? d.content
+      : d.action === 'streaming_update' ? t + d.chunk : t), '');
+    const row = (await api(server, tok, 'GET', `/api/messages/${response.id}`)).json;
+    assert.equal(row.streaming, false);
+    assert.equal(row.status, end.status);
+    assert.equal(text, row.content, 'the subscriber saw exactly the stored text');
+    return { end, row };
+  } finally {
+    consumer.disconnect();
+  }
 }

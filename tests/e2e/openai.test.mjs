@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDatabase, startServer, token, api, newChat, ask, withTimeout } from './harness.mjs';
-import { createConsumer, watchMessage } from './cable_env.mjs';
+import { createConsumer, watchMessage, followAnswer } from './cable_env.mjs';
 import { startFakeOpenAI } from './fake_openai.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -31,42 +31,11 @@ after(async () => {
   await fake.close();
 });
 
-// Posts `content` and watches the answer with @rails/actioncable until streaming_end. The chat's
-// messages are followed before the question is asked, so even an answer that ends at once is
-// seen from its start.
+// The answer to `content`, followed from its start (cable_env's followAnswer), and the requests
+// the fake server got for it.
 async function answer(content, srv = server, chatId = chat.id) {
-  const consumer = createConsumer(`${srv.ws}?jid=${alice}`);
-  try {
-    // Events of every message of the chat, by message id (earlier answers announce their ends).
-    const byId = new Map();
-    let wanted = null, resolveEnd;
-    const ended = new Promise((r) => { resolveEnd = r; });
-    let resolveConnected;
-    const connected = new Promise((r) => { resolveConnected = r; });
-    const check = () => { const evs = byId.get(wanted) ?? []; const e = evs.find((d) => d.action === 'streaming_end'); if (e) resolveEnd(e); };
-    consumer.subscriptions.create({ channel: 'SyncChannel', model: 'Chat', id: `${chatId}:messages` }, {
-      connected: resolveConnected,
-      received(data) {
-        if (!data.id || data.action === 'refresh') return;
-        (byId.get(data.id) ?? byId.set(data.id, []).get(data.id)).push(data);
-        if (wanted) check();
-      },
-    });
-    await withTimeout(connected, 5000, 'the chat subscription');
-    const { response } = await ask(srv, alice, chatId, content);
-    wanted = response.id;
-    check();
-    const end = await withTimeout(ended, 20000, `end of "${content}"`);
-    const w = { text: (byId.get(wanted) ?? []).reduce((t, d) => (d.action === 'current_state' ? d.content
-      : d.action === 'streaming_update' ? t + d.chunk : t), '') };
-    const row = (await api(srv, alice, 'GET', `/api/messages/${response.id}`)).json;
-    assert.equal(row.streaming, false);
-    assert.equal(row.status, end.status);
-    assert.equal(w.text, row.content, 'the subscriber saw exactly the stored text');
-    return { end, row, requests: fake.requests.filter((r) => r.body.messages?.at(-1)?.content === content) };
-  } finally {
-    consumer.disconnect();
-  }
+  const r = await followAnswer(srv, alice, chatId, content);
+  return { ...r, requests: fake.requests.filter((q) => q.body.messages?.at(-1)?.content === content) };
 }
 
 test('a normal stream completes with usage, model and the chat as context', async () => {

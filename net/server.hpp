@@ -4,6 +4,8 @@
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
 
+#include "net/cable/session_store.hpp"
+
 #include <chrono>
 #include <atomic>
 #include <cstdint>
@@ -39,7 +41,7 @@ struct server_config {
   double subscribe_rate = 50;  // per connection, sustained per second
   double subscribe_burst = 100;
   caf::group access_changes;  // revocations for every bridge
-  caf::actor sessions;        // session store for ?sid= restores
+  session_store_actor sessions;  // for ?sid= restores
   std::string secret;
   // Origins whose pages may use the session cookie (SPEC §13); empty: the server's own address.
   std::vector<std::string> allowed_origins;

@@ -7,6 +7,7 @@
 #include "net/cable/cable_protocol.hpp"
 #include "net/cable/cable_socket.hpp"
 #include "net/cable/command_budget.hpp"
+#include "net/cable/session_store.hpp"
 
 #include <deque>
 #include <functional>
@@ -59,7 +60,7 @@ typename Inspector::result_type inspect(Inspector& f, stored_row& x) {
 
 struct bridge_config {
   caf::actor directory;
-  caf::actor sessions;        // session store (extended protocol)
+  session_store_actor sessions;  // extended protocol
   caf::group access_changes;  // revocations from the database
   persistence::pg_pool* pool = nullptr;
   // Runs blocking work (database lookups) off the actor threads.

@@ -2,14 +2,13 @@
 
 namespace actorcable::net {
 
-using expire_atom = caf::atom_constant<caf::atom("expire")>;
-
-caf::behavior session_store(caf::stateful_actor<session_store_state>* self, caf::timespan ttl) {
+session_store_actor::behavior_type
+session_store(session_store_actor::stateful_pointer<session_store_state> self, caf::timespan ttl) {
   return {
     [=](caf::put_atom, std::string& sid, session_snapshot& snapshot) {
       auto gen = ++self->state.generation;
       self->state.sessions[sid] = {std::move(snapshot), gen};
-      self->delayed_send(self, ttl, expire_atom::value, std::move(sid), gen);
+      self->delayed_send(self, ttl, session_expire_atom::value, std::move(sid), gen);
     },
     [=](caf::get_atom, const std::string& sid) -> caf::result<bool, session_snapshot> {
       auto it = self->state.sessions.find(sid);
@@ -19,7 +18,7 @@ caf::behavior session_store(caf::stateful_actor<session_store_state>* self, caf:
       self->state.sessions.erase(it);
       return {true, std::move(snapshot)};
     },
-    [=](expire_atom, const std::string& sid, std::uint64_t gen) {
+    [=](session_expire_atom, const std::string& sid, std::uint64_t gen) {
       auto it = self->state.sessions.find(sid);
       if (it != self->state.sessions.end() && it->second.second == gen)
         self->state.sessions.erase(it);

@@ -21,15 +21,24 @@ struct session_snapshot {
   std::vector<restored_subscription> subscriptions;
 };
 
+using session_expire_atom = caf::atom_constant<caf::atom("expire")>;
+
+// (put_atom, sid, snapshot) keeps it for the store's ttl; (get_atom, sid) -> (found, snapshot)
+// and forgets it (a session is restored once); (session_expire_atom, sid, generation) is the
+// store's own timer.
+using session_store_actor = caf::typed_actor<
+  caf::reacts_to<caf::put_atom, std::string, session_snapshot>,
+  caf::replies_to<caf::get_atom, std::string>::with<bool, session_snapshot>,
+  caf::reacts_to<session_expire_atom, std::string, std::uint64_t>>;
+
 struct session_store_state {
   static inline const char* name = "session_store";
   std::map<std::string, std::pair<session_snapshot, std::uint64_t>> sessions;  // sid -> (s, gen)
   std::uint64_t generation = 0;
 };
 
-// Reacts to: (put_atom, sid, snapshot) keeps it for `ttl`; (get_atom, sid) -> (bool found,
-// snapshot) and forgets it (a session is restored once).
-caf::behavior session_store(caf::stateful_actor<session_store_state>* self, caf::timespan ttl);
+session_store_actor::behavior_type
+session_store(session_store_actor::stateful_pointer<session_store_state> self, caf::timespan ttl);
 
 }  // namespace actorcable::net
 

@@ -1,0 +1,69 @@
+// The extended protocol's session store through its typed interface: a session is restored once,
+// and not after its time to live; a newer snapshot under the same sid outlives the older timer.
+#define CAF_SUITE session_store
+#include "test_dsl.hpp"
+
+#include "net/cable/session_store.hpp"
+
+using namespace actorcable::net;
+
+namespace {
+
+constexpr auto ttl = std::chrono::seconds(5);
+
+struct fixture : test_coordinator_fixture<> {
+  session_store_actor store = sys.spawn(session_store, caf::timespan{ttl});
+
+  void put(const std::string& sid, std::int64_t user) {
+    session_snapshot snapshot;
+    snapshot.user_id = user;
+    snapshot.subscriptions.push_back({"{\"channel\":\"X\"}", 7, 9});
+    self->send(store, caf::put_atom::value, sid, std::move(snapshot));
+    consume_messages();  // the messages only: run() would fire the expiry timers too
+  }
+
+  // (found, snapshot) as the store answers a restore.
+  std::pair<bool, session_snapshot> get(const std::string& sid) {
+    auto pending = self->request(store, caf::infinite, caf::get_atom::value, sid);
+    consume_messages();
+    std::pair<bool, session_snapshot> out{false, {}};
+    pending.receive([&](bool found, session_snapshot& s) { out = {found, std::move(s)}; },
+                    [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+    return out;
+  }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(session_store_tests, fixture)
+
+CAF_TEST(a session is restored once with what was stored) {
+  put("sid-1", 42);
+  auto [found, s] = get("sid-1");
+  CAF_CHECK(found);
+  CAF_CHECK_EQUAL(s.user_id, 42);
+  CAF_REQUIRE_EQUAL(s.subscriptions.size(), 1u);
+  CAF_CHECK_EQUAL(s.subscriptions[0].identifier, "{\"channel\":\"X\"}");
+  CAF_CHECK_EQUAL(s.subscriptions[0].account_id, 7);
+  CAF_CHECK_EQUAL(s.subscriptions[0].chat_id, 9);
+  CAF_CHECK(!get("sid-1").first);
+  CAF_CHECK(!get("never-stored").first);
+}
+
+CAF_TEST(a session expires after its time to live and a newer one under the sid survives the old timer) {
+  put("old", 1);
+  sched.advance_time(ttl);
+  consume_messages();
+  CAF_CHECK(!get("old").first);
+  put("sid", 1);
+  sched.advance_time(ttl / 2);
+  consume_messages();
+  put("sid", 2);  // stored again (the client reconnected and left again)
+  sched.advance_time(ttl / 2);  // the first snapshot's timer fires: it must not drop the second
+  consume_messages();
+  auto [found, s] = get("sid");
+  CAF_CHECK(found);
+  CAF_CHECK_EQUAL(s.user_id, 2);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

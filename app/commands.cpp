@@ -207,7 +207,7 @@ int run_serve(const config& cfg) {
 
   auto& scfg = settings.server;
   scfg.access_changes = sys.groups().get_local("actorcable.access");
-  auto sessions = sys.spawn(net::session_store, settings.session_ttl);
+  auto sessions = sys.spawn(net::session_store, settings.session_ttl, &stats);
   scfg.sessions = sessions;
   auto listener = sys.spawn<caf::detached>(
     actors::access_listener, actors::listener_config{settings.conninfo, scfg.access_changes});

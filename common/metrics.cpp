@@ -84,6 +84,11 @@ std::string metrics::render() const {
        v(broadcast_bytes_total));
   line(out, "actorcable_slow_clients_disconnected_total", "counter",
        "Clients disconnected as too_slow.", v(slow_disconnects_total));
+  line(out, "actorcable_sessions_stored_total", "counter",
+       "Extended-protocol sessions kept for a restore (?sid=) after their connection closed.",
+       v(sessions_stored_total));
+  line(out, "actorcable_sessions_restored_total", "counter", "Sessions restored by a reconnect.",
+       v(sessions_restored_total));
   line(out, "actorcable_accept_failures_total", "counter",
        "Connections the listener failed to accept (e.g. no descriptors left).",
        v(accept_failures_total));

@@ -34,6 +34,8 @@ struct metrics {
   std::atomic<std::int64_t> slow_disconnects_total{0};  // clients dropped as too_slow
   std::atomic<std::int64_t> updates_merged_total{0};    // updates merged into a queued one
   std::atomic<std::int64_t> accept_failures_total{0};   // accept(2) failed (descriptors exhausted)
+  std::atomic<std::int64_t> sessions_stored_total{0};   // extended-protocol sessions kept for ?sid=
+  std::atomic<std::int64_t> sessions_restored_total{0};
   std::atomic<std::int64_t> commands_rejected_total{0}; // unknown, invalid or rate-limited commands
   // requests refused by a per-user limit (SPEC §13)
   std::atomic<std::int64_t> limited_answers_concurrent{0};

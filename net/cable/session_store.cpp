@@ -3,12 +3,18 @@
 namespace actorcable::net {
 
 session_store_actor::behavior_type
-session_store(session_store_actor::stateful_pointer<session_store_state> self, caf::timespan ttl) {
+session_store(session_store_actor::stateful_pointer<session_store_state> self, caf::timespan ttl,
+              actorcable::metrics* metrics) {
+  auto count = [metrics](std::atomic<std::int64_t> actorcable::metrics::*m) {
+    if (metrics)
+      (metrics->*m).fetch_add(1, std::memory_order_relaxed);
+  };
   return {
     [=](caf::put_atom, std::string& sid, session_snapshot& snapshot) {
       auto gen = ++self->state.generation;
       self->state.sessions[sid] = {std::move(snapshot), gen};
       self->delayed_send(self, ttl, session_expire_atom::value, std::move(sid), gen);
+      count(&actorcable::metrics::sessions_stored_total);
     },
     [=](caf::get_atom, const std::string& sid) -> caf::result<bool, session_snapshot> {
       auto it = self->state.sessions.find(sid);
@@ -16,6 +22,7 @@ session_store(session_store_actor::stateful_pointer<session_store_state> self, c
         return {false, session_snapshot{}};
       auto snapshot = std::move(it->second.first);
       self->state.sessions.erase(it);
+      count(&actorcable::metrics::sessions_restored_total);
       return {true, std::move(snapshot)};
     },
     [=](session_expire_atom, const std::string& sid, std::uint64_t gen) {

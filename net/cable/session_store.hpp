@@ -1,6 +1,8 @@
 // Sessions of the extended protocol: what a closed connection was subscribed to, kept for a
 // while under its sid so that a reconnect with ?sid= restores it without new lookups.
 #pragma once
+#include "common/metrics.hpp"
+
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -37,8 +39,10 @@ struct session_store_state {
   std::uint64_t generation = 0;
 };
 
+// `metrics` (may be null) counts what is stored and restored.
 session_store_actor::behavior_type
-session_store(session_store_actor::stateful_pointer<session_store_state> self, caf::timespan ttl);
+session_store(session_store_actor::stateful_pointer<session_store_state> self, caf::timespan ttl,
+              actorcable::metrics* metrics);
 
 }  // namespace actorcable::net
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, newChat, ask, api, rawCable, messageIdentifier,
-  psql, eventually, withTimeout } from './harness.mjs';
+  psql, eventually, withTimeout, metricValue } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 
 let db, server, alice;
@@ -71,8 +71,12 @@ test('a session restored with ?sid= lists its subscriptions in restored_ids', as
     first.send({ command: 'subscribe', identifier });
     await first.next((f) => f.type === 'confirm_subscription' && f.identifier === identifier);
   }
+  const stored = await metricValue(server, 'actorcable_sessions_stored_total');
   first.close();
   await first.closed;
+  // The server keeps the session once it has seen the close: a reconnect before that finds none.
+  await eventually(() => metricValue(server, 'actorcable_sessions_stored_total'), (n) => n > stored, 5000,
+    'the session to be stored');
   const again = rawCable(`${server.ws}?jid=${alice}&sid=${welcome.sid}`, { protocols: ext });
   const restored = await again.next((f) => f.type === 'welcome');
   assert.equal(restored.restored, true);

@@ -12,7 +12,8 @@ namespace {
 constexpr auto ttl = std::chrono::seconds(5);
 
 struct fixture : test_coordinator_fixture<> {
-  session_store_actor store = sys.spawn(session_store, caf::timespan{ttl});
+  actorcable::metrics stats;
+  session_store_actor store = sys.spawn(session_store, caf::timespan{ttl}, &stats);
 
   void put(const std::string& sid, std::int64_t user) {
     session_snapshot snapshot;
@@ -48,6 +49,8 @@ CAF_TEST(a session is restored once with what was stored) {
   CAF_CHECK_EQUAL(s.subscriptions[0].chat_id, 9);
   CAF_CHECK(!get("sid-1").first);
   CAF_CHECK(!get("never-stored").first);
+  CAF_CHECK_EQUAL(stats.sessions_stored_total.load(), 1);
+  CAF_CHECK_EQUAL(stats.sessions_restored_total.load(), 1);
 }
 
 CAF_TEST(a session expires after its time to live and a newer one under the sid survives the old timer) {

@@ -171,10 +171,10 @@ void locate(self_ptr self, const cluster_config& cfg, std::int64_t id,
 }  // namespace
 
 caf::behavior cluster(self_ptr self, cluster_config cfg) {
-  for (auto& p : cfg.peers)
+  for (auto& p : cfg.peers) {
     self->state.targets[p.text()] = dial_target{p, true, false};
-  for (auto& p : cfg.peers)
     dial(self, cfg, p.text());
+  }
   // Relays would otherwise keep their history (and the actor system) alive past a shutdown.
   self->set_exit_handler([=](caf::exit_msg& msg) {
     for (auto& [id, r] : self->state.relays)

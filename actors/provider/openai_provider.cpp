@@ -63,6 +63,17 @@ void finish(self_ptr self, caf::actor& target) {
   self->quit();
 }
 
+// What a provider reported of the model and its token counts; a field it did not send stays.
+void note_usage(job_result& r, const std::string& model, std::optional<std::int64_t> input,
+                std::optional<std::int64_t> output) {
+  if (!model.empty())
+    r.model_id = model;
+  if (input)
+    r.input_tokens = input;
+  if (output)
+    r.output_tokens = output;
+}
+
 void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, const std::string& text) {
   if (text.empty())
     return;
@@ -89,12 +100,7 @@ void on_openai_event(self_ptr self, const openai_config& cfg, caf::actor& target
     case openai_event::kind::delta:
       break;
   }
-  if (!ev.model.empty())
-    st.result.model_id = ev.model;
-  if (ev.prompt_tokens)
-    st.result.input_tokens = ev.prompt_tokens;
-  if (ev.completion_tokens)
-    st.result.output_tokens = ev.completion_tokens;
+  note_usage(st.result, ev.model, ev.prompt_tokens, ev.completion_tokens);
   st.finished |= ev.finished;
   deliver(self, cfg, target, ev.content);
 }
@@ -108,12 +114,7 @@ void on_anthropic_event(self_ptr self, const openai_config& cfg, caf::actor& tar
       deliver(self, cfg, target, ev.text);
       return;
     case anthropic_event::kind::usage:
-      if (!ev.model.empty())
-        st.result.model_id = ev.model;
-      if (ev.input_tokens)
-        st.result.input_tokens = ev.input_tokens;
-      if (ev.output_tokens)
-        st.result.output_tokens = ev.output_tokens;
+      note_usage(st.result, ev.model, ev.input_tokens, ev.output_tokens);
       return;
     case anthropic_event::kind::stop:
       st.finished = true;

@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "common/host_port.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -106,15 +108,12 @@ bool exists(const std::string& path) {
 // "host:port"; `what` names the setting in the error.
 std::pair<std::string, std::uint16_t> host_port(const std::string& text, const std::string& what,
                                                 bool port_zero_ok) {
+  if (auto split = split_host_port(text, port_zero_ok))
+    return *split;
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
     throw config_error(what + " must be host:port, not '" + text + "'");
-  auto port_text = text.substr(colon + 1);
-  char* end = nullptr;
-  long port = std::strtol(port_text.c_str(), &end, 10);
-  if (port_text.empty() || *end != '\0' || port < (port_zero_ok ? 0 : 1) || port > 65535)
-    throw config_error(what + " has an invalid port: '" + text + "'");
-  return {text.substr(0, colon), static_cast<std::uint16_t>(port)};
+  throw config_error(what + " has an invalid port: '" + text + "'");
 }
 
 bool is_secret(const std::string& key) {

@@ -1,10 +1,8 @@
 #include "actors/cluster/cluster.hpp"
 
 #include "actors/cluster/relay.hpp"
+#include "common/host_port.hpp"
 #include "common/log.hpp"
-
-#include <cstdlib>
-#include <optional>
 
 namespace actorcable::actors {
 namespace {
@@ -31,17 +29,6 @@ void add_peer(self_ptr self, const cluster_config& cfg, const std::string& name,
   self->monitor(member);
   set_peer_gauge(self, cfg);
   log::info("cluster", "peer_connected", {{"node", cfg.node}, {"peer", name}});
-}
-
-std::optional<peer_address> parse_address(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return std::nullopt;
-  char* end = nullptr;
-  long port = std::strtol(text.c_str() + colon + 1, &end, 10);
-  if (*end != '\0' || port < 1 || port > 65535)
-    return std::nullopt;
-  return peer_address{text.substr(0, colon), static_cast<std::uint16_t>(port)};
 }
 
 // Dials `text` and retries every retry_interval while it is a target (fixed, or still listed).
@@ -97,12 +84,12 @@ void update_members(self_ptr self, const cluster_config& cfg, const std::vector<
   for (auto& [text, target] : st.targets)
     target.listed = false;
   for (auto& text : addresses) {
-    auto addr = parse_address(text);
+    auto addr = split_host_port(text, false);
     if (!addr) {
       log::warn("cluster", "bad_member_address", {{"address", text}});
       continue;
     }
-    auto [t, fresh] = st.targets.try_emplace(text, dial_target{*addr, false, true});
+    auto [t, fresh] = st.targets.try_emplace(text, dial_target{{addr->first, addr->second}, false, true});
     t->second.listed = true;
     bool connected = false;
     for (auto& [member, dialed_text] : st.dialed)

@@ -18,8 +18,10 @@
 
 namespace actorcable::actors {
 
-// job -> message actor
+// job -> message actor: (chunk_atom, text), (thinking_atom, text), (tool_atom, tool_call)
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
+using thinking_atom = caf::atom_constant<caf::atom("thinking")>;
+using tool_atom = caf::atom_constant<caf::atom("tool")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // directory / message actor commands
 using start_atom = caf::atom_constant<caf::atom("start")>;  // start a message's stream
@@ -54,6 +56,19 @@ using relay_atom = caf::atom_constant<caf::atom("relay")>;
 using members_atom = caf::atom_constant<caf::atom("members")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 
+// One report of a tool call (SPEC §9): `status` is running, done or error.
+struct tool_call {
+  std::string call_id;
+  std::string name;
+  std::string status;
+  std::string summary;  // one line for people
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
+  return f(caf::meta::type_name("tool_call"), x.call_id, x.name, x.status, x.summary);
+}
+
 // What a job reports before it exits normally.
 struct job_result {
   std::string model_id;
@@ -71,13 +86,14 @@ struct job_spec {
 
 // One event of a message stream, encoded once and shared by every subscriber.
 struct stream_event {
-  enum class kind { update, end, state, refresh };
+  // update: text; thinking: reasoning; tool: a tool call's status (SPEC §9)
+  enum class kind { update, end, state, refresh, thinking, tool };
   kind type = kind::update;
   std::int64_t message_id = 0;  // for kind::refresh: 0
   std::int64_t chat_id = 0;     // set for kind::refresh
   std::int64_t offset = 0;   // the last chunk this event includes (0: none)
   std::string message_json;  // the broadcast's "message" object
-  std::string chunk;         // for kind::update: the chunk's text (slow clients get them merged)
+  std::string chunk;  // update, thinking: the chunk's text (slow clients get a run of one kind merged)
   std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
   std::chrono::steady_clock::time_point emitted_at{};  // when the chunk reached its actor
   std::string oid;  // the message's obfuscated id
@@ -153,7 +169,7 @@ typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
     std::uint8_t type = 0;
     auto result = f(caf::meta::type_name("stream_event"), type, ev->message_id, ev->chat_id,
                     ev->offset, ev->message_json, ev->chunk, ev->ext_fields, ev->oid);
-    if (type > static_cast<std::uint8_t>(stream_event::kind::refresh))
+    if (type > static_cast<std::uint8_t>(stream_event::kind::tool))
       return caf::sec::invalid_argument;
     ev->type = static_cast<stream_event::kind>(type);
     ev->emitted_at = std::chrono::steady_clock::now();
@@ -166,9 +182,24 @@ typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
 struct stream_close {
   std::int64_t message_id = 0;
   std::string content;
+  std::string thinking;
+  std::string tool_calls;  // JSON array of every call's last report
   model::stream_status status = model::stream_status::complete;
   std::string error;
   job_result result;
+};
+
+// What a message actor hands the writer once per flush interval: the text and reasoning added
+// since the last flush (each after `*_base` bytes already stored) and the tool state now.
+struct stream_delta {
+  std::int64_t message_id = 0;
+  std::string text;
+  std::int64_t text_base = 0;
+  std::string thinking;
+  std::int64_t thinking_base = 0;
+  bool tools_changed = false;  // then tool_status ("": none running) and tool_calls are current
+  std::string tool_status;
+  std::string tool_calls;  // JSON array
 };
 
 // Spawns the job that produces a message's answer, as a child of the message actor.
@@ -180,5 +211,6 @@ using job_launcher =
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_delta)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::access_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::model::stream_status)

@@ -47,6 +47,9 @@ struct message {
   std::string stream_error;
   std::string created_at;
   std::string updated_at;
+  std::string thinking_text;  // reasoning (SPEC §9)
+  std::string tool_status;    // the summary of the tool call running now; "": none
+  std::string tool_calls;     // JSON array of {call_id, name, status, summary}
 };
 
 // One earlier turn of a conversation, as a provider sees it.

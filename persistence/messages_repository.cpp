@@ -22,6 +22,9 @@ model::message message_from(const pg_result& r, int i) {
   m.stream_error = r.text(i, 10);
   m.created_at = r.text(i, 11);
   m.updated_at = r.text(i, 12);
+  m.thinking_text = r.text(i, 13);
+  m.tool_status = r.text(i, 14);
+  m.tool_calls = r.text(i, 15);
   return m;
 }
 

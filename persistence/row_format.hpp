@@ -10,7 +10,8 @@
 #define AC_MESSAGE_COLUMNS \
   "m.id, m.chat_id, m.user_id, m.role, m.content, coalesce(m.model_id, ''), m.input_tokens, " \
   "m.output_tokens, m.streaming, coalesce(m.stream_status, ''), coalesce(m.stream_error, ''), " \
-  AC_TS("m.created_at") ", " AC_TS("m.updated_at")
+  AC_TS("m.created_at") ", " AC_TS("m.updated_at") ", m.thinking_text, coalesce(m.tool_status, ''), " \
+  "m.tool_calls::text"
 
 // A confirmed membership of the user (parameter $1) in the account of chat alias c.
 #define AC_VISIBLE_CHAT \

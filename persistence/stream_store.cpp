@@ -30,18 +30,29 @@ bool claim_stream(pg_connection& conn, std::int64_t message_id, const std::strin
 
 std::vector<std::int64_t> append_contents(pg_connection& conn, const std::string& node,
                                           const std::vector<stream_append>& appends) {
-  std::vector<std::string> ids, deltas, bases;
+  std::vector<std::string> ids, deltas, bases, thinking, thinking_bases, tools, statuses, calls;
   for (auto& a : appends) {
     ids.push_back(std::to_string(a.message_id));
     deltas.push_back(a.delta);
     bases.push_back(std::to_string(a.base_bytes));
+    thinking.push_back(a.thinking_delta);
+    thinking_bases.push_back(std::to_string(a.thinking_base_bytes));
+    tools.push_back(a.tools_changed ? "t" : "f");
+    statuses.push_back(a.tool_status);
+    calls.push_back(a.tools_changed ? a.tool_calls : "[]");
   }
   auto res = conn.exec(
-    "UPDATE messages m SET content = m.content || v.delta, updated_at = now() "
-    "FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(id, delta, base) "
-    "WHERE m.id = v.id AND m.streaming AND m.owner_node = $4 "
-    "AND octet_length(m.content) = v.base RETURNING m.id",
-    {pg_array(ids), pg_array(deltas), pg_array(bases), param(node)});
+    "UPDATE messages m SET content = m.content || v.delta, "
+    "thinking_text = m.thinking_text || v.thinking, "
+    "tool_status = CASE WHEN v.tools THEN NULLIF(v.status, '') ELSE m.tool_status END, "
+    "tool_calls = CASE WHEN v.tools THEN v.calls::jsonb ELSE m.tool_calls END, updated_at = now() "
+    "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], "
+    "$7::text[], $8::text[]) AS v(id, delta, base, thinking, thinking_base, tools, status, calls) "
+    "WHERE m.id = v.id AND m.streaming AND m.owner_node = $9 "
+    "AND octet_length(m.content) = v.base AND octet_length(m.thinking_text) = v.thinking_base "
+    "RETURNING m.id",
+    {pg_array(ids), pg_array(deltas), pg_array(bases), pg_array(thinking), pg_array(thinking_bases),
+     pg_array(tools), pg_array(statuses), pg_array(calls), param(node)});
   std::vector<std::int64_t> done;
   for (int i = 0; i < res.rows(); ++i)
     done.push_back(res.int64(i, 0));
@@ -50,14 +61,16 @@ std::vector<std::int64_t> append_contents(pg_connection& conn, const std::string
 
 bool finish_stream(pg_connection& conn, const std::string& node, const stream_end& end) {
   auto res = conn.exec(
-    "UPDATE messages SET content = $3, streaming = false, stream_status = $4, "
+    "UPDATE messages SET content = $3, thinking_text = $9, tool_status = NULL, "
+    "tool_calls = $10::jsonb, streaming = false, stream_status = $4, "
     "stream_error = NULLIF($5, ''), model_id = COALESCE(NULLIF($6, ''), model_id), "
     "input_tokens = COALESCE($7::integer, input_tokens), "
     "output_tokens = COALESCE($8::integer, output_tokens), "
     "lease_expires_at = NULL, updated_at = now() "
     "WHERE id = $1 AND streaming AND owner_node = $2 RETURNING id",
     {param(end.message_id), param(node), param(end.content), param(end.status), param(end.error),
-     param(end.model_id), param(end.input_tokens), param(end.output_tokens)});
+     param(end.model_id), param(end.input_tokens), param(end.output_tokens), param(end.thinking),
+     param(end.tool_calls)});
   return res.rows() == 1;
 }
 

@@ -9,15 +9,24 @@
 
 namespace actorcable::persistence {
 
+// What one flush adds to a row: text and reasoning, each after what is stored (its size in
+// bytes), and, when they changed, the tool state.
 struct stream_append {
-  std::int64_t message_id;
+  std::int64_t message_id = 0;
   std::string delta;
-  std::int64_t base_bytes;  // the stored content's size this delta follows
+  std::int64_t base_bytes = 0;
+  std::string thinking_delta;
+  std::int64_t thinking_base_bytes = 0;
+  bool tools_changed = false;
+  std::string tool_status;        // "": none running (stored as NULL)
+  std::string tool_calls = "[]";  // JSON array
 };
 
 struct stream_end {
   std::int64_t message_id = 0;
   std::string content;  // the whole text: the last write is exact whatever came before
+  std::string thinking;
+  std::string tool_calls = "[]";
   std::string status;   // complete | error | cancelled | interrupted
   std::string error;
   std::string model_id;

@@ -1,6 +1,7 @@
 #include "actors/provider/scripted_provider.hpp"
 
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -34,6 +35,23 @@ std::optional<long> marker(std::string_view text, std::string_view name) {
   return value;
 }
 
+// NAME of [[name:NAME]]: 1-64 letters, digits, '_', '-' or '.'.
+std::string word_marker(std::string_view text, std::string_view name) {
+  std::string key = "[[" + std::string(name) + ":";
+  auto pos = text.find(key);
+  if (pos == std::string_view::npos)
+    return {};
+  auto start = pos + key.size();
+  auto end = text.find("]]", start);
+  if (end == std::string_view::npos || end == start || end - start > 64)
+    return {};
+  auto value = text.substr(start, end - start);
+  for (unsigned char c : value)
+    if (!std::isalnum(c) && c != '_' && c != '-' && c != '.')
+      return {};
+  return std::string(value);
+}
+
 }  // namespace
 
 scripted_plan parse_scripted_plan(std::string_view question, const scripted_config& cfg) {
@@ -50,6 +68,9 @@ scripted_plan parse_scripted_plan(std::string_view question, const scripted_conf
     plan.fail_after = static_cast<int>(*n);
   if (question.find("[[stall]]") != std::string_view::npos)
     plan.stall_after = cfg.stall_after;
+  if (auto n = marker(question, "think"))
+    plan.thinking_chunks = static_cast<int>(std::min<long>(*n, 100'000));
+  plan.tool = word_marker(question, "tool");
   plan.bench = question.find("[[bench]]") != std::string_view::npos;
   return plan;
 }
@@ -58,6 +79,10 @@ std::string scripted_chunk(int i) {
   std::string out(words[static_cast<std::size_t>(i) % words.size()]);
   out += ' ';
   return out;
+}
+
+std::string scripted_thinking(int i) {
+  return "Thinking step " + std::to_string(i + 1) + ". ";
 }
 
 std::string bench_chunk(int i) {
@@ -87,6 +112,21 @@ caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::
     self->send(self, caf::tick_atom::value);
   return {
     [=](caf::tick_atom) {
+      auto& prelude = self->state.prelude;
+      int tool_steps = plan.tool.empty() ? 0 : 2;
+      if (prelude < plan.thinking_chunks + tool_steps) {
+        if (prelude < plan.thinking_chunks) {
+          self->send(target, thinking_atom::value, scripted_thinking(prelude));
+        } else {
+          bool running = prelude == plan.thinking_chunks;
+          self->send(target, tool_atom::value,
+                     tool_call{"call_1", plan.tool, running ? "running" : "done",
+                               running ? "Running " + plan.tool : plan.tool + " finished"});
+        }
+        ++prelude;
+        self->delayed_send(self, pace, caf::tick_atom::value);
+        return;
+      }
       auto& sent = self->state.sent;
       if (plan.fail_after && sent >= *plan.fail_after)
         throw std::runtime_error("scripted provider failed after " + std::to_string(sent)

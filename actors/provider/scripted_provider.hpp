@@ -1,5 +1,6 @@
 // The offline provider (SPEC §7): a deterministic answer at a set pace, steered by markers in the
-// user's message: [[chunks:N]] [[rate:N]] [[delay:MS]] [[fail-after:N]] [[stall]].
+// user's message: [[chunks:N]] [[rate:N]] [[delay:MS]] [[fail-after:N]] [[stall]], and the parts
+// before the text (SPEC §9): [[think:N]] N reasoning chunks, [[tool:NAME]] one tool call.
 #pragma once
 #include "actors/protocol.hpp"
 
@@ -21,6 +22,8 @@ struct scripted_plan {
   int delay_ms = 0;
   std::optional<int> fail_after;
   std::optional<int> stall_after;
+  int thinking_chunks = 0;  // [[think:N]]
+  std::string tool;         // [[tool:NAME]]: reported running, then done, before the text
   bool bench = false;  // [[bench]]: each chunk is "<seq>|<emit unix ns>|" padded to 40 bytes
 };
 
@@ -29,15 +32,20 @@ scripted_plan parse_scripted_plan(std::string_view question, const scripted_conf
 // The i-th chunk (0-based) of every scripted answer.
 std::string scripted_chunk(int i);
 
+// The i-th reasoning chunk (0-based) of a scripted answer.
+std::string scripted_thinking(int i);
+
 // A benchmark chunk: sequence number and emit time (unix ns), for the load generator's latency.
 std::string bench_chunk(int i);
 
 struct scripted_state {
   static inline const char* name = "scripted_provider";
-  int sent = 0;
+  int sent = 0;     // text chunks
+  int prelude = 0;  // reasoning chunks and tool reports sent before the text
 };
 
-// Sends (chunk_atom, text)... then (job_done_atom, job_result) to `target` and exits normally;
+// Sends its reasoning (thinking_atom, text)... and tool reports (tool_atom, tool_call), then
+// (chunk_atom, text)... then (job_done_atom, job_result) to `target` and exits normally;
 // throws after fail_after chunks; goes silent (without exiting) after stall_after chunks.
 caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::actor target,
                                 scripted_plan plan);

@@ -91,8 +91,11 @@ bool flush_appends(self_ptr self, const writer_config& cfg) {
     return true;
   std::vector<db::stream_append> batch;
   batch.reserve(st.appends.size());
-  for (auto& [id, p] : st.appends)
-    batch.push_back({id, p.delta, p.base});
+  for (auto& [id, p] : st.appends) {
+    auto& d = p.delta;
+    batch.push_back({id, d.text, d.text_base, d.thinking, d.thinking_base, d.tools_changed,
+                     d.tool_status, d.tool_calls});
+  }
   std::vector<std::int64_t> written;
   bool done = attempt(self, cfg, "append_failed", [&](db::pg_connection& conn) {
     written = db::append_contents(conn, cfg.node, batch);
@@ -120,9 +123,11 @@ bool flush_finishes(self_ptr self, const writer_config& cfg) {
   while (!st.finishes.empty()) {
     auto& f = st.finishes.front();
     bool written = false;
-    db::stream_end end{f.close.message_id, f.close.content, std::string(model::to_string(f.close.status)), f.close.error,
-                       f.close.result.model_id, f.close.result.input_tokens,
-                       f.close.result.output_tokens};
+    auto& c = f.close;
+    db::stream_end end{c.message_id, c.content, c.thinking,
+                       c.tool_calls.empty() ? "[]" : c.tool_calls,
+                       std::string(model::to_string(c.status)), c.error, c.result.model_id,
+                       c.result.input_tokens, c.result.output_tokens};
     if (!attempt(self, cfg, "finish_failed", [&](db::pg_connection& conn) {
           written = db::finish_stream(conn, cfg.node, end);
         }))
@@ -158,14 +163,22 @@ caf::behavior stream_writer(self_ptr self, writer_config cfg) {
         self->state.owned[id] = caf::actor_cast<caf::actor>(self->current_sender());
       return claimed;
     },
-    [=](append_atom, std::int64_t id, std::string& delta, std::int64_t base) {
+    [=](append_atom, stream_delta& delta) {
       auto& st = self->state;
-      auto [it, fresh] = st.appends.try_emplace(id);
-      if (fresh)
-        it->second = pending_append{std::move(delta), base,
+      auto [it, fresh] = st.appends.try_emplace(delta.message_id);
+      if (fresh) {
+        it->second = pending_append{std::move(delta),
                                     caf::actor_cast<caf::actor>(self->current_sender())};
-      else
-        it->second.delta += delta;  // still follows the first pending base
+      } else {  // still follows the first pending bases
+        auto& d = it->second.delta;
+        d.text += delta.text;
+        d.thinking += delta.thinking;
+        if (delta.tools_changed) {
+          d.tools_changed = true;
+          d.tool_status = std::move(delta.tool_status);
+          d.tool_calls = std::move(delta.tool_calls);
+        }
+      }
       if (!st.flush_scheduled && !st.retry_scheduled) {
         st.flush_scheduled = true;
         self->send(self, caf::flush_atom::value);  // queued behind appends already waiting

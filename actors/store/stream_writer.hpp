@@ -31,8 +31,7 @@ struct writer_config {
 };
 
 struct pending_append {
-  std::string delta;
-  std::int64_t base = 0;
+  stream_delta delta;  // the deltas of several flushes, after the first one's bases
   caf::actor owner;  // the message actor, stopped if the row turns out not to be ours any more
 };
 
@@ -67,7 +66,7 @@ struct writer_state {
 // Every write is fenced by ownership (`owner_node` and `streaming`): when a row is found closed by
 // another node (this node's lease expired, e.g. while it was paused), its message actor is told
 // to stop at once with (end_atom, "interrupted", reason, false).
-// Reacts to: (claim_atom, int64) -> bool, (append_atom, int64 id, string delta, int64 base),
+// Reacts to: (claim_atom, int64) -> bool, (append_atom, stream_delta),
 // (finish_atom, stream_close) -> bool, (sync_atom) -> (int64 statements, int64 rows)
 // after flushing what is pending.
 caf::behavior stream_writer(caf::stateful_actor<writer_state>* self, writer_config cfg);

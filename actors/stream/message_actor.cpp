@@ -33,30 +33,70 @@ void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error rea
   self->quit(std::move(reason));
 }
 
-// streaming_end has an offset of its own, after the last chunk: every event is counted once.
+std::int64_t part_count(const message_state& st) {
+  return static_cast<std::int64_t>(st.parts.size());
+}
+
+// streaming_end has an offset of its own, after the last part: every event is counted once.
 stream_event_ptr end_event(self_ptr self) {
   auto& st = self->state;
-  return make_end_event(identity(self), st.chunk_ends.size() + 1, st.status, st.result);
+  return make_end_event(identity(self), part_count(st) + 1, st.status, st.result);
+}
+
+// The summary of the tool call running now ("" when none).
+std::string_view running_tool(const message_state& st) {
+  for (auto it = st.tool_calls.rbegin(); it != st.tool_calls.rend(); ++it)
+    if (it->status == "running")
+      return it->summary;
+  return {};
+}
+
+std::string tool_calls_json(const message_state& st) {
+  std::string out = "[";
+  for (auto& call : st.tool_calls) {
+    if (out.size() > 1)
+      out += ',';
+    append_tool_call_json(out, call);
+  }
+  return out + "]";
 }
 
 stream_event_ptr state_event(self_ptr self, bool streaming) {
   auto& st = self->state;
-  auto chunks = static_cast<std::int64_t>(st.chunk_ends.size());
-  if (!st.shared_state || st.shared_state->offset != chunks || st.shared_state_streaming != streaming) {
-    st.shared_state = make_state_event(identity(self), chunks, st.content, streaming);
+  auto parts = part_count(st);
+  if (!st.shared_state || st.shared_state->offset != parts || st.shared_state_streaming != streaming) {
+    st.shared_state = make_state_event(identity(self), parts,
+                                       {st.content, st.thinking, running_tool(st)}, streaming);
     st.shared_state_streaming = streaming;
   }
   return st.shared_state;
 }
 
-// What replaying the chunks after `after` would build: their text and a frame's overhead each.
+stream_event_ptr part_event(self_ptr self, std::size_t i) {
+  auto& st = self->state;
+  auto& p = st.parts[i];
+  auto offset = static_cast<std::int64_t>(i + 1);
+  switch (p.kind) {
+    case stream_event::kind::thinking:
+      return make_thinking_event(identity(self), offset,
+                                 std::string_view(st.thinking).substr(p.begin, p.end - p.begin));
+    case stream_event::kind::tool:
+      return make_tool_event(identity(self), offset, st.tool_reports[p.begin]);
+    default:
+      return make_update_event(identity(self), offset,
+                               std::string_view(st.content).substr(p.begin, p.end - p.begin));
+  }
+}
+
+// What replaying the parts after `after` would build: their text and a frame's overhead each.
 std::size_t replay_cost(const message_state& st, std::int64_t after) {
   constexpr std::size_t per_frame = 160;
-  auto chunks = static_cast<std::int64_t>(st.chunk_ends.size());
-  if (after >= chunks)
-    return 0;
-  auto begin = after == 0 ? 0 : st.chunk_ends[after - 1];
-  return st.content.size() - begin + static_cast<std::size_t>(chunks - after) * per_frame;
+  std::size_t cost = 0;
+  for (auto i = static_cast<std::size_t>(std::max<std::int64_t>(after, 0)); i < st.parts.size(); ++i) {
+    auto& p = st.parts[i];
+    cost += per_frame + (p.kind == stream_event::kind::tool ? 0 : p.end - p.begin);
+  }
+  return cost;
 }
 
 // Adds a subscriber and sends it what it missed; false when a replay was asked of an epoch or
@@ -73,7 +113,7 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
     else
       self->send(sub, frame_atom::value, std::move(ev), c.tag);
   };
-  std::int64_t chunks = static_cast<std::int64_t>(st.chunk_ends.size());
+  std::int64_t chunks = part_count(st);
   if (c.how == catchup::mode::replay
       && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)
           || replay_cost(st, c.after) > cfg.max_replay_bytes))
@@ -98,11 +138,8 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
         deliver(end_event(self));
       break;
     case catchup::mode::replay:
-      for (auto i = c.after; i < chunks; ++i) {
-        auto begin = i == 0 ? 0 : st.chunk_ends[i - 1];
-        deliver(make_update_event(identity(self), i + 1,
-                                  std::string_view(st.content).substr(begin, st.chunk_ends[i] - begin)));
-      }
+      for (auto i = c.after; i < chunks; ++i)
+        deliver(part_event(self, static_cast<std::size_t>(i)));
       if (st.ended && c.after <= chunks)
         deliver(end_event(self));
       break;
@@ -139,12 +176,37 @@ void broadcast(self_ptr self, const message_actor_config& cfg, const stream_even
 void flush(self_ptr self, const caf::actor& writer) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.handed_to_writer == st.content.size())
+  if (st.text_handed == st.content.size() && st.thinking_handed == st.thinking.size()
+      && !st.tools_changed)
     return;
-  auto base = st.handed_to_writer;
-  self->send(writer, append_atom::value, st.id, st.content.substr(base),
-             static_cast<std::int64_t>(base));
-  st.handed_to_writer = st.content.size();
+  stream_delta d;
+  d.message_id = st.id;
+  d.text = st.content.substr(st.text_handed);
+  d.text_base = static_cast<std::int64_t>(st.text_handed);
+  d.thinking = st.thinking.substr(st.thinking_handed);
+  d.thinking_base = static_cast<std::int64_t>(st.thinking_handed);
+  if (st.tools_changed) {
+    d.tools_changed = true;
+    d.tool_status = std::string(running_tool(st));
+    d.tool_calls = tool_calls_json(st);
+  }
+  self->send(writer, append_atom::value, std::move(d));
+  st.text_handed = st.content.size();
+  st.thinking_handed = st.thinking.size();
+  st.tools_changed = false;
+}
+
+// Appends one part and sends it to every subscriber; the writer gets it with the next flush.
+void add_part(self_ptr self, const message_actor_config& cfg, stream_event::kind kind,
+              std::size_t begin, std::size_t end) {
+  auto& st = self->state;
+  st.parts.push_back({kind, begin, end});
+  count(cfg.metrics, &metrics::chunks_total, 1);
+  broadcast(self, cfg, part_event(self, st.parts.size() - 1));
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->delayed_send(self, cfg.flush_interval, caf::flush_atom::value);
+  }
 }
 
 void announce_end(self_ptr self, const message_actor_config& cfg) {
@@ -154,7 +216,7 @@ void announce_end(self_ptr self, const message_actor_config& cfg) {
   st.ended = true;
   broadcast(self, cfg, end_event(self));
   log::info("message", "stream_ended",
-            {{"message_id", st.id}, {"status", model::to_string(st.status)}, {"chunks", st.chunk_ends.size()},
+            {{"message_id", st.id}, {"status", model::to_string(st.status)}, {"parts", st.parts.size()},
              {"bytes", st.content.size()}});
   self->delayed_send(self, cfg.retention, retire_atom::value);
 }
@@ -171,8 +233,11 @@ void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::a
   st.status = status;
   if (st.job && status != model::stream_status::complete)
     self->send_exit(st.job, caf::exit_reason::kill);  // a stalled or cancelled job must not linger
-  stream_close close{st.id, st.content, status, std::move(error), st.result};
-  st.handed_to_writer = st.content.size();
+  stream_close close{st.id, st.content, st.thinking, tool_calls_json(st), status, std::move(error),
+                     st.result};
+  st.text_handed = st.content.size();
+  st.thinking_handed = st.thinking.size();
+  st.tools_changed = false;
   auto pending = self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close));
   if (cfg.metrics)
     cfg.metrics->answer_seconds.observe(
@@ -304,17 +369,47 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       auto text = model::sanitize_utf8(raw);
       if (text.empty())
         return;
-      count(cfg.metrics, &metrics::chunks_total, 1);
       if (st.content.empty() && cfg.metrics)
         cfg.metrics->first_token_seconds.observe(
           std::chrono::duration<double>(self->clock().now() - st.started_at).count());
+      auto begin = st.content.size();
       st.content += text;
-      st.chunk_ends.push_back(st.content.size());
-      broadcast(self, cfg, make_update_event(identity(self), st.chunk_ends.size(), text));
-      if (!st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->delayed_send(self, cfg.flush_interval, caf::flush_atom::value);
+      add_part(self, cfg, stream_event::kind::update, begin, st.content.size());
+    },
+    [=](thinking_atom, const std::string& raw) {
+      auto& st = self->state;
+      if (!st.streaming)
+        return;
+      st.last_activity = self->clock().now();
+      auto text = model::sanitize_utf8(raw);
+      if (text.empty())
+        return;
+      auto begin = st.thinking.size();
+      st.thinking += text;
+      add_part(self, cfg, stream_event::kind::thinking, begin, st.thinking.size());
+    },
+    [=](tool_atom, tool_call& call) {
+      auto& st = self->state;
+      if (!st.streaming)
+        return;
+      st.last_activity = self->clock().now();
+      if (call.status != "running" && call.status != "done" && call.status != "error") {
+        log::warn("message", "tool_report_ignored",
+                  {{"message_id", st.id}, {"reason", "status is not running, done or error"}});
+        return;
       }
+      for (auto* field : {&call.call_id, &call.name, &call.summary})
+        *field = model::sanitize_utf8(*field);
+      auto known = std::find_if(st.tool_calls.begin(), st.tool_calls.end(),
+                                [&](const tool_call& c) { return c.call_id == call.call_id; });
+      if (known != st.tool_calls.end())
+        *known = call;
+      else
+        st.tool_calls.push_back(call);
+      st.tools_changed = true;
+      st.tool_reports.push_back(std::move(call));
+      auto index = st.tool_reports.size() - 1;
+      add_part(self, cfg, stream_event::kind::tool, index, index);
     },
     [=](caf::flush_atom) { flush(self, writer); },
     [=](job_done_atom, job_result& result) {
@@ -365,7 +460,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
     [=](caf::get_atom) { return self->state.content; },
     [=](info_atom) -> caf::result<std::string, std::int64_t, bool> {
       auto& st = self->state;
-      return {st.epoch, static_cast<std::int64_t>(st.chunk_ends.size()), st.ended};
+      return {st.epoch, part_count(st), st.ended};
     },
     [=](retire_atom) {
       log::info("message", "stream_retired", {{"message_id", self->state.id}});

@@ -26,8 +26,19 @@ struct message_state {
   std::int64_t id = 0;
   std::string oid;
   std::string epoch;
+  // The answer's parts in the order the job produced them; a part's offset is its index + 1.
+  // Text and reasoning parts are [begin, end) of `content` or `thinking`; a tool part is the
+  // index of its report in `tool_reports`.
+  struct part {
+    stream_event::kind kind;
+    std::size_t begin;
+    std::size_t end;
+  };
+  std::vector<part> parts;
   std::string content;
-  std::vector<std::size_t> chunk_ends;  // content offset after each chunk; offset = size()
+  std::string thinking;
+  std::vector<tool_call> tool_reports;  // every report, in order
+  std::vector<tool_call> tool_calls;    // each call's last report, in the order calls began
   actor_list subscribers;  // take events as messages
   actor_list tapped;       // take events through a tap (their connection's thread)
   std::vector<std::shared_ptr<stream_tap>> taps;  // each gets every event once
@@ -41,7 +52,9 @@ struct message_state {
   bool ended = false;  // streaming_end announced
   bool cancel_requested = false;
   model::stream_status status = model::stream_status::complete;  // once ended
-  std::size_t handed_to_writer = 0;  // bytes of content already sent to the writer
+  std::size_t text_handed = 0;      // bytes of content already sent to the writer
+  std::size_t thinking_handed = 0;  // bytes of thinking already sent to the writer
+  bool tools_changed = false;       // since the last flush
   bool flush_scheduled = false;
   caf::actor_clock::time_point last_activity;
   bool idle_check_scheduled = false;
@@ -49,11 +62,12 @@ struct message_state {
   caf::actor_clock::time_point started_at;
 };
 
-// Reacts to: (start_atom) -> bool, (chunk_atom, string), (job_done_atom, job_result),
+// Reacts to: (start_atom) -> bool, (chunk_atom, string), (thinking_atom, string),
+// (tool_atom, tool_call), (job_done_atom, job_result),
 // (subscribe_atom, actor, bool want_state) -> actor, (subscribe_atom, actor, catchup) ->
 // (actor, bool replay accepted), (unsubscribe_atom, actor),
 // (cancel_atom) -> bool, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
-// (info_atom) -> (string epoch, int64 chunks, bool ended).
+// (info_atom) -> (string epoch, int64 parts, bool ended).
 caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
                             message_actor_config cfg, caf::actor writer, job_launcher launch);
 

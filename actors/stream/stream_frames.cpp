@@ -29,16 +29,17 @@ std::shared_ptr<stream_event> finish(const stream_identity& who, stream_event::k
 
 namespace {
 
-std::shared_ptr<stream_event> update_event(const stream_identity& who, std::int64_t offset,
-                                           std::string_view chunk) {
+std::shared_ptr<stream_event> chunk_event(const stream_identity& who, stream_event::kind type,
+                                          std::int64_t offset, std::string_view chunk) {
   std::string json;
   json.reserve(chunk.size() + 64);
-  json += "{\"action\":\"streaming_update\",\"chunk\":";
+  json += type == stream_event::kind::thinking ? "{\"action\":\"thinking_update\",\"chunk\":"
+                                               : "{\"action\":\"streaming_update\",\"chunk\":";
   append_json_string(json, chunk);
   json += ",\"id\":";
   append_json_string(json, who.oid);
   json += '}';
-  auto ev = finish(who, stream_event::kind::update, offset, std::move(json));
+  auto ev = finish(who, type, offset, std::move(json));
   ev->chunk = std::string(chunk);
   return ev;
 }
@@ -47,7 +48,40 @@ std::shared_ptr<stream_event> update_event(const stream_identity& who, std::int6
 
 stream_event_ptr make_update_event(const stream_identity& who, std::int64_t offset,
                                    std::string_view chunk) {
-  return update_event(who, offset, chunk);
+  return chunk_event(who, stream_event::kind::update, offset, chunk);
+}
+
+stream_event_ptr make_thinking_event(const stream_identity& who, std::int64_t offset,
+                                     std::string_view chunk) {
+  return chunk_event(who, stream_event::kind::thinking, offset, chunk);
+}
+
+void append_tool_call_json(std::string& out, const tool_call& call) {
+  out += "{\"call_id\":";
+  append_json_string(out, call.call_id);
+  out += ",\"name\":";
+  append_json_string(out, call.name);
+  out += ",\"status\":";
+  append_json_string(out, call.status);
+  out += ",\"summary\":";
+  append_json_string(out, call.summary);
+  out += '}';
+}
+
+stream_event_ptr make_tool_event(const stream_identity& who, std::int64_t offset,
+                                 const tool_call& call) {
+  std::string json = "{\"action\":\"tool_update\",\"id\":";
+  append_json_string(json, who.oid);
+  std::string fields;
+  append_tool_call_json(fields, call);
+  json += ',';
+  json.append(fields, 1);  // the call's fields follow the id in the same object
+  return finish(who, stream_event::kind::tool, offset, std::move(json));
+}
+
+stream_event_ptr remake_chunk_event(const stream_event& like, std::int64_t offset,
+                                    std::string_view chunk) {
+  return chunk_event({like.message_id, like.oid, ""}, like.type, offset, chunk);
 }
 
 stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run) {
@@ -55,7 +89,7 @@ stream_event_ptr merge_updates(const std::vector<stream_event_ptr>& run) {
   for (auto& ev : run)
     text += ev->chunk;
   auto& first = *run.front();
-  auto merged = update_event({first.message_id, first.oid, ""}, run.back()->offset, text);
+  auto merged = chunk_event({first.message_id, first.oid, ""}, first.type, run.back()->offset, text);
   merged->emitted_at = first.emitted_at;
   return merged;
 }
@@ -94,11 +128,18 @@ stream_event_ptr make_refresh_event(std::int64_t chat_id) {
 }
 
 stream_event_ptr make_state_event(const stream_identity& who, std::int64_t offset,
-                                  std::string_view content, bool streaming) {
+                                  const answer_view& answer, bool streaming) {
   std::string json = "{\"action\":\"current_state\",\"id\":";
   append_json_string(json, who.oid);
   json += ",\"content\":";
-  append_json_string(json, content);
+  append_json_string(json, answer.content);
+  json += ",\"thinking\":";
+  append_json_string(json, answer.thinking);
+  json += ",\"tool_status\":";
+  if (answer.tool_status.empty())
+    json += "null";
+  else
+    append_json_string(json, answer.tool_status);
   json += streaming ? ",\"streaming\":true}" : ",\"streaming\":false}";
   return finish(who, stream_event::kind::state, offset, std::move(json));
 }

@@ -54,6 +54,8 @@ void send_stored_state(bridge_ptr self, const bridge_config& cfg, std::int64_t m
     stored_row r{identifier, mid};
     if (row) {
       r.content = row->content;
+      r.thinking = row->thinking_text;
+      r.tool_status = row->tool_status;
       r.streaming = row->streaming;
       r.status = row->stream_status;
       r.with_state = with_state;

@@ -331,7 +331,8 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
                                           cfg.extended ? ev->ext_fields : ""));
         };
         if (row.with_state)
-          send_event(actors::make_state_event(who, 0, row.content, row.streaming));
+          send_event(actors::make_state_event(
+            who, 0, {row.content, row.thinking, row.tool_status}, row.streaming));
         if (auto ended = model::parse_stream_status(row.status); !row.streaming && ended)
           send_event(actors::make_end_event(who, 0, *ended, row.usage));
       }

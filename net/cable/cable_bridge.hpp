@@ -41,6 +41,8 @@ struct stored_row {
   std::string identifier;
   std::int64_t message_id = 0;
   std::string content;
+  std::string thinking;
+  std::string tool_status;  // the running call's summary; empty: none
   bool streaming = false;
   std::string status;       // stream_status as stored; empty while streaming
   bool with_state = false;  // send current_state before the end
@@ -54,7 +56,8 @@ typename Inspector::result_type inspect(Inspector& f, authz_result& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stored_row& x) {
-  return f(caf::meta::type_name("stored_row"), x.identifier, x.message_id, x.content, x.streaming,
+  return f(caf::meta::type_name("stored_row"), x.identifier, x.message_id, x.content, x.thinking,
+           x.tool_status, x.streaming,
            x.status, x.with_state);
 }
 

@@ -2,6 +2,8 @@
 
 #include "model/obfuscated_id.hpp"
 
+#include <boost/json/parse.hpp>
+
 namespace actorcable::net {
 
 using model::encode_id;
@@ -29,6 +31,13 @@ boost::json::object message_json(const model::message& m) {
                            : boost::json::value(nullptr);
   o["role"] = m.role;
   o["content"] = m.content;
+  o["thinking"] = m.thinking_text;
+  o["tool_status"] = m.tool_status.empty() ? boost::json::value(nullptr)
+                                           : boost::json::value(m.tool_status);
+  boost::system::error_code ec;
+  auto calls = boost::json::parse(m.tool_calls.empty() ? "[]" : m.tool_calls, ec);
+  o["tool_calls"] = ec || !calls.is_array() ? boost::json::value(boost::json::array())
+                                            : std::move(calls);
   o["model_id"] = m.model_id.empty() ? boost::json::value(nullptr) : boost::json::value(m.model_id);
   o["input_tokens"] = opt(m.input_tokens);
   o["output_tokens"] = opt(m.output_tokens);

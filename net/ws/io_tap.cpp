@@ -27,7 +27,7 @@ frame_ptr event_frame(const stream_event& ev, const std::string& identifier, boo
 }
 
 actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool extended) {
-  return ev->type == stream_event::kind::update && !extended ? ev : nullptr;
+  return actors::is_mergeable(ev->type) && !extended ? ev : nullptr;
 }
 
 void count_broadcast(actorcable::metrics& stats, const stream_event& ev, const std::string& frame,
@@ -144,7 +144,9 @@ std::vector<actors::stream_event_ptr> merged_runs(const std::vector<actors::stre
     run.clear();
   };
   for (auto& ev : events) {
-    if (ev->type == stream_event::kind::update) {
+    if (actors::is_mergeable(ev->type)) {
+      if (!run.empty() && run.front()->type != ev->type)
+        close_run();
       run.push_back(ev);
     } else {
       close_run();

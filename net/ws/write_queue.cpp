@@ -16,6 +16,7 @@ write_queue::result write_queue::push(frame_ptr frame, actors::stream_event_ptr 
   if (update && !entries_.empty()) {
     auto& last = entries_.back();
     if (last.update && last.update->message_id == update->message_id
+        && last.update->type == update->type
         && head(*last.frame, *last.update) == head(*frame, *update)) {
       if (!fits(update->chunk.size()))
         return result::over_limit;
@@ -62,8 +63,7 @@ void write_queue::prepare(entry& e) {
     return;
   if (!e.more.empty()) {
     auto& ev = *e.update;
-    actors::stream_identity who{ev.message_id, ev.oid, ""};
-    auto merged = actors::make_update_event(who, ev.offset, ev.chunk + e.more);
+    auto merged = actors::remake_chunk_event(ev, ev.offset, ev.chunk + e.more);
     std::string text(head(*e.frame, ev));
     text += merged->message_json;
     text += '}';

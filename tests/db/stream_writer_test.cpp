@@ -43,15 +43,15 @@ CAF_TEST(appends land in order and the final write is exact) {
   std::string text;
   for (int i = 0; i < 50; ++i) {
     auto delta = "part" + std::to_string(i) + " \"quoted\" \\ ";
-    self->send(writer, append_atom::value, ex.answer.id, delta,
-               static_cast<std::int64_t>(text.size()));
+    self->send(writer, append_atom::value,
+               stream_delta{ex.answer.id, delta, static_cast<std::int64_t>(text.size())});
     text += delta;
   }
   auto [statements, rows] = writer_stats();  // flushes what is pending before it answers
   CAF_CHECK_EQUAL(stored_content(), text);
   CAF_CHECK_EQUAL(rows, statements);  // one row per statement: this one message
   CAF_CHECK_LESS(statements, 50);
-  CAF_CHECK(finish(stream_close{ex.answer.id, text + "end", model::stream_status::complete, "", {"m", 3, 4}}));
+  CAF_CHECK(finish(stream_close{ex.answer.id, text + "end", "", "[]", model::stream_status::complete, "", {"m", 3, 4}}));
   auto row = persistence::find_message(conn, ex.answer.id);
   CAF_REQUIRE(row.has_value());
   CAF_CHECK_EQUAL(row->content, text + "end");
@@ -61,10 +61,48 @@ CAF_TEST(appends land in order and the final write is exact) {
   CAF_CHECK_EQUAL(row->output_tokens.value_or(0), 4);
 }
 
+CAF_TEST(text reasoning and tool state of several flushes share one statement) {
+  std::string text, thinking;
+  for (int i = 0; i < 20; ++i) {
+    stream_delta d{ex.answer.id, "t" + std::to_string(i), static_cast<std::int64_t>(text.size()),
+                   "r" + std::to_string(i) + " 'x'; --", static_cast<std::int64_t>(thinking.size())};
+    if (i == 5) {
+      d.tools_changed = true;
+      d.tool_status = "searching";
+      d.tool_calls = R"([{"call_id":"c1","name":"search","status":"running","summary":"searching"}])";
+    }
+    text += d.text;
+    thinking += d.thinking;
+    self->send(writer, append_atom::value, std::move(d));
+  }
+  auto [statements, rows] = writer_stats();
+  CAF_CHECK_LESS(statements, 20);
+  CAF_CHECK_EQUAL(rows, statements);
+  auto stored = conn.exec("SELECT content, thinking_text, tool_status, tool_calls->0->>'name' "
+                          "FROM messages WHERE id = $1", {persistence::param(ex.answer.id)});
+  CAF_CHECK_EQUAL(stored.text(0, 0), text);
+  CAF_CHECK_EQUAL(stored.text(0, 1), thinking);
+  CAF_CHECK_EQUAL(stored.text(0, 2), "searching");
+  CAF_CHECK_EQUAL(stored.text(0, 3), "search");
+  // A later delta whose reasoning base does not match what is stored is not applied.
+  self->send(writer, append_atom::value,
+             stream_delta{ex.answer.id, "x", static_cast<std::int64_t>(text.size()), "y", 0});
+  writer_stats();
+  CAF_CHECK_EQUAL(stored_content(), text);
+  auto calls = R"([{"call_id":"c1","name":"search","status":"done","summary":"found 3"}])";
+  CAF_CHECK(finish(stream_close{ex.answer.id, text, thinking + "!", calls,
+                                model::stream_status::complete, "", {}}));
+  auto row = persistence::find_message(conn, ex.answer.id);
+  CAF_REQUIRE(row.has_value());
+  CAF_CHECK_EQUAL(row->thinking_text, thinking + "!");
+  CAF_CHECK_EQUAL(row->tool_status, "");
+  CAF_CHECK(row->tool_calls.find("found 3") != std::string::npos);
+}
+
 CAF_TEST(a row owned by another node is never written) {
   conn.exec("UPDATE messages SET owner_node = 'node-b' WHERE id = $1",
             {persistence::param(ex.answer.id)});
-  CAF_CHECK(!finish(stream_close{ex.answer.id, "intruder", model::stream_status::complete, "", {}}));
+  CAF_CHECK(!finish(stream_close{ex.answer.id, "intruder", "", "[]", model::stream_status::complete, "", {}}));
   auto row = persistence::find_message(conn, ex.answer.id);
   CAF_CHECK(row->streaming);
   CAF_CHECK_EQUAL(row->content, "");
@@ -93,7 +131,7 @@ CAF_TEST(a row closed by another node stops its stream on the next append or ren
       caf::after(10s) >> [] { CAF_FAIL("the writer did not stop the stream"); });
     CAF_CHECK(told);
   };
-  self->send(writer, append_atom::value, ex.answer.id, std::string("late text"), std::int64_t{0});
+  self->send(writer, append_atom::value, stream_delta{ex.answer.id, "late text", 0});
   writer_stats();
   expect_stop();
   self->send(writer, sweep_atom::value, false);  // renews this node's leases

@@ -31,7 +31,7 @@ inline caf::behavior recorder(caf::stateful_actor<recorder_state>* self) {
 
 struct fake_writer_state {
   std::vector<std::int64_t> claims;
-  std::vector<std::pair<std::string, std::int64_t>> appends;  // delta, base
+  std::vector<actors::stream_delta> appends;
   std::vector<actors::stream_close> finishes;
   bool row_exists = true;
 };
@@ -42,8 +42,8 @@ inline caf::behavior fake_writer(caf::stateful_actor<fake_writer_state>* self) {
       self->state.claims.push_back(id);
       return self->state.row_exists;
     },
-    [=](actors::append_atom, std::int64_t, std::string& delta, std::int64_t base) {
-      self->state.appends.emplace_back(std::move(delta), base);
+    [=](actors::append_atom, actors::stream_delta& delta) {
+      self->state.appends.push_back(std::move(delta));
     },
     [=](actors::finish_atom, actors::stream_close& close) {
       self->state.finishes.push_back(std::move(close));

@@ -93,11 +93,114 @@ CAF_TEST(persistence is coalesced into few appends that add up to the exact text
   CAF_CHECK_LESS_OR_EQUAL(appends.size(), per_second + 1);
   CAF_CHECK_GREATER_OR_EQUAL(appends.size(), per_second - 1);
   std::string joined;
-  for (auto& [delta, base] : appends) {
-    CAF_CHECK_EQUAL(base, static_cast<std::int64_t>(joined.size()));
-    joined += delta;
+  for (auto& d : appends) {
+    CAF_CHECK_EQUAL(d.text_base, static_cast<std::int64_t>(joined.size()));
+    joined += d.text;
   }
   CAF_CHECK_EQUAL(joined, state().content);
+}
+
+CAF_TEST(parts of every kind share one offset sequence in the order they came) {
+  self->send(msg, thinking_atom::value, std::string("hmm "));
+  self->send(msg, thinking_atom::value, std::string("so "));
+  self->send(msg, tool_atom::value, tool_call{"c1", "search", "running", "Searching"});
+  self->send(msg, chunk_atom::value, std::string("Hello"));
+  self->send(msg, tool_atom::value, tool_call{"c1", "search", "done", "Found 3"});
+  self->send(msg, thinking_atom::value, std::string("more"));
+  consume_messages();
+  using k = stream_event::kind;
+  std::vector<k> kinds{k::thinking, k::thinking, k::tool, k::update, k::tool, k::thinking};
+  CAF_REQUIRE_EQUAL(events().size(), kinds.size());
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    CAF_CHECK(events()[i]->type == kinds[i]);
+    CAF_CHECK_EQUAL(events()[i]->offset, static_cast<std::int64_t>(i + 1));
+  }
+  auto v = boost::json::parse(events()[2]->message_json).as_object();
+  CAF_CHECK_EQUAL(v["action"].as_string(), "tool_update");
+  CAF_CHECK_EQUAL(v["call_id"].as_string(), "c1");
+  CAF_CHECK_EQUAL(v["status"].as_string(), "running");
+  CAF_CHECK_EQUAL(v["summary"].as_string(), "Searching");
+  v = boost::json::parse(events()[0]->message_json).as_object();
+  CAF_CHECK_EQUAL(v["action"].as_string(), "thinking_update");
+  CAF_CHECK_EQUAL(v["chunk"].as_string(), "hmm ");
+  CAF_CHECK_EQUAL(state().thinking, "hmm so more");
+  CAF_CHECK_EQUAL(state().content, "Hello");
+}
+
+CAF_TEST(a late subscriber gets text reasoning and the running tool folded into current_state) {
+  self->send(msg, thinking_atom::value, std::string("a \"b\""));
+  self->send(msg, tool_atom::value, tool_call{"c1", "search", "running", "Searching"});
+  self->send(msg, chunk_atom::value, std::string("Hi"));
+  consume_messages();
+  auto late = sys.spawn(recorder);
+  self->send(msg, caf::subscribe_atom::value, late, true);
+  consume_messages();
+  auto& got = deref<caf::stateful_actor<recorder_state>>(late).state.events;
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0]->type == stream_event::kind::state);
+  CAF_CHECK_EQUAL(got[0]->offset, 3);
+  auto v = boost::json::parse(got[0]->message_json).as_object();
+  CAF_CHECK_EQUAL(v["content"].as_string(), "Hi");
+  CAF_CHECK_EQUAL(v["thinking"].as_string(), "a \"b\"");
+  CAF_CHECK_EQUAL(v["tool_status"].as_string(), "Searching");
+  self->send(msg, tool_atom::value, tool_call{"c1", "search", "done", "Found"});
+  consume_messages();
+  auto later = sys.spawn(recorder);
+  self->send(msg, caf::subscribe_atom::value, later, true);
+  consume_messages();
+  auto& again = deref<caf::stateful_actor<recorder_state>>(later).state.events;
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK(boost::json::parse(again[0]->message_json).as_object()["tool_status"].is_null());
+}
+
+CAF_TEST(a replay from an offset resends the parts after it as they were) {
+  self->send(msg, thinking_atom::value, std::string("t1"));
+  self->send(msg, chunk_atom::value, std::string("x1"));
+  self->send(msg, tool_atom::value, tool_call{"c", "calc", "running", "Adding"});
+  self->send(msg, thinking_atom::value, std::string("t2"));
+  self->send(msg, chunk_atom::value, std::string("x2"));
+  consume_messages();
+  auto replayer = sys.spawn(recorder);
+  catchup c;
+  c.how = catchup::mode::replay;
+  c.epoch = state().epoch;
+  c.after = 2;
+  self->send(msg, caf::subscribe_atom::value, replayer, c);
+  consume_messages();
+  auto& got = deref<caf::stateful_actor<recorder_state>>(replayer).state.events;
+  CAF_REQUIRE_EQUAL(got.size(), 3u);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    CAF_CHECK_EQUAL(got[i]->message_json, events()[i + 2]->message_json);
+  CAF_CHECK_EQUAL(got[2]->offset, 5);
+}
+
+CAF_TEST(text and reasoning of one flush interval go to the writer in one append) {
+  self->send(msg, thinking_atom::value, std::string("think"));
+  self->send(msg, chunk_atom::value, std::string("one "));
+  self->send(msg, chunk_atom::value, std::string("two"));
+  self->send(msg, tool_atom::value, tool_call{"c", "calc", "running", "Adding"});
+  consume_messages();
+  CAF_CHECK(written().appends.empty());
+  advance_time(mcfg.flush_interval);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(written().appends.size(), 1u);
+  auto& d = written().appends[0];
+  CAF_CHECK_EQUAL(d.text, "one two");
+  CAF_CHECK_EQUAL(d.thinking, "think");
+  CAF_CHECK(d.tools_changed);
+  CAF_CHECK_EQUAL(d.tool_status, "Adding");
+  CAF_CHECK(d.tool_calls.find("\"calc\"") != std::string::npos);
+  self->send(job(), std::string("finish"));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(written().finishes.size(), 1u);
+  CAF_CHECK_EQUAL(written().finishes[0].thinking, "think");
+  CAF_CHECK(written().finishes[0].tool_calls.find("Adding") != std::string::npos);
+}
+
+CAF_TEST(a tool report with an unknown status is ignored) {
+  self->send(msg, tool_atom::value, tool_call{"c", "calc", "exploded", "?"});
+  consume_messages();
+  CAF_CHECK(events().empty());
 }
 
 CAF_TEST(normal job exit completes once with the final text) {

@@ -37,7 +37,10 @@ void read_usage(const json::object* usage, anthropic_event& ev) {
 
 anthropic_event parse_anthropic_event(std::string_view data) {
   json::error_code ec;
-  auto v = json::parse(data, ec);
+  // A provider's invalid UTF-8 is repaired by the message actor (U+FFFD), not a failed stream.
+  json::parse_options lenient;
+  lenient.allow_invalid_utf8 = true;
+  auto v = json::parse(data, ec, {}, lenient);
   if (ec || !v.is_object())
     return malformed("provider sent an event that is not a JSON object");
   auto& o = v.as_object();

@@ -14,7 +14,10 @@ openai_event parse_openai_event(std::string_view data) {
     return ev;
   }
   json::error_code ec;
-  auto v = json::parse(data, ec);
+  // A provider's invalid UTF-8 is repaired by the message actor (U+FFFD), not a failed stream.
+  json::parse_options lenient;
+  lenient.allow_invalid_utf8 = true;
+  auto v = json::parse(data, ec, {}, lenient);
   if (ec || !v.is_object()) {
     ev.type = openai_event::kind::malformed;
     ev.error = "provider sent an event that is not a JSON object";
@@ -51,9 +54,16 @@ openai_event parse_openai_event(std::string_view data) {
       ev.finished = true;
     auto delta = first.as_object().find("delta");
     if (delta != first.as_object().end() && delta->value().is_object()) {
-      auto content = delta->value().as_object().find("content");
-      if (content != delta->value().as_object().end() && content->value().is_string())
-        ev.content = std::string(content->value().as_string());
+      auto& d = delta->value().as_object();
+      auto text = [&](const char* key) {
+        auto it = d.find(key);
+        return it != d.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                        : std::string();
+      };
+      ev.content = text("content");
+      ev.reasoning = text("reasoning_content");
+      if (ev.reasoning.empty())
+        ev.reasoning = text("reasoning");
     }
   } else if (choices != o.end() && !choices->value().is_array()) {
     ev.type = openai_event::kind::malformed;

@@ -10,7 +10,8 @@ namespace actorcable::actors {
 struct openai_event {
   enum class kind { delta, done, error, malformed };
   kind type = kind::delta;
-  std::string content;  // delta: choices[0].delta.content (may be empty)
+  std::string content;    // delta: choices[0].delta.content (may be empty)
+  std::string reasoning;  // delta: reasoning_content (DeepSeek, vLLM, llama.cpp) or reasoning (OpenRouter)
   std::string model;
   std::optional<std::int64_t> prompt_tokens;
   std::optional<std::int64_t> completion_tokens;

@@ -74,12 +74,18 @@ void note_usage(job_result& r, const std::string& model, std::optional<std::int6
     r.output_tokens = output;
 }
 
-void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, const std::string& text) {
+// Sends a part of the answer (text, or reasoning with `reasoning`); from the first one on, a
+// failure ends the stream instead of a retry.
+void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, const std::string& text,
+             bool reasoning = false) {
   if (text.empty())
     return;
   auto& st = self->state;
   st.delivered = true;
-  self->send(target, actors::chunk_atom::value, text);
+  if (reasoning)
+    self->send(target, actors::thinking_atom::value, text);
+  else
+    self->send(target, actors::chunk_atom::value, text);
   auto gen = ++st.activity;
   self->delayed_send(self, cfg.idle_timeout, deadline_atom::value, std::string("idle"), gen);
 }
@@ -102,10 +108,10 @@ void on_openai_event(self_ptr self, const openai_config& cfg, caf::actor& target
   }
   note_usage(st.result, ev.model, ev.prompt_tokens, ev.completion_tokens);
   st.finished |= ev.finished;
+  deliver(self, cfg, target, ev.reasoning, true);  // a delta with both: the reasoning came first
   deliver(self, cfg, target, ev.content);
 }
 
-// Reasoning (thinking deltas) is not text: it waits for answer parts (SPEC §9) and is not sent.
 void on_anthropic_event(self_ptr self, const openai_config& cfg, caf::actor& target, std::string_view data) {
   auto& st = self->state;
   auto ev = parse_anthropic_event(data);
@@ -127,6 +133,8 @@ void on_anthropic_event(self_ptr self, const openai_config& cfg, caf::actor& tar
       fail(self, cfg, provider_error::malformed, ev.error);
       return;
     case anthropic_event::kind::thinking:
+      deliver(self, cfg, target, ev.text, true);
+      return;
     case anthropic_event::kind::ignored:
       return;
   }

@@ -1,5 +1,5 @@
 // The anthropic provider (SPEC §10) end to end against a fake Messages API: the request's
-// headers and body, text deltas as the answer, thinking kept out of the text, usage and model on
+// headers and body, thinking deltas as the reasoning part and text deltas as the answer, usage and model on
 // streaming_end and in the row, errors ending the stream `error` with the reason recorded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,11 +34,13 @@ async function answer(content) {
   return { ...r, requests: fake.requests.filter((q) => q.body.messages?.at(-1)?.content === content) };
 }
 
-test('a Messages stream completes: text only, model and usage on streaming_end and in the row', async () => {
+test('a Messages stream completes: reasoning then text, model and usage on streaming_end and in the row', async () => {
   const first = await answer('What is an actor? tokens:9');
   assert.equal(first.end.status, 'complete');
   assert.equal(first.row.content, words(9));
   assert.ok(!first.row.content.includes('Hidden reasoning'), 'thinking is not answer text');
+  assert.equal(first.row.thinking, 'Hidden reasoning.', 'thinking_delta is the reasoning part');
+  assert.ok(first.events.some((e) => e.action === 'thinking_update'));
   assert.equal(first.end.model_id, 'claude-fake-served');
   assert.deepEqual(first.end.usage, { input_tokens: 21, output_tokens: 9 });
   assert.equal(first.row.model_id, 'claude-fake-served');

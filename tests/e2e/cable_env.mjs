@@ -69,11 +69,14 @@ export async function followAnswer(server, tok, chatId, content) {
     const end = await withTimeout(ended, 20000, `end of "${content}"`);
     const text = (byId.get(wanted) ?? []).reduce((t, d) => (d.action === 'current_state' ? d.content
       : d.action === 'streaming_update' ? t + d.chunk : t), '');
+    const thinking = (byId.get(wanted) ?? []).reduce((t, d) => (d.action === 'current_state' ? d.thinking ?? ''
+      : d.action === 'thinking_update' ? t + d.chunk : t), '');
     const row = (await api(server, tok, 'GET', `/api/messages/${response.id}`)).json;
     assert.equal(row.streaming, false);
     assert.equal(row.status, end.status);
     assert.equal(text, row.content, 'the subscriber saw exactly the stored text');
-    return { end, row };
+    assert.equal(thinking, row.thinking, 'the subscriber saw exactly the stored reasoning');
+    return { end, row, events: byId.get(wanted) ?? [] };
   } finally {
     consumer.disconnect();
   }

@@ -43,6 +43,12 @@ const delta = (content, model) => event({ id: 'c1', object: 'chat.completion.chu
 const finish = (model) => event({ id: 'c1', model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
 const usage = (n, model) => event({ id: 'c1', model, choices: [], usage: { prompt_tokens: 11, completion_tokens: n } });
 
+// A delta of reasoning under `key` (reasoning_content: DeepSeek, vLLM, llama.cpp; reasoning:
+// OpenRouter), with `content` beside it when given.
+const reasoning = (text, model, key = 'reasoning_content', content) =>
+  event({ id: 'c1', model, choices: [{ index: 0, delta: content === undefined ? { [key]: text } : { [key]: text, content } }] });
+export const thoughts = (n) => Array.from({ length: n }, (_, i) => `think${i} `);
+
 function streamHead(res) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
 }
@@ -67,6 +73,18 @@ function serve(mode, count, attempt, req, res, record, model = 'fake-model') {
     case 'normal':
       streamHead(res);
       return normal();
+    case 'reasoning':  // `count` reasoning deltas, then `count` words, then usage
+    case 'openrouter':
+      streamHead(res);
+      return paced([...thoughts(count).map((t) => reasoning(t, served, mode === 'reasoning' ? 'reasoning_content' : 'reasoning')),
+        ...words(count).map((w) => delta(w, served)), finish(served), usage(count, served)], 5, () => res.end(event('[DONE]')));
+    case 'messy':  // reasoning and content in one delta, empty deltas, invalid UTF-8, a huge reasoning
+      streamHead(res);
+      return paced([reasoning('first ', served, 'reasoning_content', 'tok0 '),
+        event({ id: 'c1', model: served, choices: [{ index: 0, delta: {} }] }), delta('', served),
+        Buffer.concat([Buffer.from('data: {"choices":[{"delta":{"reasoning_content":"bad'), Buffer.from([0xff]), Buffer.from(' "}}]}\n\n')]),
+        reasoning('R'.repeat(200000), served), delta('tok1 ', served), finish(served), usage(2, served)], 5,
+      () => res.end(event('[DONE]')));
     case 'slow':  // 20 tokens per second, for cancellation
       streamHead(res);
       return paced(words(count).map((w) => delta(w, served)), 50, () => res.end(event('[DONE]')));

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDatabase, startServer, token, api, newChat, ask, withTimeout } from './harness.mjs';
 import { createConsumer, watchMessage, followAnswer } from './cable_env.mjs';
-import { startFakeOpenAI } from './fake_openai.mjs';
+import { startFakeOpenAI, thoughts } from './fake_openai.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,33 @@ test('a normal stream completes with usage, model and the chat as context', asyn
     { role: 'user', content: 'And a mailbox? tokens:3' },
   ]);
   assert.ok(!messages.some((m) => m.role === 'assistant' && m.content === ''), 'the answer being made is not sent');
+});
+
+test('reasoning_content streams as thinking_update before the text; both stored exactly with the usage', async () => {
+  const r = await answer('Think first fault:reasoning tokens:6');
+  assert.equal(r.end.status, 'complete');
+  assert.equal(r.row.thinking, thoughts(6).join(''));
+  assert.equal(r.row.content, words(6));
+  assert.deepEqual(r.end.usage, { input_tokens: 11, output_tokens: 6 });
+  const actions = r.events.map((e) => e.action).filter((a) => a !== 'current_state');
+  const firstText = actions.indexOf('streaming_update');
+  assert.equal(actions.lastIndexOf('thinking_update'), firstText - 1, 'every thought before the first word');
+  assert.ok(firstText > 0, 'thinking_update frames came');
+});
+
+test("OpenRouter's delta.reasoning is reasoning too", async () => {
+  const r = await answer('Think fault:openrouter tokens:3');
+  assert.equal(r.row.thinking, thoughts(3).join(''));
+  assert.equal(r.row.content, words(3));
+});
+
+test('reasoning and text in one delta, empty deltas, invalid UTF-8 and a huge reasoning: nothing lost', async () => {
+  const r = await answer('Messy fault:messy');
+  assert.equal(r.end.status, 'complete');
+  assert.equal(r.row.content, 'tok0 tok1 ');
+  assert.equal(r.row.thinking, `first bad\uFFFD ${'R'.repeat(200000)}`);
+  const actions = r.events.map((e) => e.action);
+  assert.ok(actions.indexOf('thinking_update') < actions.indexOf('streaming_update'), 'the reasoning of a delta goes first');
 });
 
 test('429 with Retry-After then success: retried before the first token, no text twice', async () => {

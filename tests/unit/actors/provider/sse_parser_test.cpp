@@ -74,6 +74,24 @@ CAF_TEST(payloads decode to deltas usage and done) {
   CAF_CHECK_EQUAL(err.error, "quota");
 }
 
+CAF_TEST(reasoning comes from reasoning_content or reasoning beside the content) {
+  auto deepseek = parse_openai_event(R"({"choices":[{"delta":{"reasoning_content":"Hmm"}}]})");
+  CAF_CHECK_EQUAL(deepseek.reasoning, "Hmm");
+  CAF_CHECK_EQUAL(deepseek.content, "");
+  auto openrouter = parse_openai_event(R"({"choices":[{"delta":{"reasoning":"So","content":null}}]})");
+  CAF_CHECK_EQUAL(openrouter.reasoning, "So");
+  auto both = parse_openai_event(R"({"choices":[{"delta":{"reasoning_content":"a","content":"b"}}]})");
+  CAF_CHECK_EQUAL(both.reasoning, "a");
+  CAF_CHECK_EQUAL(both.content, "b");
+  auto empty = parse_openai_event(R"({"choices":[{"delta":{}}]})");
+  CAF_CHECK(empty.type == openai_event::kind::delta);
+  CAF_CHECK(empty.reasoning.empty() && empty.content.empty());
+  // Invalid UTF-8 inside a string is kept for the message actor to repair, not a failed stream.
+  auto bad = parse_openai_event("{\"choices\":[{\"delta\":{\"reasoning_content\":\"x\xFFy\"}}]}");
+  CAF_CHECK(bad.type == openai_event::kind::delta);
+  CAF_CHECK_EQUAL(bad.reasoning, "x\xFFy");
+}
+
 CAF_TEST(an endless line is cut off) {
   sse_parser p;
   std::string junk(sse_parser::max_bytes + 10, 'x');

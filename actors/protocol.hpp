@@ -28,6 +28,9 @@ using start_atom = caf::atom_constant<caf::atom("start")>;  // start a message's
 // a stream started: (stream_started_atom, ...) tells a chat actor or the cluster about it
 using stream_started_atom = caf::atom_constant<caf::atom("strm_start")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+// (await_end_atom, bool cancel) -> string: the final text, once the end is stored (cancelling
+// the stream first with `cancel`); through the directory (await_end_atom, int64 id, bool cancel)
+using await_end_atom = caf::atom_constant<caf::atom("await_end")>;
 using idle_atom = caf::atom_constant<caf::atom("idle_chk")>;
 using end_atom = caf::atom_constant<caf::atom("end_now")>;  // (end_atom, stream_status, reason, bool)
 using db_down_atom = caf::atom_constant<caf::atom("db_down")>;  // writer -> observer
@@ -82,6 +85,11 @@ struct job_spec {
   std::int64_t chat_id = 0;
   std::string question;                   // the user's message this answers
   std::vector<model::chat_turn> history;  // earlier turns, oldest first, `question` last
+  // Answers of the chat still streaming when this one was asked (SPEC §9 on_busy): the job
+  // starts once they have ended (cancelled first with `cancel_busy`), their final text in
+  // `history`.
+  std::vector<std::int64_t> busy;
+  bool cancel_busy = true;
 };
 
 // One event of a message stream, encoded once and shared by every subscriber.

@@ -20,7 +20,7 @@ const rssStart = rss(server.proc.pid);
 const until = Date.now() + minutes * 60_000;
 let started = 0, cut = 0, stopped = 0, failing = 0;
 
-async function one() {
+async function one(chat) {
   const chunks = 20 + pick(200);
   const roll = pick(10);
   let content = `soak ${started} [[chunks:${chunks}]] [[rate:${20 + pick(60)}]]`;
@@ -36,7 +36,11 @@ async function one() {
   c.close();
 }
 
-const workers = Array.from({ length: 40 }, async () => { while (Date.now() < until) await one().catch(() => {}); });
+// A chat per worker: a question in a chat whose answer still streams would cancel it (on_busy).
+const workers = Array.from({ length: 40 }, async () => {
+  const own = await newChat(server, alice);
+  while (Date.now() < until) await one(own).catch(() => {});
+});
 const progress = setInterval(() => console.log(`soak: ${started} answers, rss ${rss(server.proc.pid)} kB`), 60_000);
 await Promise.all(workers);
 clearInterval(progress);

@@ -56,6 +56,7 @@ struct message {
 struct chat_turn {
   std::string role;
   std::string content;
+  std::int64_t message_id = 0;
 };
 
 }  // namespace actorcable::model

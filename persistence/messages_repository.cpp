@@ -91,7 +91,8 @@ std::variant<exchange, limit_refusal> try_create_exchange(pg_connection& conn,
                                                           std::string_view content,
                                                           std::string_view owner_node,
                                                           int lease_seconds,
-                                                          const answer_limits& limits) {
+                                                          const answer_limits& limits,
+                                                          on_busy busy) {
   return conn.transaction([&]() -> std::variant<exchange, limit_refusal> {
     if (limits.concurrent > 0 || limits.per_minute > 0) {
       // Held to the end of the transaction: one user's requests are counted one at a time.
@@ -111,6 +112,16 @@ std::variant<exchange, limit_refusal> try_create_exchange(pg_connection& conn,
         return limit_refusal{limit_refusal::kind::per_minute,
                              std::max<int>(1, static_cast<int>(c.int64(0, 2)))};
     }
+    // The chat's row lock orders the questions of one chat: each sees the answers before it.
+    conn.exec("SELECT 1 FROM chats WHERE id = $1 FOR UPDATE", {param(chat_id)});
+    auto streaming = conn.exec("SELECT id FROM messages WHERE chat_id = $1 AND streaming "
+                               "AND role = 'assistant' ORDER BY id",
+                               {param(chat_id)});
+    std::vector<std::int64_t> busy_ids;
+    for (int i = 0; i < streaming.rows(); ++i)
+      busy_ids.push_back(streaming.int64(i, 0));
+    if (busy == on_busy::reject && !busy_ids.empty())
+      return limit_refusal{limit_refusal::kind::busy, 0};
     auto q = conn.exec("WITH m AS (INSERT INTO messages (chat_id, user_id, role, content) "
                        "VALUES ($1, $2, 'user', $3) RETURNING *) "
                        "SELECT " AC_MESSAGE_COLUMNS " FROM m",
@@ -122,7 +133,7 @@ std::variant<exchange, limit_refusal> try_create_exchange(pg_connection& conn,
                        {param(chat_id), param(owner_node), param(std::int64_t{lease_seconds}),
                         param(user_id)});
     conn.exec("UPDATE chats SET updated_at = now() WHERE id = $1", {param(chat_id)});
-    return exchange{message_from(q, 0), message_from(a, 0)};
+    return exchange{message_from(q, 0), message_from(a, 0), std::move(busy_ids)};
   });
 }
 
@@ -140,17 +151,17 @@ std::vector<model::chat_turn> chat_history(pg_connection& conn, std::int64_t cha
   // The budget is applied in the database, newest first: only the turns that fit leave it (the
   // newest always, cut to the budget), however long the chat. octet_length reads no TOASTed text.
   auto res = conn.exec(
-    "SELECT role, left(content, $3::int) FROM ("
+    "SELECT role, left(content, $3::int), id FROM ("
     "  SELECT id, role, content, row_number() OVER w AS n, sum(octet_length(content)) OVER w AS used"
     "  FROM (SELECT id, role, content FROM messages WHERE chat_id = $1 AND id < $2"
-    "        AND content <> '' ORDER BY id DESC LIMIT 1000) recent"
+    "        AND (content <> '' OR streaming) ORDER BY id DESC LIMIT 1000) recent"
     "  WINDOW w AS (ORDER BY id DESC)) t "
     "WHERE n = 1 OR used <= $3::bigint ORDER BY id DESC",
     {param(chat_id), param(before_message_id),
      param(static_cast<std::int64_t>(std::min<std::size_t>(max_chars, INT32_MAX)))});
   std::vector<model::chat_turn> out;
   for (int i = 0; i < res.rows(); ++i)
-    out.push_back({res.text(i, 0), res.text(i, 1)});
+    out.push_back({res.text(i, 0), res.text(i, 1), res.int64(i, 2)});
   std::reverse(out.begin(), out.end());
   return out;
 }

@@ -32,7 +32,11 @@ std::optional<model::message> find_message_for_user(pg_connection& conn, std::in
 struct exchange {
   model::message question;
   model::message answer;  // streaming = true, owned by `owner_node`
+  std::vector<std::int64_t> busy;  // the chat's answers still streaming when it was made, oldest first
 };
+
+// What a new question does while an answer of its chat still streams (SPEC §9).
+enum class on_busy { cancel, queue, reject };
 
 // Per-user bounds on answers (SPEC §13); 0: no bound.
 struct answer_limits {
@@ -42,20 +46,22 @@ struct answer_limits {
 
 // Why an exchange was not created.
 struct limit_refusal {
-  enum class kind { concurrent, per_minute } what;
+  enum class kind { concurrent, per_minute, busy } what;  // busy: on_busy::reject
   int retry_after_s = 0;  // for per_minute: when the oldest answer of the window leaves it
 };
 
 // Inserts the user's message and the assistant's empty streaming message in one transaction,
 // unless that would break `limits` (checked under a per-user lock, so concurrent requests of one
-// user cannot both pass).
+// user cannot both pass) or, with on_busy::reject, an answer of the chat still streams (under
+// the chat's row lock).
 std::variant<exchange, limit_refusal> try_create_exchange(pg_connection& conn,
                                                           std::int64_t chat_id,
                                                           std::int64_t user_id,
                                                           std::string_view content,
                                                           std::string_view owner_node,
                                                           int lease_seconds,
-                                                          const answer_limits& limits);
+                                                          const answer_limits& limits,
+                                                          on_busy busy = on_busy::cancel);
 
 // The same without limits.
 exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t user_id,
@@ -63,7 +69,8 @@ exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t
                          int lease_seconds);
 
 // Earlier turns of the chat before `before_message_id`, oldest first, at most `max_chars` of
-// content counted from the newest.
+// content counted from the newest; answers still streaming are among them (with what they have
+// so far) so that their final text can take their place.
 std::vector<model::chat_turn> chat_history(pg_connection& conn, std::int64_t chat_id,
                                            std::int64_t before_message_id,
                                            std::size_t max_chars);

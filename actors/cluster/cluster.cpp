@@ -230,6 +230,16 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
       });
       return rp;
     },
+    [=](await_end_atom, std::int64_t id, bool cancel) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      locate(self, cfg, id, [=](const caf::actor& r) mutable {
+        if (r)
+          rp.delegate(r, await_end_atom::value, cancel);
+        else
+          rp.deliver(caf::make_error(caf::sec::runtime_error, "no node streams message " + std::to_string(id)));
+      });
+      return rp;
+    },
     [=](stream_started_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
       for (auto& [name, member] : self->state.peers)
         self->send(member, chat_stream_atom::value, chat_id, id, origin);

@@ -136,6 +136,10 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       self->delegate(self->state.origin, cancel_atom::value);
       return caf::delegated<bool>{};
     },
+    [=](await_end_atom, bool cancel) {
+      self->delegate(self->state.origin, await_end_atom::value, cancel);
+      return caf::delegated<std::string>{};
+    },
     [=](caf::get_atom) {
       self->delegate(self->state.origin, caf::get_atom::value);
       return caf::delegated<std::string>{};

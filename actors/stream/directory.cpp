@@ -29,7 +29,9 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       auto id = spec.message_id;
       auto chat_id = spec.chat_id;
       // Linked: a message actor never outlives the directory that can find it.
-      auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), cfg, writer, launch);
+      auto mcfg = cfg;
+      mcfg.directory = caf::actor_cast<caf::actor>(self);
+      auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
       self->monitor(actor);
       st.streams.emplace(id, directory_state::stream{actor, chat_id});
       if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
@@ -73,6 +75,16 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       else
         return false;
       return caf::delegated<bool>{};
+    },
+    [=](await_end_atom, std::int64_t id, bool cancel) -> caf::result<std::string> {
+      auto i = self->state.streams.find(id);
+      if (i != self->state.streams.end())
+        self->delegate(i->second.actor, await_end_atom::value, cancel);
+      else if (self->state.cluster)
+        self->delegate(self->state.cluster, await_end_atom::value, id, cancel);
+      else
+        return caf::make_error(caf::sec::runtime_error, "no actor streams message " + std::to_string(id));
+      return caf::delegated<std::string>{};
     },
     [=](caf::join_atom, std::int64_t chat_id, caf::actor& sub) -> caf::result<caf::actor> {
       auto& st = self->state;

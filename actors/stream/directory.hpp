@@ -22,6 +22,7 @@ struct directory_state {
 // Reacts to: (start_atom, job_spec) -> bool (error if the row is not streaming),
 // (subscribe_atom, int64 message id, actor sub, bool want_state) -> actor (invalid when none),
 // (unsubscribe_atom, int64 message id, actor sub), (cancel_atom, int64 id) -> bool,
+// (await_end_atom, int64 id, bool cancel) -> string final text (error when no actor streams it),
 // (join_atom, int64 chat id, actor sub) -> chat actor, (leave_atom, int64 chat id, actor sub),
 // (end_atom, status, reason) ends every stream now, (db_down_atom, seconds) ends them with
 // error, (caf::get_atom) -> size_t live message and chat actors; in a cluster:

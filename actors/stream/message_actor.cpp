@@ -215,6 +215,9 @@ void announce_end(self_ptr self, const message_actor_config& cfg) {
     return;
   st.ended = true;
   broadcast(self, cfg, end_event(self));
+  for (auto& waiter : st.end_waiters)
+    waiter.deliver(st.content);
+  st.end_waiters.clear();
   log::info("message", "stream_ended",
             {{"message_id", st.id}, {"status", model::to_string(st.status)}, {"parts", st.parts.size()},
              {"bytes", st.content.size()}});
@@ -299,6 +302,36 @@ void start_job(self_ptr self, const message_actor_config& cfg, const job_launche
   schedule_idle_check(self, cfg.idle_timeout);
 }
 
+// Starts the job once the chat's answers asked before this one have ended (SPEC §9 on_busy),
+// oldest first, cancelling them first unless the question was queued; each one's final text
+// takes its place in the history. An answer that cannot be found is not waited for.
+void start_after_busy(self_ptr self, const message_actor_config& cfg, const job_launcher& launch) {
+  auto& st = self->state;
+  if (!st.streaming || !st.spec)
+    return;
+  if (st.spec->busy.empty() || !cfg.directory) {
+    auto& h = st.spec->history;
+    h.erase(std::remove_if(h.begin(), h.end(), [](auto& t) { return t.content.empty(); }), h.end());
+    start_job(self, cfg, launch);
+    return;
+  }
+  auto id = st.spec->busy.front();
+  st.spec->busy.erase(st.spec->busy.begin());
+  bool cancel = st.spec->cancel_busy;
+  auto timeout = cancel ? caf::duration{cfg.writer_timeout + std::chrono::seconds(5)}
+                        : caf::duration{caf::infinite};
+  self->request(cfg.directory, timeout, await_end_atom::value, id, cancel)
+    .then(
+      [=](std::string& text) {
+        if (self->state.spec)
+          for (auto& turn : self->state.spec->history)
+            if (turn.message_id == id)
+              turn.content = std::move(text);
+        start_after_busy(self, cfg, launch);
+      },
+      [=](caf::error&) { start_after_busy(self, cfg, launch); });
+}
+
 }  // namespace
 
 caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config cfg,
@@ -348,7 +381,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
               quit_counted(self, cfg, err);
               return;
             }
-            start_job(self, cfg, launch);
+            start_after_busy(self, cfg, launch);
             rp.deliver(true);
           },
           [=](caf::error& err) mutable {
@@ -356,7 +389,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
             // the writer keeps retrying the content.
             log::warn("message", "claim_failed",
                       {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
-            start_job(self, cfg, launch);
+            start_after_busy(self, cfg, launch);
             rp.deliver(true);
           });
       return rp;
@@ -451,6 +484,18 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       st.cancel_requested = true;
       stop_streaming(self, cfg, writer, model::stream_status::cancelled, "");
       return true;
+    },
+    [=](await_end_atom, bool cancel) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (cancel && st.streaming) {
+        st.cancel_requested = true;
+        stop_streaming(self, cfg, writer, model::stream_status::cancelled, "");
+      }
+      if (st.ended)
+        return st.content;
+      auto rp = self->make_response_promise<std::string>();
+      st.end_waiters.push_back(rp);
+      return rp;
     },
     [=](end_atom, model::stream_status status, std::string& reason, bool wait_for_write) {
       log::warn("message", "stream_ended_by_server",

@@ -19,6 +19,7 @@ struct message_actor_config {
   // refused: the client gets reject_history and then current_state, one frame.
   std::size_t max_replay_bytes = 256 * 1024;
   actorcable::metrics* metrics = nullptr;
+  caf::actor directory;  // set by the directory: where the answers this one waits for are found
 };
 
 struct message_state {
@@ -60,13 +61,14 @@ struct message_state {
   bool idle_check_scheduled = false;
   job_result result;
   caf::actor_clock::time_point started_at;
+  std::vector<caf::typed_response_promise<std::string>> end_waiters;  // (await_end_atom, ...)
 };
 
 // Reacts to: (start_atom) -> bool, (chunk_atom, string), (thinking_atom, string),
 // (tool_atom, tool_call), (job_done_atom, job_result),
 // (subscribe_atom, actor, bool want_state) -> actor, (subscribe_atom, actor, catchup) ->
 // (actor, bool replay accepted), (unsubscribe_atom, actor),
-// (cancel_atom) -> bool, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
+// (cancel_atom) -> bool, (await_end_atom, bool cancel) -> string final text, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
 // (info_atom) -> (string epoch, int64 parts, bool ended).
 caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
                             message_actor_config cfg, caf::actor writer, job_launcher launch);

@@ -205,15 +205,29 @@ http_reply api::handle(const http_call& call) const {
           || content->value().as_string().empty())
         return json_error(422, "content must be a non-empty string");
       std::string text(content->value().as_string());
+      auto busy = persistence::on_busy::cancel;
+      if (auto b = body->find("on_busy"); b != body->end()) {
+        auto* s = b->value().if_string();
+        if (s && *s == "queue")
+          busy = persistence::on_busy::queue;
+        else if (s && *s == "reject")
+          busy = persistence::on_busy::reject;
+        else if (!s || *s != "cancel")
+          return json_error(422, "on_busy must be \"cancel\", \"queue\" or \"reject\"");
+      }
       auto created = persistence::try_create_exchange(*conn, chat->id, *user_id, text,
                                                       settings_.node, settings_.lease_seconds,
-                                                      settings_.limits);
-      if (auto* refused = std::get_if<persistence::limit_refusal>(&created))
+                                                      settings_.limits, busy);
+      if (auto* refused = std::get_if<persistence::limit_refusal>(&created)) {
+        if (refused->what == persistence::limit_refusal::kind::busy)
+          return json_error(409, "an answer of this chat is still streaming");
         return limited(*refused, *user_id);
+      }
       auto& ex = std::get<persistence::exchange>(created);
       actors::job_spec spec{ex.answer.id, chat->id, text,
                             persistence::chat_history(*conn, chat->id, ex.answer.id,
-                                                      settings_.history_budget_chars)};
+                                                      settings_.history_budget_chars),
+                            ex.busy, busy == persistence::on_busy::cancel};
       caf::anon_send(directory_, actors::start_atom::value, std::move(spec));
       log::info("api", "answer_started",
                 {{"message_id", ex.answer.id}, {"chat_id", chat->id}, {"user_id", *user_id}});

@@ -64,10 +64,10 @@ test('SIGKILL mid-stream, then a restart closes the orphan; a resubscriber gets 
 
 test('SIGTERM with two answers streaming: clients told server_restart, rows closed, exit 0', async () => {
   const s = await startServer(db, {}, { config: { 'server.drain_s': 1 } });
-  const chat = await newChat(s, alice);
   const ids = [];
   const clients = [];
   for (let i = 0; i < 2; i++) {
+    const chat = await newChat(s, alice);  // one each: a second question in one chat would cancel the first
     const { response } = await ask(s, alice, chat.id, `answer ${i} [[chunks:1000]] [[rate:30]]`);
     ids.push(response.id);
     const c = watch(s, response.id);

@@ -164,6 +164,81 @@ test('stop closes the provider connection at once and ends the stream cancelled'
   }
 });
 
+// SPEC §9 on_busy: a question asked while the chat's answer still streams.
+async function askWith(chatId, content, on_busy) {
+  return api(server, alice, 'POST', `/api/chats/${chatId}/messages`, on_busy ? { content, on_busy } : { content });
+}
+const requestFor = (content) => fake.requests.find((q) => q.body.messages?.at(-1)?.content === content);
+
+test('on_busy cancel (the default): the streaming answer ends cancelled first, its partial text is the next one\'s context', async () => {
+  const c = await newChat(server, alice);
+  const consumer = createConsumer(`${server.ws}?jid=${alice}`);
+  try {
+    const first = (await askWith(c.id, 'busy one fault:slow tokens:400')).json.response;
+    const w = watchMessage(consumer, first.id);
+    await withTimeout(w.until((x) => x.text.length > 0), 5000, 'the first answer\'s text');
+    const second = await askWith(c.id, 'busy two tokens:2');
+    assert.equal(second.status, 201);
+    assert.equal((await withTimeout(w.ended, 5000, 'the first answer\'s end')).status, 'cancelled');
+    const w2 = watchMessage(consumer, second.json.response.id);
+    assert.equal((await withTimeout(w2.ended, 10000, 'the second answer\'s end')).status, 'complete');
+    const firstRow = (await api(server, alice, 'GET', `/api/messages/${first.id}`)).json;
+    assert.equal(firstRow.status, 'cancelled');
+    assert.ok(firstRow.content.length > 0 && firstRow.content.length < words(400).length);
+    assert.deepEqual(requestFor('busy two tokens:2').body.messages.slice(-3), [
+      { role: 'user', content: 'busy one fault:slow tokens:400' },
+      { role: 'assistant', content: firstRow.content },
+      { role: 'user', content: 'busy two tokens:2' },
+    ]);
+  } finally {
+    consumer.disconnect();
+  }
+});
+
+test('on_busy queue: the new answer starts when the streaming one ends, with its whole text as context', async () => {
+  const c = await newChat(server, alice);
+  const consumer = createConsumer(`${server.ws}?jid=${alice}`);
+  try {
+    const first = (await askWith(c.id, 'queued one fault:slow tokens:20')).json.response;
+    const w = watchMessage(consumer, first.id);
+    const second = await askWith(c.id, 'queued two tokens:2', 'queue');
+    assert.equal(second.status, 201);
+    const w2 = watchMessage(consumer, second.json.response.id);
+    assert.equal((await withTimeout(w.ended, 10000, 'the first answer\'s end')).status, 'complete');
+    assert.equal((await withTimeout(w2.ended, 10000, 'the second answer\'s end')).status, 'complete');
+    assert.equal(w.text, words(20));
+    assert.deepEqual(requestFor('queued two tokens:2').body.messages.slice(-3), [
+      { role: 'user', content: 'queued one fault:slow tokens:20' },
+      { role: 'assistant', content: words(20) },
+      { role: 'user', content: 'queued two tokens:2' },
+    ]);
+  } finally {
+    consumer.disconnect();
+  }
+});
+
+test('on_busy reject: 409 and nothing created; an unknown on_busy is 422', async () => {
+  const c = await newChat(server, alice);
+  const consumer = createConsumer(`${server.ws}?jid=${alice}`);
+  try {
+    const first = (await askWith(c.id, 'rejecting one fault:slow tokens:400')).json.response;
+    const w = watchMessage(consumer, first.id);
+    const before = (await api(server, alice, 'GET', `/api/chats/${c.id}/messages`)).json.length;
+    const refused = await askWith(c.id, 'rejected two', 'reject');
+    assert.equal(refused.status, 409);
+    assert.ok(refused.json.error);
+    assert.equal((await askWith(c.id, 'odd', 'later')).status, 422);
+    assert.equal((await askWith(c.id, 'odd', 7)).status, 422);
+    assert.equal((await api(server, alice, 'GET', `/api/chats/${c.id}/messages`)).json.length, before);
+    assert.equal(requestFor('rejected two'), undefined);
+    assert.equal((await api(server, alice, 'POST', `/api/messages/${first.id}/stop`)).status, 202);
+    assert.equal((await withTimeout(w.ended, 10000, 'the first answer\'s end')).status, 'cancelled');
+    assert.equal((await askWith(c.id, 'after it ended tokens:1', 'reject')).status, 201);
+  } finally {
+    consumer.disconnect();
+  }
+});
+
 test('connection refused is retried, then an error', async () => {
   const refused = await startServer(db, { AI_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1', OPENAI_MODEL: 'm' }, { config: fastTimeouts });
   try {

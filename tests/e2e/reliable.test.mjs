@@ -67,9 +67,9 @@ async function resumeRun(messageId, cutAfter) {
 }
 
 test('@anycable/core cut off at random points resumes with the exact text, each offset once (x50)', async () => {
-  const chat = await newChat(server, alice);
   const runs = [];
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 50; i++) {  // a chat each: answers streaming side by side (on_busy cancels in one chat)
+    const chat = await newChat(server, alice);
     const { response } = await ask(server, alice, chat.id, `resume ${i} [[chunks:40]] [[rate:25]] [[delay:1000]]`);
     runs.push({ id: response.id, cutAt: 1 + Math.floor(Math.random() * 38) });
   }

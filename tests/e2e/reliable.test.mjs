@@ -22,8 +22,9 @@ before(async () => {
 after(async () => { await server.stop(); });
 
 // One @anycable/core client through its own proxy; the proxy cuts it once, at the first update
-// with an offset of at least `cutAfter` (an event, not a moment: every run is cut mid-stream).
-async function resumeRun(messageId, cutAfter) {
+// with an offset of at least `cutAfter` (an event, not a moment: every run is cut mid-stream);
+// `cutOn` names the kind of update that triggers the cut (thinking_update: mid-reasoning).
+async function resumeRun(messageId, cutAfter, cutOn = 'streaming_update') {
   const proxy = await startProxy(server.port);
   const cable = createCable(`ws://127.0.0.1:${proxy.port}/cable?jid=${alice}`, {
     protocol: 'actioncable-v1-ext-json',
@@ -31,7 +32,7 @@ async function resumeRun(messageId, cutAfter) {
     reconnectStrategy: () => 50,
     logLevel: 'error',
   });
-  const seen = { text: '', offsets: [], stateOffset: null, status: null, restored: 0, cut: false };
+  const seen = { text: '', thinking: '', offsets: [], stateOffset: null, status: null, restored: 0, cut: false };
   let resolveEnd;
   const ended = new Promise((r) => { resolveEnd = r; });
   cable.on('connect', (ev) => { if (ev.restored) seen.restored++; });
@@ -40,12 +41,14 @@ async function resumeRun(messageId, cutAfter) {
     if (msg.action === 'current_state') {
       // A (re)starting catch-up: the text is replaced and offsets up to meta.offset are covered.
       seen.text = msg.content;
+      seen.thinking = msg.thinking;
       seen.stateOffset = meta?.offset ?? 0;
       seen.offsets = seen.offsets.filter((o) => o <= seen.stateOffset);
-    } else if (msg.action === 'streaming_update') {
-      seen.text += msg.chunk;
+    } else if (['streaming_update', 'thinking_update', 'tool_update'].includes(msg.action)) {
+      if (msg.action === 'streaming_update') seen.text += msg.chunk;
+      if (msg.action === 'thinking_update') seen.thinking += msg.chunk;
       seen.offsets.push(meta.offset);
-      if (!seen.cut && meta.offset >= cutAfter) {
+      if (!seen.cut && msg.action === cutOn && meta.offset >= cutAfter) {
         seen.cut = proxy.open > 0;
         proxy.cutAll();
       }
@@ -92,6 +95,56 @@ test('@anycable/core cut off at random points resumes with the exact text, each 
   // A reconnect can beat the server to noticing the cut (the session is saved when it does);
   // the client then resubscribes with its positions instead: exact either way.
   assert.ok(restored >= 1, `${restored} sessions restored of ${cut} cut`);
+});
+
+test('@anycable/core cut off mid-reasoning resumes both texts exactly, each offset once (x20)', async () => {
+  const runs = [];
+  for (let i = 0; i < 20; i++) {
+    const chat = await newChat(server, alice);
+    const { response } = await ask(server, alice, chat.id,
+      `ponder ${i} [[think:30]] [[tool:search]] [[chunks:10]] [[rate:25]] [[delay:1000]]`);
+    runs.push({ id: response.id, cutAt: 1 + Math.floor(Math.random() * 28) });
+  }
+  const results = await Promise.all(runs.map((r) => resumeRun(r.id, r.cutAt, 'thinking_update')));
+  const parts = 30 + 2 + 10;  // reasoning chunks, the tool's two reports, text chunks
+  for (let i = 0; i < runs.length; i++) {
+    const seen = results[i];
+    const row = (await api(server, alice, 'GET', `/api/messages/${runs[i].id}`)).json;
+    assert.equal(seen.status, 'complete');
+    assert.ok(seen.cut, `run ${i} was cut mid-reasoning`);
+    assert.equal(seen.thinking, row.thinking, `run ${i}: reasoning (cut after ${runs[i].cutAt})`);
+    assert.equal(seen.text, row.content, `run ${i}: text`);
+    assert.equal(row.thinking.split('Thinking step').length - 1, 30);
+    assert.deepEqual(row.tool_calls, [{ call_id: 'call_1', name: 'search', status: 'done', summary: 'search finished' }]);
+    assert.equal(row.tool_status, null);
+    const live = seen.offsets.filter((o) => o > (seen.stateOffset ?? 0));
+    assert.equal(live.length, new Set(live).size, `run ${i}: an offset twice`);
+    const all = [...[...Array(seen.stateOffset ?? 0).keys()].map((k) => k + 1), ...live];
+    assert.deepEqual(all, [...Array(parts + 1).keys()].map((k) => k + 1), `run ${i}: offsets 1..${parts + 1} once each`);
+  }
+});
+
+test('a subscriber joining while a tool runs gets its status in current_state, then tool_update', async () => {
+  const chat = await newChat(server, alice);
+  const { response } = await ask(server, alice, chat.id, 'tool [[think:2]] [[tool:lookup]] [[chunks:3]] [[rate:2]]');
+  const c = rawCable(`${server.ws}?jid=${alice}`);
+  await c.next((f) => f.type === 'welcome');
+  const identifier = messageIdentifier(response.id);
+  // Parts come 500 ms apart: the subscribe lands between the running report and the done one.
+  const watcher = rawCable(`${server.ws}?jid=${alice}`);
+  await watcher.next((f) => f.type === 'welcome');
+  watcher.send({ command: 'subscribe', identifier });
+  await watcher.next((f) => f.message?.action === 'tool_update' && f.message.status === 'running', 5000, 'the running report');
+  c.send({ command: 'subscribe', identifier });
+  const state = await c.next((f) => f.message?.action === 'current_state', 5000, 'current_state');
+  assert.equal(state.message.tool_status, 'Running lookup');
+  assert.equal(state.message.thinking, 'Thinking step 1. Thinking step 2. ');
+  assert.equal(state.message.content, '');
+  const done = await c.next((f) => f.message?.action === 'tool_update', 5000, 'tool_update done');
+  assert.deepEqual(done.message, { action: 'tool_update', id: response.id, call_id: 'call_1', name: 'lookup', status: 'done', summary: 'lookup finished' });
+  await c.next((f) => f.message?.action === 'streaming_end', 10000, 'end');
+  c.close();
+  watcher.close();
 });
 
 test('@rails/actioncable cut off mid-stream ends with the exact text via current_state', { timeout: 40000 }, async () => {

@@ -31,7 +31,7 @@ async function api(method, path, body) {
 let chats = [];
 let current = null;        // the open chat
 let subscription = null;   // its Chat:<id>:messages subscription
-const messages = new Map(); // id -> { id, role, text, streaming, status, error, model, usage }
+const messages = new Map(); // id -> { id, role, text, thinking, tool, streaming, status, error, model, usage }
 
 // One element per message, updated only when its message changed; answers rendered as Markdown.
 // Streaming chunks schedule one render per animation frame, so a fast answer costs a parse per
@@ -56,7 +56,7 @@ function usageText(m) {
 }
 
 function messageElement(m) {
-  const key = `${m.text.length}|${m.streaming}|${m.status}|${m.error}|${usageText(m)}`;
+  const key = `${m.text.length}|${m.thinking?.length}|${m.tool}|${m.streaming}|${m.status}|${m.error}|${usageText(m)}`;
   const known = elements.get(m.id);
   if (known && known.key === key) return known.li;
   const li = known?.li ?? document.createElement('li');
@@ -71,7 +71,31 @@ function messageElement(m) {
   text.className = 'text';
   if (m.role === 'assistant') renderMarkdown(text, m.text);
   else text.textContent = m.text;  // what a person typed is shown as typed
-  li.replaceChildren(who, text);
+  const shown = li.querySelector('details.thinking');
+  li.replaceChildren(who);
+  // Reasoning (SPEC §9) folds away under the answer's head: open while the model thinks, closed
+  // once the answer's text begins. A person can open it again.
+  if (m.thinking) {
+    const details = shown ?? document.createElement('details');
+    details.className = 'thinking';
+    if (!details.dataset.touched) details.open = !!m.streaming && !m.text;
+    details.ontoggle = () => { if (details.open !== (!!m.streaming && !m.text)) details.dataset.touched = '1'; };
+    const summary = document.createElement('summary');
+    summary.textContent = m.streaming && !m.text ? 'Thinking…' : 'Thoughts';
+    const body = document.createElement('div');
+    body.className = 'thinking-text';
+    body.textContent = m.thinking;
+    details.replaceChildren(summary, body);
+    li.append(details);
+  }
+  if (m.streaming && m.tool) {
+    const t = document.createElement('span');
+    t.className = 'tool';
+    t.setAttribute('role', 'status');
+    t.textContent = m.tool;
+    li.append(t);
+  }
+  li.append(text);
   if (STATUS_WORDS[m.status]) {
     const s = document.createElement('span');
     s.className = 'status';
@@ -118,7 +142,8 @@ function merge(rows, complete = false) {
   for (const row of rows) {
     const mine = messages.get(row.id);
     next.set(row.id, mine && mine.streaming && row.streaming ? mine
-      : { id: row.id, role: row.role, text: row.content, streaming: row.streaming, status: row.status, error: row.error,
+      : { id: row.id, role: row.role, text: row.content, thinking: row.thinking ?? '', tool: row.tool_status,
+          streaming: row.streaming, status: row.status, error: row.error,
           model: row.role === 'assistant' ? row.model_id : null,
           usage: { input_tokens: row.input_tokens, output_tokens: row.output_tokens } });
   }
@@ -146,13 +171,21 @@ function onEvent(data) {
     reload();
     return;
   }
-  const m = messages.get(data.id) ?? { id: data.id, role: 'assistant', text: '', streaming: true };
+  const m = messages.get(data.id) ?? { id: data.id, role: 'assistant', text: '', thinking: '', streaming: true };
   messages.set(data.id, m);
   if (data.action === 'current_state') {
     m.text = data.content;
+    m.thinking = data.thinking ?? '';
+    m.tool = data.tool_status;
     m.streaming = data.streaming;
   } else if (data.action === 'streaming_update') {
     m.text += data.chunk;
+    m.streaming = true;
+  } else if (data.action === 'thinking_update') {
+    m.thinking = (m.thinking ?? '') + data.chunk;
+    m.streaming = true;
+  } else if (data.action === 'tool_update') {
+    m.tool = data.status === 'running' ? data.summary : null;
     m.streaming = true;
   } else if (data.action === 'streaming_end') {
     m.streaming = false;
@@ -161,7 +194,7 @@ function onEvent(data) {
     m.usage = data.usage ?? m.usage;
     if (data.status !== 'complete') api('GET', `/api/messages/${data.id}`).then((row) => { m.error = row.error; render(); }).catch(() => {});
   }
-  if (data.action === 'streaming_update') scheduleRender();
+  if (data.action === 'streaming_update' || data.action === 'thinking_update') scheduleRender();
   else render();
 }
 

@@ -83,6 +83,38 @@ test('sign in by token, ask, watch the answer stream in, see it complete', async
   await page.screenshot({ path: `${artifacts}/chat-page.png` });
 });
 
+test('reasoning shows under "Thinking…" while the model thinks, a running tool its status, then the answer', async () => {
+  // Every state the page shows is recorded as it appears (a tool runs for one part: ~170 ms).
+  await page.evaluate(() => {
+    window.__seen = [];
+    new MutationObserver(() => {
+      const li = [...document.querySelectorAll('#messages li.assistant')].at(-1);
+      if (!li) return;
+      const d = li.querySelector('details.thinking');
+      window.__seen.push({ summary: d?.querySelector('summary')?.textContent ?? null, open: d?.open ?? null,
+        tool: li.querySelector('.tool')?.textContent ?? null, text: li.querySelector('.text')?.textContent ?? '' });
+    }).observe(document.querySelector('#messages'), { childList: true, subtree: true, characterData: true });
+  });
+  const answer = await ask('Ponder [[think:6]] [[tool:search]] [[chunks:8]] [[rate:6]]');
+  await answer.locator('xpath=self::*[@data-status="complete"]').waitFor({ timeout: 15000 });
+  const seen = await page.evaluate(() => window.__seen);
+  const thinkingOpen = seen.filter((s) => s.summary === 'Thinking…');
+  assert.ok(thinkingOpen.length > 0 && thinkingOpen.every((s) => s.open && s.text === ''), 'open, before any text');
+  const running = seen.findIndex((s) => s.tool === 'Running search');
+  assert.ok(running >= 0, 'the running tool was shown');
+  assert.ok(seen.slice(0, running).every((s) => s.text === ''), 'the tool ran before the text');
+  assert.equal(await answer.locator('.tool').count(), 0, 'no tool status once the answer ended');
+  const thinking = answer.locator('details.thinking');
+  const id = await answer.getAttribute('data-id');
+  const row = (await api(server, alice, 'GET', `/api/messages/${id}`)).json;
+  assert.equal(await thinking.locator('summary').textContent(), 'Thoughts');
+  assert.equal(await thinking.evaluate((d) => d.open), false, 'folded once the text began');
+  assert.equal(await thinking.locator('.thinking-text').textContent(), row.thinking);
+  assert.equal((await answer.locator('.text').textContent()).trim(), row.content.trim());
+  await page.reload();
+  await page.locator(`#messages li[data-id="${id}"] details.thinking .thinking-text`, { hasText: 'Thinking step 6.' }).waitFor({ state: 'attached' });  // folded: in the page, not shown
+});
+
 test('Stop ends a long answer and the page says it was cancelled', async () => {
   const answer = await ask('A long one [[chunks:2000]] [[rate:20]]');
   await answer.locator('.text', { hasText: /\w/ }).waitFor();

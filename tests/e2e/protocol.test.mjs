@@ -107,7 +107,7 @@ test('the idle timeout defaults to 30 s and ends a silent job with status error'
   await quick.stop();
 });
 
-test('a fast stream costs at most about 10 UPDATEs per second of its row, counted by PostgreSQL', async () => {
+test('a fast stream of reasoning and text costs at most about 10 UPDATEs per second of its row, counted by PostgreSQL', async () => {
   // Every UPDATE of the row, as PostgreSQL executes it: claim, appends, lease renewals, final write.
   psql(db, `CREATE TABLE IF NOT EXISTS test_row_updates (id bigint, at timestamptz DEFAULT clock_timestamp());
     CREATE OR REPLACE FUNCTION test_log_update() RETURNS trigger LANGUAGE plpgsql AS
@@ -115,11 +115,14 @@ test('a fast stream costs at most about 10 UPDATEs per second of its row, counte
     DROP TRIGGER IF EXISTS test_log_update ON messages;
     CREATE TRIGGER test_log_update AFTER UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION test_log_update()`);
   const chat = await newChat(server, alice);
-  // 1,500 chunks at 500 per second: three seconds of tokens far faster than any model's.
-  const { response } = await ask(server, alice, chat.id, '[[chunks:1500]] [[rate:500]]');
+  // 1,500 parts at 500 per second (reasoning, a tool call, then text; one UPDATE carries them
+  // all): three seconds of tokens far faster than any model's.
+  const { response } = await ask(server, alice, chat.id, '[[think:748]] [[tool:calc]] [[chunks:750]] [[rate:500]]');
   const row = await eventually(async () => (await api(server, alice, 'GET', `/api/messages/${response.id}`)).json,
     (m) => m.streaming === false, 30000, 'the stream to end');
   assert.equal(row.status, 'complete');
+  assert.equal(row.thinking.split('Thinking step').length - 1, 748);
+  assert.equal(row.tool_calls.length, 1);
   const [count, seconds] = psql(db, `SELECT count(*), extract(epoch FROM max(u.at) - min(m.created_at))
     FROM test_row_updates u JOIN messages m ON m.id = u.id WHERE m.id = ${rowId(response.id)}`).split('|').map(Number);
   psql(db, 'DROP TRIGGER test_log_update ON messages');

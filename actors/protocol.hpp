@@ -90,6 +90,7 @@ struct job_spec {
   // `history`.
   std::vector<std::int64_t> busy;
   bool cancel_busy = true;
+  std::string model_id;  // the chat's model (empty: the default model)
 };
 
 // One event of a message stream, encoded once and shared by every subscriber.

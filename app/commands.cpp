@@ -163,7 +163,7 @@ int run_serve(const config& cfg) {
 
   // Outlives the actor system: provider actors hand it their connections until they are gone.
   std::unique_ptr<actors::provider_io> provider_io;
-  if (settings.provider.name != "scripted")
+  if (settings.provider.any_http())
     provider_io = std::make_unique<actors::provider_io>();
 
   caf::actor_system_config caf_cfg;
@@ -188,6 +188,8 @@ int run_serve(const config& cfg) {
   auto writer = sys.spawn<caf::detached>(actors::stream_writer, settings.writer);
   settings.streams.metrics = &stats;
   settings.provider.openai.metrics = &stats;
+  for (auto& np : settings.provider.providers)
+    np.http.metrics = &stats;
   auto launcher = actors::make_job_launcher(settings.provider, provider_io.get());
   auto directory = sys.spawn(actors::directory, settings.streams, writer, launcher);
   caf::anon_send(writer, caf::put_atom::value, directory);

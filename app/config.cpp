@@ -2,6 +2,7 @@
 
 #include "common/host_port.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -62,6 +63,8 @@ const std::map<std::string, std::string>& defaults() {
     {"provider.openai_total_timeout_s", "600"},
     {"provider.openai_max_retries", "3"},
     {"provider.openai_backoff_ms", "500"},
+    {"models.default", ""},
+    {"models.failover", ""},
   };
   return d;
 }
@@ -99,6 +102,22 @@ std::string trim(std::string s) {
   while (i < s.size() && !not_space(s[i]))
     ++i;
   return s.substr(i);
+}
+
+// A key of a `[provider.NAME]` section (SPEC §10): provider.NAME.field.
+bool is_named_provider_key(const std::string& key) {
+  static const std::set<std::string> fields = {"type", "base_url", "api_key_env", "models",
+                                               "max_tokens"};
+  if (key.rfind("provider.", 0) != 0)
+    return false;
+  auto dot = key.rfind('.');
+  auto name = key.substr(9, dot == std::string::npos || dot < 9 ? 0 : dot - 9);
+  if (name.empty() || name.find('.') != std::string::npos)
+    return false;
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '_' && c != '-')
+      return false;
+  return fields.count(key.substr(dot + 1)) == 1;
 }
 
 bool exists(const std::string& path) {
@@ -158,7 +177,7 @@ config config::load(const std::string& explicit_path) {
       if (eq == std::string::npos)
         throw config_error(path + ":" + std::to_string(lineno) + ": expected key = value");
       auto key = section + "." + trim(line.substr(0, eq));
-      if (!c.values_.count(key))
+      if (!c.values_.count(key) && !is_named_provider_key(key))
         throw config_error(path + ":" + std::to_string(lineno) + ": unknown key " + key);
       c.values_[key] = trim(line.substr(eq + 1));
     }
@@ -174,15 +193,34 @@ config config::load(const std::string& explicit_path) {
     "server.bind", "server.web_root", "server.allowed_origins", "database.url", "auth.secret", "node.name", "provider.name",
     "cluster.bind", "cluster.peers", "cluster.advertise",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model",
-    "provider.anthropic_base_url", "provider.anthropic_api_key", "provider.anthropic_model"};
+    "provider.anthropic_base_url", "provider.anthropic_api_key", "provider.anthropic_model",
+    "models.default", "models.failover"};
   for (auto& [key, value] : c.values_)
-    if (!text_keys.count(key))
+    if (is_named_provider_key(key) && key.substr(key.rfind('.')) == ".max_tokens")
+      c.integer(key, 1, 1000000);
+    else if (!text_keys.count(key) && !is_named_provider_key(key))
       c.integer(key, 0, INT32_MAX);
   c.integer("provider.scripted_rate", 1, 100000);
   auto provider = c.str("provider.name");
   if (provider != "scripted" && provider != "openai" && provider != "anthropic")
     throw config_error("provider.name (AI_PROVIDER) must be scripted, openai or anthropic, not " + provider);
   return c;
+}
+
+std::vector<std::string> config::provider_sections() const {
+  std::vector<std::string> names;
+  for (auto& [key, value] : values_)
+    if (is_named_provider_key(key)) {
+      auto name = key.substr(9, key.rfind('.') - 9);
+      if (names.empty() || names.back() != name)
+        names.push_back(name);
+    }
+  return names;
+}
+
+std::string config::str_or(const std::string& key, const std::string& fallback) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? fallback : it->second;
 }
 
 std::string config::str(const std::string& key) const {

@@ -21,6 +21,9 @@ public:
   static config from_defaults();
 
   std::string str(const std::string& key) const;
+  std::string str_or(const std::string& key, const std::string& fallback) const;
+  // The NAMEs of the [provider.NAME] sections (SPEC §10), in name order.
+  std::vector<std::string> provider_sections() const;
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;
   // "host:port" of server.bind
   std::pair<std::string, std::uint16_t> bind() const;

@@ -1,5 +1,7 @@
 #include "app/settings.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 namespace actorcable::app {
@@ -16,6 +18,68 @@ std::chrono::milliseconds millis_of_seconds(const config& cfg, const std::string
 template <class T = std::size_t>
 T count(const config& cfg, const std::string& key, std::int64_t min, std::int64_t max) {
   return static_cast<T>(cfg.integer(key, min, max));
+}
+
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos)
+      out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+// The providers and models (SPEC §10): the [provider.NAME] sections, or else the one provider
+// of the old settings (provider.name / AI_PROVIDER with its model). Checks what a start needs.
+void read_providers(const config& cfg, actors::provider_config& p) {
+  auto names = cfg.provider_sections();
+  if (names.empty()) {
+    actors::named_provider one{p.name, p.name, p.openai, {}};
+    one.models = {p.name == "scripted" ? std::string("scripted") : p.openai.model};
+    p.providers.push_back(std::move(one));
+  } else {
+    p.name = "named";
+    for (auto& name : names) {
+      auto key = "provider." + name + ".";
+      actors::named_provider np{name, cfg.str_or(key + "type", ""), p.openai, {}};
+      if (np.type != "scripted" && np.type != "openai" && np.type != "anthropic")
+        throw config_error(key + "type must be scripted, openai or anthropic, not '" + np.type + "'");
+      np.models = comma_list(cfg.str_or(key + "models", ""));
+      if (np.models.empty())
+        throw config_error(key + "models must name at least one model");
+      if (np.type != "scripted") {
+        bool anthropic = np.type == "anthropic";
+        np.http.api = anthropic ? actors::provider_api::anthropic : actors::provider_api::openai;
+        np.http.base_url = cfg.str_or(key + "base_url", anthropic ? "https://api.anthropic.com"
+                                                                   : "https://api.openai.com");
+        np.http.max_tokens = std::stoll(cfg.str_or(key + "max_tokens", "4096"));
+        auto env = cfg.str_or(key + "api_key_env", "");
+        const char* value = env.empty() ? nullptr : std::getenv(env.c_str());
+        if (!env.empty() && !value)
+          throw config_error(key + "api_key_env names " + env + ", which is not set");
+        np.http.api_key = value ? value : "";
+      }
+      for (auto& model : np.models)
+        for (auto& other : p.providers)
+          if (std::find(other.models.begin(), other.models.end(), model) != other.models.end())
+            throw config_error(key + "models: " + model + " is served by provider " + other.name
+                               + " too");
+      p.providers.push_back(std::move(np));
+    }
+  }
+  p.default_model = cfg.str("models.default");
+  if (p.default_model.empty())
+    p.default_model = p.providers.front().models.front();
+  else if (!p.serving(p.default_model))
+    throw config_error("models.default: no provider serves " + p.default_model);
+  p.failover = comma_list(cfg.str("models.failover"));
+  for (auto& model : p.failover)
+    if (!p.serving(model))
+      throw config_error("models.failover: no provider serves " + model);
 }
 
 }  // namespace
@@ -61,8 +125,12 @@ serve_settings read_serve_settings(const config& cfg) {
     o.model = cfg.str("provider.anthropic_model");
     o.max_tokens = cfg.integer("provider.anthropic_max_tokens", 1, 1000000);
   }
+  read_providers(cfg, p);
 
   auto& a = s.api;
+  for (auto& np : p.providers)
+    for (auto& m : np.models)
+      a.models.push_back({m, np.name, m == p.default_model});
   a.secret = s.secret;
   a.node = s.node;
   a.lease_seconds = lease;

@@ -132,6 +132,10 @@ std::string metrics::render() const {
   for (auto& [limit, counter] : limits)
     out += std::string("actorcable_limited_total{limit=\"") + limit + "\"} "
            + std::to_string(v(*counter)) + "\n";
+  provider_attempts.render(out, "actorcable_provider_attempts_total",
+                           "Answers started with a provider and model (failover attempts included).");
+  provider_failovers.render(out, "actorcable_provider_failovers_total",
+                            "Providers that failed before their first part and handed over to the next model.");
   first_token_seconds.render(out, "actorcable_time_to_first_token_seconds",
                              "From the start of a stream to its first chunk.");
   answer_seconds.render(out, "actorcable_answer_duration_seconds",
@@ -140,6 +144,18 @@ std::string metrics::render() const {
                                 "From a chunk reaching its message actor to its frame being "
                                 "handed to a client's socket.");
   return out;
+}
+
+void labelled_counter::add(const std::string& labels, std::int64_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  counts_[labels] += n;
+}
+
+void labelled_counter::render(std::string& out, const char* name, const char* help) const {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [labels, n] : counts_)
+    out += std::string(name) + "{" + labels + "} " + std::to_string(n) + "\n";
 }
 
 }  // namespace actorcable

@@ -4,6 +4,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 
 namespace actorcable {
@@ -19,6 +21,17 @@ public:
 private:
   std::array<std::atomic<std::int64_t>, bounds.size() + 1> counts_{};  // last: +Inf
   std::atomic<std::int64_t> sum_micros_{0};
+};
+
+// A counter per label set (`provider="a",model="b"`), for rare events (one per answer at most).
+class labelled_counter {
+public:
+  void add(const std::string& labels, std::int64_t n = 1);
+  void render(std::string& out, const char* name, const char* help) const;
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::int64_t> counts_;
 };
 
 struct metrics {
@@ -55,6 +68,8 @@ struct metrics {
   std::atomic<std::int64_t> provider_errors_stream{0};
   std::atomic<std::int64_t> provider_errors_timeout{0};
   std::atomic<std::int64_t> provider_errors_malformed{0};
+  labelled_counter provider_attempts;   // by provider and model (SPEC §10)
+  labelled_counter provider_failovers;  // by the provider and model that failed before a part
   histogram first_token_seconds;    // stream start -> first chunk
   histogram answer_seconds;         // stream start -> end
   histogram emit_to_socket_seconds; // chunk in the message actor -> frame handed to the socket

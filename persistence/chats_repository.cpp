@@ -12,10 +12,27 @@ model::chat chat_from(const pg_result& r, int i) {
 
 }  // namespace
 
-model::chat create_chat(pg_connection& conn, std::int64_t account_id, std::string_view title) {
-  auto res = conn.exec("WITH c AS (INSERT INTO chats (account_id, title) VALUES ($1, $2) "
-                       "RETURNING *) SELECT " AC_CHAT_COLUMNS " FROM c",
-                       {param(account_id), param(title)});
+model::chat create_chat(pg_connection& conn, std::int64_t account_id, std::string_view title,
+                        std::string_view model_id) {
+  auto res = conn.exec("WITH c AS (INSERT INTO chats (account_id, title, model_id) "
+                       "VALUES ($1, $2, NULLIF($3, '')) RETURNING *) SELECT " AC_CHAT_COLUMNS " FROM c",
+                       {param(account_id), param(title), param(model_id)});
+  return chat_from(res, 0);
+}
+
+std::optional<model::chat> update_chat_for_user(pg_connection& conn, std::int64_t user_id,
+                                                std::int64_t chat_id,
+                                                const std::optional<std::string>& title,
+                                                const std::optional<std::string>& model_id) {
+  auto res = conn.exec("WITH c AS (UPDATE chats c SET title = CASE WHEN $3::boolean THEN $4 ELSE title END, "
+                       "model_id = CASE WHEN $5::boolean THEN $6 ELSE model_id END, updated_at = now() "
+                       "WHERE c.id = $2 AND " AC_VISIBLE_CHAT " RETURNING c.*) "
+                       "SELECT " AC_CHAT_COLUMNS " FROM c",
+                       {param(user_id), param(chat_id), param(title.has_value()),
+                        param(title.value_or("")), param(model_id.has_value()),
+                        param(model_id.value_or(""))});
+  if (res.rows() == 0)
+    return std::nullopt;
   return chat_from(res, 0);
 }
 

@@ -134,7 +134,7 @@ caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::
       if (plan.stall_after && sent >= *plan.stall_after)
         return;  // silent from now on: only the message actor's idle timer ends this
       if (sent >= plan.chunks) {
-        self->send(target, job_done_atom::value, job_result{"scripted", std::nullopt,
+        self->send(target, job_done_atom::value, job_result{plan.model, std::nullopt,
                                                              std::int64_t{sent}});
         self->quit();
         return;

@@ -24,7 +24,8 @@ struct scripted_plan {
   std::optional<int> stall_after;
   int thinking_chunks = 0;  // [[think:N]]
   std::string tool;         // [[tool:NAME]]: reported running, then done, before the text
-  bool bench = false;  // [[bench]]: each chunk is "<seq>|<emit unix ns>|" padded to 40 bytes
+  bool bench = false;
+  std::string model = "scripted";  // the model id it answers as  // [[bench]]: each chunk is "<seq>|<emit unix ns>|" padded to 40 bytes
 };
 
 scripted_plan parse_scripted_plan(std::string_view question, const scripted_config& cfg);

@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -127,10 +128,15 @@ http_reply api::handle(const http_call& call) const {
   bool by_cookie = token.empty() && !call.cookie_token.empty();
   auto user_id = authenticate(settings_.secret, by_cookie ? call.cookie_token : std::string(token));
   // Route shape first, so that unknown routes are 404 and known ones with a wrong method 405.
-  enum class route { chats, chat_messages, message, message_stop, none } r = route::none;
+  enum class route { chats, chat, chat_messages, message, message_stop, models, none } r = route::none;
   std::optional<std::int64_t> id;
   if (parts.size() == 2 && parts[1] == "chats") {
     r = route::chats;
+  } else if (parts.size() == 2 && parts[1] == "models") {
+    r = route::models;
+  } else if (parts.size() == 3 && parts[1] == "chats") {
+    r = route::chat;
+    id = model::decode_id(model_kind::chat, parts[2]);
   } else if (parts.size() == 4 && parts[1] == "chats" && parts[3] == "messages") {
     r = route::chat_messages;
     id = model::decode_id(model_kind::chat, parts[2]);
@@ -143,8 +149,17 @@ http_reply api::handle(const http_call& call) const {
   }
   if (r == route::none)
     return not_found();
-  const bool get = call.method == "GET", post = call.method == "POST";
+  const bool get = call.method == "GET", post = call.method == "POST",
+             patch = call.method == "PATCH";
   switch (r) {
+    case route::models:
+      if (!get)
+        return method_not_allowed("GET");
+      break;
+    case route::chat:
+      if (!get && !patch)
+        return method_not_allowed("GET, PATCH");
+      break;
     case route::chats:
     case route::chat_messages:
       if (!get && !post)
@@ -168,13 +183,54 @@ http_reply api::handle(const http_call& call) const {
   if (by_cookie && !get && !call.origin_ok)
     return json_error(403, "origin not allowed");
   std::optional<json::object> body;
-  if (post) {
+  if (post || patch) {
     body = body_object(call.body);
     if (!body)
       return json_error(400, "body is not a JSON object");
   }
+  // A chat's model: a string the server serves (SPEC §10).
+  auto model_of = [&](std::optional<std::string>& out) -> std::optional<http_reply> {
+    auto m = body->find("model_id");
+    if (m == body->end())
+      return std::nullopt;
+    auto* s = m->value().if_string();
+    if (!s || std::none_of(settings_.models.begin(), settings_.models.end(),
+                           [&](const model_entry& e) { return e.id == *s; }))
+      return json_error(422, "model_id must be one of GET /api/models");
+    out = std::string(*s);
+    return std::nullopt;
+  };
+  auto title_of = [&](std::optional<std::string>& out) -> std::optional<http_reply> {
+    auto t = body->find("title");
+    if (t == body->end())
+      return std::nullopt;
+    if (!t->value().is_string() || t->value().as_string().size() > 500)
+      return json_error(422, "title must be a string of at most 500 characters");
+    out = std::string(t->value().as_string());
+    return std::nullopt;
+  };
+  if (r == route::models) {
+    json::array out;
+    for (auto& m : settings_.models)
+      out.push_back(json::object{{"id", m.id}, {"provider", m.provider}, {"default", m.is_default}});
+    return json_reply(200, out);
+  }
   auto conn = pool_.acquire();
   switch (r) {
+    case route::chat: {
+      if (get) {
+        auto chat = id ? persistence::find_chat_for_user(*conn, *user_id, *id) : std::nullopt;
+        return chat ? json_reply(200, chat_json(*chat)) : not_found();
+      }
+      std::optional<std::string> title, model_id;
+      if (auto bad = title_of(title))
+        return *bad;
+      if (auto bad = model_of(model_id))
+        return *bad;
+      auto chat = id ? persistence::update_chat_for_user(*conn, *user_id, *id, title, model_id)
+                     : std::nullopt;
+      return chat ? json_reply(200, chat_json(*chat)) : not_found();
+    }
     case route::chats: {
       if (get) {
         json::array out;
@@ -182,17 +238,17 @@ http_reply api::handle(const http_call& call) const {
           out.push_back(chat_json(c));
         return json_reply(200, out);
       }
-      std::string title = "New chat";
-      if (auto t = body->find("title"); t != body->end()) {
-        if (!t->value().is_string() || t->value().as_string().size() > 500)
-          return json_error(422, "title must be a string of at most 500 characters");
-        if (!t->value().as_string().empty())
-          title = t->value().as_string();
-      }
+      std::optional<std::string> given_title, model_id;
+      if (auto bad = title_of(given_title))
+        return *bad;
+      if (auto bad = model_of(model_id))
+        return *bad;
+      auto title = given_title && !given_title->empty() ? *given_title : std::string("New chat");
       auto account = persistence::default_account_id(*conn, *user_id);
       if (!account)
         return json_error(422, "user has no account");
-      return json_reply(201, chat_json(persistence::create_chat(*conn, *account, title)));
+      return json_reply(201, chat_json(persistence::create_chat(*conn, *account, title,
+                                                                model_id.value_or(""))));
     }
     case route::chat_messages: {
       auto chat = id ? persistence::find_chat_for_user(*conn, *user_id, *id) : std::nullopt;
@@ -227,7 +283,7 @@ http_reply api::handle(const http_call& call) const {
       actors::job_spec spec{ex.answer.id, chat->id, text,
                             persistence::chat_history(*conn, chat->id, ex.answer.id,
                                                       settings_.history_budget_chars),
-                            ex.busy, busy == persistence::on_busy::cancel};
+                            ex.busy, busy == persistence::on_busy::cancel, chat->model_id};
       caf::anon_send(directory_, actors::start_atom::value, std::move(spec));
       log::info("api", "answer_started",
                 {{"message_id", ex.answer.id}, {"chat_id", chat->id}, {"user_id", *user_id}});

@@ -35,7 +35,15 @@ struct http_reply {
   std::string set_cookie;
 };
 
+// A model the server can answer with (SPEC §10 GET /api/models).
+struct model_entry {
+  std::string id;
+  std::string provider;
+  bool is_default = false;
+};
+
 struct api_settings {
+  std::vector<model_entry> models;
   std::string secret;
   std::string node;
   int lease_seconds = 6;

@@ -80,8 +80,8 @@ caf::behavior failover_job(caf::stateful_actor<failover_state>* self, caf::actor
   };
   self->state.models = std::move(models);
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    if (msg.source != self->state.current)
-      self->quit(msg.reason);  // the message actor ended the stream
+    if (msg.source == target.address())
+      self->quit(msg.reason);  // the message actor ended the stream; a provider's end comes as down
   });
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;

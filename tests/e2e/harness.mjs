@@ -97,7 +97,8 @@ export function token(db, email, extra = {}) {
 export function configFile(settings) {
   const bySection = {};
   for (const [k, v] of Object.entries(settings)) {
-    const [section, key] = k.split('.');
+    const dot = k.lastIndexOf('.');  // [provider.NAME] sections have a dot in their name
+    const [section, key] = [k.slice(0, dot), k.slice(dot + 1)];
     (bySection[section] ??= []).push(`${key} = ${v}`);
   }
   const text = Object.entries(bySection).map(([s, lines]) => `[${s}]\n${lines.join('\n')}`).join('\n');

@@ -3,7 +3,7 @@
 #include "actors/stream/stream_frames.hpp"
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
-#include "model/utf8.hpp"
+#include "actors/stream/earlier_answers.hpp"
 
 #include <algorithm>
 #include <random>
@@ -33,70 +33,20 @@ void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error rea
   self->quit(std::move(reason));
 }
 
-std::int64_t part_count(const message_state& st) {
-  return static_cast<std::int64_t>(st.parts.size());
-}
-
 // streaming_end has an offset of its own, after the last part: every event is counted once.
 stream_event_ptr end_event(self_ptr self) {
   auto& st = self->state;
-  return make_end_event(identity(self), part_count(st) + 1, st.status, st.result);
-}
-
-// The summary of the tool call running now ("" when none).
-std::string_view running_tool(const message_state& st) {
-  for (auto it = st.tool_calls.rbegin(); it != st.tool_calls.rend(); ++it)
-    if (it->status == "running")
-      return it->summary;
-  return {};
-}
-
-std::string tool_calls_json(const message_state& st) {
-  std::string out = "[";
-  for (auto& call : st.tool_calls) {
-    if (out.size() > 1)
-      out += ',';
-    append_tool_call_json(out, call);
-  }
-  return out + "]";
+  return make_end_event(identity(self), st.answer.parts() + 1, st.status, st.result);
 }
 
 stream_event_ptr state_event(self_ptr self, bool streaming) {
   auto& st = self->state;
-  auto parts = part_count(st);
+  auto parts = st.answer.parts();
   if (!st.shared_state || st.shared_state->offset != parts || st.shared_state_streaming != streaming) {
-    st.shared_state = make_state_event(identity(self), parts,
-                                       {st.content, st.thinking, running_tool(st)}, streaming);
+    st.shared_state = make_state_event(identity(self), parts, st.answer.view(), streaming);
     st.shared_state_streaming = streaming;
   }
   return st.shared_state;
-}
-
-stream_event_ptr part_event(self_ptr self, std::size_t i) {
-  auto& st = self->state;
-  auto& p = st.parts[i];
-  auto offset = static_cast<std::int64_t>(i + 1);
-  switch (p.kind) {
-    case stream_event::kind::thinking:
-      return make_thinking_event(identity(self), offset,
-                                 std::string_view(st.thinking).substr(p.begin, p.end - p.begin));
-    case stream_event::kind::tool:
-      return make_tool_event(identity(self), offset, st.tool_reports[p.begin]);
-    default:
-      return make_update_event(identity(self), offset,
-                               std::string_view(st.content).substr(p.begin, p.end - p.begin));
-  }
-}
-
-// What replaying the parts after `after` would build: their text and a frame's overhead each.
-std::size_t replay_cost(const message_state& st, std::int64_t after) {
-  constexpr std::size_t per_frame = 160;
-  std::size_t cost = 0;
-  for (auto i = static_cast<std::size_t>(std::max<std::int64_t>(after, 0)); i < st.parts.size(); ++i) {
-    auto& p = st.parts[i];
-    cost += per_frame + (p.kind == stream_event::kind::tool ? 0 : p.end - p.begin);
-  }
-  return cost;
 }
 
 // Adds a subscriber and sends it what it missed; false when a replay was asked of an epoch or
@@ -113,10 +63,10 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
     else
       self->send(sub, frame_atom::value, std::move(ev), c.tag);
   };
-  std::int64_t chunks = part_count(st);
+  std::int64_t chunks = st.answer.parts();
   if (c.how == catchup::mode::replay
       && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)
-          || replay_cost(st, c.after) > cfg.max_replay_bytes))
+          || st.answer.replay_cost(c.after) > cfg.max_replay_bytes))
     return false;
   auto& list = c.port ? st.tapped : st.subscribers;
   if (list.insert(sub)) {
@@ -138,8 +88,8 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
         deliver(end_event(self));
       break;
     case catchup::mode::replay:
-      for (auto i = c.after; i < chunks; ++i)
-        deliver(part_event(self, static_cast<std::size_t>(i)));
+      for (auto i = c.after + 1; i <= chunks; ++i)
+        deliver(st.answer.part_event(identity(self), i));
       if (st.ended && c.after <= chunks)
         deliver(end_event(self));
       break;
@@ -176,33 +126,15 @@ void broadcast(self_ptr self, const message_actor_config& cfg, const stream_even
 void flush(self_ptr self, const caf::actor& writer) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.text_handed == st.content.size() && st.thinking_handed == st.thinking.size()
-      && !st.tools_changed)
-    return;
-  stream_delta d;
-  d.message_id = st.id;
-  d.text = st.content.substr(st.text_handed);
-  d.text_base = static_cast<std::int64_t>(st.text_handed);
-  d.thinking = st.thinking.substr(st.thinking_handed);
-  d.thinking_base = static_cast<std::int64_t>(st.thinking_handed);
-  if (st.tools_changed) {
-    d.tools_changed = true;
-    d.tool_status = std::string(running_tool(st));
-    d.tool_calls = tool_calls_json(st);
-  }
-  self->send(writer, append_atom::value, std::move(d));
-  st.text_handed = st.content.size();
-  st.thinking_handed = st.thinking.size();
-  st.tools_changed = false;
+  if (auto delta = st.answer.take_delta(st.id))
+    self->send(writer, append_atom::value, std::move(*delta));
 }
 
-// Appends one part and sends it to every subscriber; the writer gets it with the next flush.
-void add_part(self_ptr self, const message_actor_config& cfg, stream_event::kind kind,
-              std::size_t begin, std::size_t end) {
+// Sends the part just added to every subscriber; the writer gets it with the next flush.
+void part_added(self_ptr self, const message_actor_config& cfg) {
   auto& st = self->state;
-  st.parts.push_back({kind, begin, end});
   count(cfg.metrics, &metrics::chunks_total, 1);
-  broadcast(self, cfg, part_event(self, st.parts.size() - 1));
+  broadcast(self, cfg, st.answer.part_event(identity(self), st.answer.parts()));
   if (!st.flush_scheduled) {
     st.flush_scheduled = true;
     self->delayed_send(self, cfg.flush_interval, caf::flush_atom::value);
@@ -216,11 +148,11 @@ void announce_end(self_ptr self, const message_actor_config& cfg) {
   st.ended = true;
   broadcast(self, cfg, end_event(self));
   for (auto& waiter : st.end_waiters)
-    waiter.deliver(st.content);
+    waiter.deliver(st.answer.content());
   st.end_waiters.clear();
   log::info("message", "stream_ended",
-            {{"message_id", st.id}, {"status", model::to_string(st.status)}, {"parts", st.parts.size()},
-             {"bytes", st.content.size()}});
+            {{"message_id", st.id}, {"status", model::to_string(st.status)}, {"parts", st.answer.parts()},
+             {"bytes", st.answer.content().size()}});
   self->delayed_send(self, cfg.retention, retire_atom::value);
 }
 
@@ -236,11 +168,9 @@ void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::a
   st.status = status;
   if (st.job && status != model::stream_status::complete)
     self->send_exit(st.job, caf::exit_reason::kill);  // a stalled or cancelled job must not linger
-  stream_close close{st.id, st.content, st.thinking, tool_calls_json(st), status, std::move(error),
-                     st.result};
-  st.text_handed = st.content.size();
-  st.thinking_handed = st.thinking.size();
-  st.tools_changed = false;
+  stream_close close{st.id, st.answer.content(), st.answer.thinking(), st.answer.tool_calls_json(),
+                     status, std::move(error), st.result};
+  st.answer.mark_handed();
   auto pending = self->request(writer, cfg.writer_timeout, finish_atom::value, std::move(close));
   if (cfg.metrics)
     cfg.metrics->answer_seconds.observe(
@@ -264,6 +194,23 @@ void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::a
                        {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
             announce_end(self, cfg);
           });
+}
+
+// Ends the stream `cancelled` (the job is killed); false when it had ended already.
+bool cancel(self_ptr self, const message_actor_config& cfg, const caf::actor& writer) {
+  if (!self->state.streaming)
+    return false;
+  self->state.cancel_requested = true;
+  stop_streaming(self, cfg, writer, model::stream_status::cancelled, "");
+  return true;
+}
+
+// Whether the stream still takes the job's parts; the job counts as active from now.
+bool job_active(self_ptr self) {
+  if (!self->state.streaming)
+    return false;
+  self->state.last_activity = self->clock().now();
+  return true;
 }
 
 void schedule_idle_check(self_ptr self, caf::timespan after) {
@@ -291,45 +238,23 @@ std::string new_epoch() {
   return out;
 }
 
+// Starts the job once the chat's answers asked before this one have ended (SPEC §9 on_busy).
+// The spec leaves the state now: it is handed to the job, not kept for the actor's life.
 void start_job(self_ptr self, const message_actor_config& cfg, const job_launcher& launch) {
   auto& st = self->state;
   if (!st.streaming || !st.spec)
     return;
   auto spec = std::move(*st.spec);
   st.spec.reset();
-  st.job = launch(self, spec);
-  self->monitor(st.job);
-  schedule_idle_check(self, cfg.idle_timeout);
-}
-
-// Starts the job once the chat's answers asked before this one have ended (SPEC §9 on_busy),
-// oldest first, cancelling them first unless the question was queued; each one's final text
-// takes its place in the history. An answer that cannot be found is not waited for.
-void start_after_busy(self_ptr self, const message_actor_config& cfg, const job_launcher& launch) {
-  auto& st = self->state;
-  if (!st.streaming || !st.spec)
-    return;
-  if (st.spec->busy.empty() || !cfg.directory) {
-    auto& h = st.spec->history;
-    h.erase(std::remove_if(h.begin(), h.end(), [](auto& t) { return t.content.empty(); }), h.end());
-    start_job(self, cfg, launch);
-    return;
-  }
-  auto id = st.spec->busy.front();
-  st.spec->busy.erase(st.spec->busy.begin());
-  bool cancel = st.spec->cancel_busy;
-  auto timeout = cancel ? caf::duration{cfg.writer_timeout + std::chrono::seconds(5)}
-                        : caf::duration{caf::infinite};
-  self->request(cfg.directory, timeout, await_end_atom::value, id, cancel)
-    .then(
-      [=](std::string& text) {
-        if (self->state.spec)
-          for (auto& turn : self->state.spec->history)
-            if (turn.message_id == id)
-              turn.content = std::move(text);
-        start_after_busy(self, cfg, launch);
-      },
-      [=](caf::error&) { start_after_busy(self, cfg, launch); });
+  after_earlier_answers(self, cfg.directory, std::move(spec),
+                        cfg.writer_timeout + std::chrono::seconds(5), [=](job_spec& ready) {
+                          auto& st = self->state;
+                          if (!st.streaming)
+                            return;  // stopped while it waited
+                          st.job = launch(self, ready);
+                          self->monitor(st.job);
+                          schedule_idle_check(self, cfg.idle_timeout);
+                        });
 }
 
 }  // namespace
@@ -381,7 +306,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
               quit_counted(self, cfg, err);
               return;
             }
-            start_after_busy(self, cfg, launch);
+            start_job(self, cfg, launch);
             rp.deliver(true);
           },
           [=](caf::error& err) mutable {
@@ -389,60 +314,36 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
             // the writer keeps retrying the content.
             log::warn("message", "claim_failed",
                       {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
-            start_after_busy(self, cfg, launch);
+            start_job(self, cfg, launch);
             rp.deliver(true);
           });
       return rp;
     },
+    // A job that sends after the stream ended is ignored.
     [=](chunk_atom, const std::string& raw) {
-      auto& st = self->state;
-      if (!st.streaming)
-        return;  // a job that sends after the stream ended is ignored
-      st.last_activity = self->clock().now();
-      auto text = model::sanitize_utf8(raw);
-      if (text.empty())
+      if (!job_active(self))
         return;
-      if (st.content.empty() && cfg.metrics)
+      auto& st = self->state;
+      bool first = st.answer.content().empty();
+      if (!st.answer.add_text(raw))
+        return;
+      if (first && cfg.metrics)
         cfg.metrics->first_token_seconds.observe(
           std::chrono::duration<double>(self->clock().now() - st.started_at).count());
-      auto begin = st.content.size();
-      st.content += text;
-      add_part(self, cfg, stream_event::kind::update, begin, st.content.size());
+      part_added(self, cfg);
     },
     [=](thinking_atom, const std::string& raw) {
-      auto& st = self->state;
-      if (!st.streaming)
-        return;
-      st.last_activity = self->clock().now();
-      auto text = model::sanitize_utf8(raw);
-      if (text.empty())
-        return;
-      auto begin = st.thinking.size();
-      st.thinking += text;
-      add_part(self, cfg, stream_event::kind::thinking, begin, st.thinking.size());
+      if (job_active(self) && self->state.answer.add_thinking(raw))
+        part_added(self, cfg);
     },
     [=](tool_atom, tool_call& call) {
-      auto& st = self->state;
-      if (!st.streaming)
+      if (!job_active(self))
         return;
-      st.last_activity = self->clock().now();
-      if (call.status != "running" && call.status != "done" && call.status != "error") {
-        log::warn("message", "tool_report_ignored",
-                  {{"message_id", st.id}, {"reason", "status is not running, done or error"}});
-        return;
-      }
-      for (auto* field : {&call.call_id, &call.name, &call.summary})
-        *field = model::sanitize_utf8(*field);
-      auto known = std::find_if(st.tool_calls.begin(), st.tool_calls.end(),
-                                [&](const tool_call& c) { return c.call_id == call.call_id; });
-      if (known != st.tool_calls.end())
-        *known = call;
+      if (self->state.answer.add_tool(std::move(call)))
+        part_added(self, cfg);
       else
-        st.tool_calls.push_back(call);
-      st.tools_changed = true;
-      st.tool_reports.push_back(std::move(call));
-      auto index = st.tool_reports.size() - 1;
-      add_part(self, cfg, stream_event::kind::tool, index, index);
+        log::warn("message", "tool_report_ignored",
+                  {{"message_id", self->state.id}, {"reason", "status is not running, done or error"}});
     },
     [=](caf::flush_atom) { flush(self, writer); },
     [=](job_done_atom, job_result& result) {
@@ -477,22 +378,13 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       self->demonitor(sub);
       drop_subscriber(self, cfg, sub.address());
     },
-    [=](cancel_atom) -> bool {
+    [=](cancel_atom) { return cancel(self, cfg, writer); },
+    [=](await_end_atom, bool cancel_first) -> caf::result<std::string> {
       auto& st = self->state;
-      if (!st.streaming)
-        return false;
-      st.cancel_requested = true;
-      stop_streaming(self, cfg, writer, model::stream_status::cancelled, "");
-      return true;
-    },
-    [=](await_end_atom, bool cancel) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (cancel && st.streaming) {
-        st.cancel_requested = true;
-        stop_streaming(self, cfg, writer, model::stream_status::cancelled, "");
-      }
+      if (cancel_first)
+        cancel(self, cfg, writer);
       if (st.ended)
-        return st.content;
+        return st.answer.content();
       auto rp = self->make_response_promise<std::string>();
       st.end_waiters.push_back(rp);
       return rp;
@@ -502,10 +394,10 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
                 {{"message_id", self->state.id}, {"status", model::to_string(status)}, {"reason", reason}});
       stop_streaming(self, cfg, writer, status, std::move(reason), wait_for_write);
     },
-    [=](caf::get_atom) { return self->state.content; },
+    [=](caf::get_atom) { return self->state.answer.content(); },
     [=](info_atom) -> caf::result<std::string, std::int64_t, bool> {
       auto& st = self->state;
-      return {st.epoch, part_count(st), st.ended};
+      return {st.epoch, st.answer.parts(), st.ended};
     },
     [=](retire_atom) {
       log::info("message", "stream_retired", {{"message_id", self->state.id}});

@@ -2,6 +2,7 @@
 // and the job, and it alone ends the stream, exactly once, whatever happens to the job.
 #pragma once
 #include "actors/stream/actor_list.hpp"
+#include "actors/stream/answer.hpp"
 #include "actors/protocol.hpp"
 #include "actors/stream/stream_tap.hpp"
 #include "common/metrics.hpp"
@@ -27,19 +28,7 @@ struct message_state {
   std::int64_t id = 0;
   std::string oid;
   std::string epoch;
-  // The answer's parts in the order the job produced them; a part's offset is its index + 1.
-  // Text and reasoning parts are [begin, end) of `content` or `thinking`; a tool part is the
-  // index of its report in `tool_reports`.
-  struct part {
-    stream_event::kind kind;
-    std::size_t begin;
-    std::size_t end;
-  };
-  std::vector<part> parts;
-  std::string content;
-  std::string thinking;
-  std::vector<tool_call> tool_reports;  // every report, in order
-  std::vector<tool_call> tool_calls;    // each call's last report, in the order calls began
+  actors::answer answer;  // its parts, text and reasoning, and what the writer has of them
   actor_list subscribers;  // take events as messages
   actor_list tapped;       // take events through a tap (their connection's thread)
   std::vector<std::shared_ptr<stream_tap>> taps;  // each gets every event once
@@ -53,9 +42,6 @@ struct message_state {
   bool ended = false;  // streaming_end announced
   bool cancel_requested = false;
   model::stream_status status = model::stream_status::complete;  // once ended
-  std::size_t text_handed = 0;      // bytes of content already sent to the writer
-  std::size_t thinking_handed = 0;  // bytes of thinking already sent to the writer
-  bool tools_changed = false;       // since the last flush
   bool flush_scheduled = false;
   caf::actor_clock::time_point last_activity;
   bool idle_check_scheduled = false;

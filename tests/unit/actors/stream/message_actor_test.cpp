@@ -76,7 +76,7 @@ CAF_TEST(chunks reach subscribers in order with increasing offsets) {
     CAF_CHECK(events()[i]->type == stream_event::kind::update);
     assembled += "c" + std::to_string(i) + " ";
   }
-  CAF_CHECK_EQUAL(state().content, assembled);
+  CAF_CHECK_EQUAL(state().answer.content(), assembled);
   CAF_CHECK(events()[3]->message_json.find("\"chunk\":\"c3 \"") != std::string::npos);
 }
 
@@ -97,7 +97,7 @@ CAF_TEST(persistence is coalesced into few appends that add up to the exact text
     CAF_CHECK_EQUAL(d.text_base, static_cast<std::int64_t>(joined.size()));
     joined += d.text;
   }
-  CAF_CHECK_EQUAL(joined, state().content);
+  CAF_CHECK_EQUAL(joined, state().answer.content());
 }
 
 CAF_TEST(parts of every kind share one offset sequence in the order they came) {
@@ -123,8 +123,8 @@ CAF_TEST(parts of every kind share one offset sequence in the order they came) {
   v = boost::json::parse(events()[0]->message_json).as_object();
   CAF_CHECK_EQUAL(v["action"].as_string(), "thinking_update");
   CAF_CHECK_EQUAL(v["chunk"].as_string(), "hmm ");
-  CAF_CHECK_EQUAL(state().thinking, "hmm so more");
-  CAF_CHECK_EQUAL(state().content, "Hello");
+  CAF_CHECK_EQUAL(state().answer.thinking(), "hmm so more");
+  CAF_CHECK_EQUAL(state().answer.content(), "Hello");
 }
 
 CAF_TEST(a late subscriber gets text reasoning and the running tool folded into current_state) {
@@ -252,7 +252,7 @@ CAF_TEST(chunks after the end are ignored) {
   self->send(msg, cancel_atom::value);
   consume_messages();
   chunk("late");
-  CAF_CHECK_EQUAL(state().content, "a");
+  CAF_CHECK_EQUAL(state().answer.content(), "a");
   CAF_CHECK_EQUAL(events().size(), 2u);  // one update, one end
 }
 
@@ -261,13 +261,13 @@ CAF_TEST(empty chunks are dropped and invalid utf8 replaced) {
   chunk("ok\xFF");
   CAF_REQUIRE_EQUAL(events().size(), 1u);
   CAF_CHECK_EQUAL(events()[0]->offset, 1);
-  CAF_CHECK_EQUAL(state().content, "ok\xEF\xBF\xBD");
+  CAF_CHECK_EQUAL(state().answer.content(), "ok\xEF\xBF\xBD");
 }
 
 CAF_TEST(a huge chunk passes whole) {
   std::string big(4 * 1024 * 1024, 'z');
   chunk(big);
-  CAF_CHECK_EQUAL(state().content.size(), big.size());
+  CAF_CHECK_EQUAL(state().answer.content().size(), big.size());
   CAF_CHECK_EQUAL(events().size(), 1u);
 }
 

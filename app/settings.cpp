@@ -38,9 +38,7 @@ std::vector<std::string> comma_list(const std::string& text) {
 void read_providers(const config& cfg, actors::provider_config& p) {
   auto names = cfg.provider_sections();
   if (names.empty()) {
-    actors::named_provider one{p.name, p.name, p.openai, {}};
-    one.models = {p.name == "scripted" ? std::string("scripted") : p.openai.model};
-    p.providers.push_back(std::move(one));
+    p.providers.push_back(actors::single_provider(p));
   } else {
     p.name = "named";
     for (auto& name : names) {

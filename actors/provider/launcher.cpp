@@ -18,6 +18,12 @@ bool provider_config::any_http() const {
                      [](const named_provider& p) { return p.type != "scripted"; });
 }
 
+named_provider single_provider(const provider_config& cfg) {
+  named_provider one{cfg.name, cfg.name, cfg.openai, {}};
+  one.models = {cfg.name == "scripted" ? std::string("scripted") : cfg.openai.model};
+  return one;
+}
+
 namespace {
 
 // Prometheus labels of an attempt; names and model ids come from the configuration.
@@ -114,10 +120,8 @@ caf::behavior failover_job(caf::stateful_actor<failover_state>* self, caf::actor
 
 job_launcher make_job_launcher(provider_config cfg, provider_io* io) {
   if (cfg.providers.empty()) {  // the old single provider, as tests and embedders build it
-    named_provider one{cfg.name, cfg.name, cfg.openai, {}};
-    one.models = {cfg.name == "scripted" ? std::string("scripted") : cfg.openai.model};
-    cfg.default_model = one.models.front();
-    cfg.providers.push_back(std::move(one));
+    cfg.providers.push_back(single_provider(cfg));
+    cfg.default_model = cfg.providers.front().models.front();
   }
   return [cfg, io](caf::event_based_actor* parent, const job_spec& spec) -> caf::actor {
     auto target = caf::actor_cast<caf::actor>(parent);

@@ -30,6 +30,9 @@ struct provider_config {
   bool any_http() const;
 };
 
+// The one provider of the old settings (`name` with `openai`), serving its one model.
+named_provider single_provider(const provider_config& cfg);
+
 // `io` runs the HTTP clients of network providers; it must outlive every job (may be null for
 // the scripted provider). A job answers with `spec.model_id` (else the default model); with a
 // failover list, a provider that fails before its first part hands over to the next model.

@@ -16,18 +16,26 @@ constexpr std::array<std::string_view, 48> words = {
   "frame", "to", "every", "subscriber.", "When", "the", "job", "ends,", "for", "whatever",
   "reason,", "the", "stream", "ends", "too,", "exactly", "once."};
 
-// Value of [[name:N]] in `text`, if present and numeric.
-std::optional<long> marker(std::string_view text, std::string_view name) {
+// The text of [[name:VALUE]] in `text`: 1 to `max_len` characters (empty: absent or longer).
+std::string_view marker_text(std::string_view text, std::string_view name, std::size_t max_len) {
   std::string key = "[[" + std::string(name) + ":";
   auto pos = text.find(key);
   if (pos == std::string_view::npos)
-    return std::nullopt;
+    return {};
   auto start = pos + key.size();
   auto end = text.find("]]", start);
-  if (end == std::string_view::npos || end == start || end - start > 9)
+  if (end == std::string_view::npos || end - start > max_len)
+    return {};
+  return text.substr(start, end - start);
+}
+
+// Value of [[name:N]] in `text`, if present and numeric.
+std::optional<long> marker(std::string_view text, std::string_view name) {
+  auto digits = marker_text(text, name, 9);
+  if (digits.empty())
     return std::nullopt;
   long value = 0;
-  for (auto c : text.substr(start, end - start)) {
+  for (auto c : digits) {
     if (c < '0' || c > '9')
       return std::nullopt;
     value = value * 10 + (c - '0');
@@ -37,15 +45,7 @@ std::optional<long> marker(std::string_view text, std::string_view name) {
 
 // NAME of [[name:NAME]]: 1-64 letters, digits, '_', '-' or '.'.
 std::string word_marker(std::string_view text, std::string_view name) {
-  std::string key = "[[" + std::string(name) + ":";
-  auto pos = text.find(key);
-  if (pos == std::string_view::npos)
-    return {};
-  auto start = pos + key.size();
-  auto end = text.find("]]", start);
-  if (end == std::string_view::npos || end == start || end - start > 64)
-    return {};
-  auto value = text.substr(start, end - start);
+  auto value = marker_text(text, name, 64);
   for (unsigned char c : value)
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '.')
       return {};

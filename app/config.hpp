@@ -22,6 +22,7 @@ public:
 
   std::string str(const std::string& key) const;
   std::string str_or(const std::string& key, const std::string& fallback) const;
+  bool has(const std::string& key) const { return values_.count(key) > 0; }
   // The NAMEs of the [provider.NAME] sections (SPEC §10), in name order.
   std::vector<std::string> provider_sections() const;
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;

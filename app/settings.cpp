@@ -54,7 +54,8 @@ void read_providers(const config& cfg, actors::provider_config& p) {
         np.http.api = anthropic ? actors::provider_api::anthropic : actors::provider_api::openai;
         np.http.base_url = cfg.str_or(key + "base_url", anthropic ? "https://api.anthropic.com"
                                                                    : "https://api.openai.com");
-        np.http.max_tokens = std::stoll(cfg.str_or(key + "max_tokens", "4096"));
+        np.http.max_tokens = cfg.has(key + "max_tokens") ? cfg.integer(key + "max_tokens", 1, 1000000)
+                                                          : 4096;
         auto env = cfg.str_or(key + "api_key_env", "");
         const char* value = env.empty() ? nullptr : std::getenv(env.c_str());
         if (!env.empty() && !value)

@@ -19,20 +19,26 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Sessions get until `deadline` to write their goodbye; then they are ended, and their bridge
-// actors (told so) get a second more to let go of them, running here whatever they posted meanwhile.
-void stop_when_drained(io_worker& w, std::chrono::steady_clock::time_point deadline) {
+// Sessions get until `deadline` to write their goodbye; then they are ended, and the actors that
+// still hold them (bridges, a subscribe on its way to a message actor) get until `released_by` to
+// let go, this thread running whatever they post meanwhile. The tap is shut first: an attach
+// arriving late would otherwise park a session in it where nothing runs it.
+void stop_when_drained(io_worker& w, std::chrono::steady_clock::time_point deadline,
+                       std::chrono::steady_clock::time_point released_by) {
   auto now = std::chrono::steady_clock::now();
   if (w.sessions.empty() || now >= deadline) {
     for (auto* s : std::vector<ws_session*>(w.sessions.begin(), w.sessions.end()))
       s->finish();
-    if (w.alive.load(std::memory_order_acquire) == 0 || now >= deadline + std::chrono::seconds(1)) {
+    w.tap->shut();
+    if (w.alive.load(std::memory_order_acquire) == 0 || now >= released_by) {
       w.ioc.stop();
       return;
     }
   }
   w.ping_timer.expires_after(std::chrono::milliseconds(20));
-  w.ping_timer.async_wait([&w, deadline](boost::system::error_code) { stop_when_drained(w, deadline); });
+  w.ping_timer.async_wait([&w, deadline, released_by](boost::system::error_code) {
+    stop_when_drained(w, deadline, released_by);
+  });
 }
 
 }  // namespace
@@ -177,10 +183,12 @@ void server::stop() {
   begin_shutdown();
   d.running = false;
   d.guards.clear();
-  // Give clients up to two seconds to receive the goodbye, then stop what is still open.
+  // Give clients up to two seconds to receive the goodbye, then stop what is still open. Actors
+  // let go of a closed session within milliseconds; ten seconds is for a machine under load.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto released_by = deadline + std::chrono::seconds(10);
   for (auto& w : d.workers)
-    asio::post(w->ioc, [&w = *w, deadline] { stop_when_drained(w, deadline); });
+    asio::post(w->ioc, [&w = *w, deadline, released_by] { stop_when_drained(w, deadline, released_by); });
   for (auto& t : d.threads)
     t.join();
   d.threads.clear();

@@ -60,9 +60,10 @@ void io_tap::post_in_order(std::int64_t message_id, pending_item item) {
 }
 
 void io_tap::shut() {
+  decltype(pending_) dropped;  // destroyed outside the lock: what it holds may hold sessions
   std::lock_guard<std::mutex> lock(mutex_);
   ioc_ = nullptr;
-  pending_.clear();
+  dropped.swap(pending_);
 }
 
 void io_tap::drain(std::int64_t message_id) {

@@ -82,3 +82,12 @@ test('a stream that ends without message_stop is an error', async () => {
   assert.equal(r.end.status, 'error');
   assert.match(r.row.error, /message_stop/);
 });
+
+test('a connection cut in the middle of an event ends it error; the whole events before it kept, no retry', async () => {
+  const r = await answer('fault:cut');
+  assert.equal(r.end.status, 'error');
+  assert.equal(r.row.content, words(3));
+  assert.equal(r.row.thinking, 'Hidden reasoning.');
+  assert.ok(r.row.error, 'the reason is recorded');
+  assert.equal(r.requests.length, 1, 'no retry once text was delivered');
+});

@@ -39,12 +39,12 @@ export function startFakeAnthropic() {
       const n = (attempts.get(last) ?? 0) + 1;
       attempts.set(last, n);
       const served = `${json.model}-served`;
-      const stream = (events) => {
+      const stream = (events, cut = false) => {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         let i = 0;
         const tick = () => {
           if (res.destroyed) return;
-          if (i < events.length) { res.write(events[i++]); setTimeout(tick, 5); } else res.end();
+          if (i < events.length) { res.write(events[i++]); setTimeout(tick, 5); } else if (cut) res.socket.destroy(); else res.end();
         };
         tick();
       };
@@ -62,6 +62,11 @@ export function startFakeAnthropic() {
             event({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })]);
         case 'no-stop':  // the connection ends without message_stop
           return stream(normalStream(3, served).slice(0, -1));
+        case 'cut': {  // the connection is reset in the middle of an event, after three words
+          const events = normalStream(3, served).slice(0, 10);
+          events.push(event({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'lost' } }).slice(0, 30));
+          return stream(events, true);
+        }
         default:
           res.writeHead(400);
           return res.end();

@@ -93,7 +93,8 @@ function serve(mode, count, attempt, req, res, record, model = 'fake-model') {
       streamHead(res);
       return normal();
     case '500':
-      res.writeHead(500, { 'content-type': 'application/json' });
+    case '503':
+      res.writeHead(Number(mode), { 'content-type': 'application/json' });
       return res.end('{"error":{"message":"boom"}}');
     case 'cut':
       streamHead(res);

@@ -6,11 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { createDatabase, startServer, token, api, BIN, configFile, metricValue } from './harness.mjs';
 import { followAnswer } from './cable_env.mjs';
 import { startFakeOpenAI } from './fake_openai.mjs';
+import { startFakeAnthropic } from './fake_anthropic.mjs';
 
-let db, server, fake, alice;
-const providers = (url) => ({
+let db, server, fake, claude, alice;
+const providers = (url, claudeUrl) => ({
   'provider.hosted.type': 'openai', 'provider.hosted.base_url': url,
   'provider.hosted.api_key_env': 'HOSTED_TEST_KEY', 'provider.hosted.models': 'gpt-fake, gpt-other',
+  'provider.claude.type': 'anthropic', 'provider.claude.base_url': claudeUrl,
+  'provider.claude.api_key_env': 'CLAUDE_TEST_KEY', 'provider.claude.models': 'claude-fake',
   'provider.local.type': 'scripted', 'provider.local.models': 'local-scripted',
   'models.default': 'gpt-fake', 'models.failover': 'local-scripted',
   'provider.openai_backoff_ms': 20, 'provider.openai_max_retries': 1,
@@ -20,12 +23,16 @@ before(async () => {
   db = createDatabase();
   alice = token(db, 'alice@example.com');
   fake = await startFakeOpenAI();
-  server = await startServer(db, { HOSTED_TEST_KEY: 'sk-hosted' }, { config: providers(fake.url) });
+  claude = await startFakeAnthropic();
+  server = await startServer(db, { HOSTED_TEST_KEY: 'sk-hosted', CLAUDE_TEST_KEY: 'sk-ant-claude' },
+    { config: providers(fake.url, claude.url) });
 });
 
 after(async () => {
   await server.stop();
   await fake.close();
+  await claude.close();
+  assert.ok(!server.logs.some((l) => l.includes('sk-hosted') || l.includes('sk-ant-claude')), 'an API key was logged');
 });
 
 const chatWith = async (model_id) => (await api(server, alice, 'POST', '/api/chats', model_id ? { model_id } : {}));
@@ -35,6 +42,7 @@ test('GET /api/models lists every configured model with its provider and the def
   const r = await api(server, alice, 'GET', '/api/models');
   assert.equal(r.status, 200);
   assert.deepEqual(r.json.sort((a, b) => a.id.localeCompare(b.id)), [
+    { id: 'claude-fake', provider: 'claude', default: false },
     { id: 'gpt-fake', provider: 'hosted', default: true },
     { id: 'gpt-other', provider: 'hosted', default: false },
     { id: 'local-scripted', provider: 'local', default: false },
@@ -53,6 +61,15 @@ test('chats on each model stream from their provider; the row records who answer
   assert.equal(other.model_id, 'gpt-other');
   await followAnswer(server, alice, other.id, 'other question tokens:2');
   assert.equal(requestsFor('other question tokens:2')[0].body.model, 'gpt-other');
+  const anthropic = (await chatWith('claude-fake')).json;
+  const c = await followAnswer(server, alice, anthropic.id, 'claude question tokens:3');
+  assert.equal(c.row.content, 'word0 word1 word2 ');
+  assert.equal(c.row.model_id, 'claude-fake-served');
+  const creq = claude.requests.filter((q) => q.body.messages?.at(-1)?.content === 'claude question tokens:3');
+  assert.equal(creq.length, 1);
+  assert.equal(creq[0].body.model, 'claude-fake');
+  assert.equal(creq[0].headers['x-api-key'], 'sk-ant-claude');
+  assert.equal(requestsFor('claude question tokens:3').length, 0, 'the OpenAI-compatible provider was not asked');
   const local = (await chatWith('local-scripted')).json;
   const l = await followAnswer(server, alice, local.id, 'local question [[chunks:3]] [[rate:100]]');
   assert.equal(l.row.model_id, 'local-scripted');
@@ -82,6 +99,11 @@ test('a provider failing before its first part fails over to the next model; not
   assert.equal(r.row.model_id, 'local-scripted');
   assert.ok(requestsFor('down fault:500').length >= 1);
   assert.equal(await failovers(), before + 1);
+  const unavailable = await followAnswer(server, alice, chat.id, 'down fault:503');
+  assert.equal(unavailable.end.status, 'complete');
+  assert.equal(unavailable.row.model_id, 'local-scripted');
+  assert.ok(requestsFor('down fault:503').length >= 1);
+  assert.equal(await failovers(), before + 2);
   const cut = await followAnswer(server, alice, chat.id, 'cut fault:cut');
   assert.equal(cut.end.status, 'error');
   assert.equal(cut.row.content, 'tok0 tok1 tok2 ', 'the text before the cut, and nothing from another model');
@@ -93,6 +115,8 @@ test('configuration errors stop the start with exit 2 naming the key', () => {
     [{ 'provider.x.type': 'scripted', 'provider.x.models': 'm', 'provider.y.type': 'scripted', 'provider.y.models': 'm' }, {}, 'provider.y.models'],
     [{ 'provider.x.type': 'scripted', 'provider.x.models': 'm', 'models.default': 'other' }, {}, 'models.default'],
     [{ 'provider.x.type': 'openai', 'provider.x.models': 'm', 'provider.x.api_key_env': 'NOT_SET_ANYWHERE_KEY' }, {}, 'provider.x.api_key_env'],
+    [{ 'provider.x.type': 'anthropic', 'provider.x.models': 'm', 'provider.x.max_tokens': 'many' }, {}, 'provider.x.max_tokens'],
+    [{ 'provider.x.type': 'scripted', 'provider.x.models': 'm', 'models.failover': 'm, nowhere' }, {}, 'models.failover'],
   ];
   for (const [settings, env, key] of cases) {
     const r = spawnSync(BIN, ['--config', configFile(settings), 'serve'], {

@@ -88,9 +88,9 @@ struct job_spec {
   // Answers of the chat still streaming when this one was asked (SPEC §9 on_busy): the job
   // starts once they have ended (cancelled first with `cancel_busy`), their final text in
   // `history`.
-  std::vector<std::int64_t> busy;
+  std::vector<std::int64_t> busy{};
   bool cancel_busy = true;
-  std::string model_id;  // the chat's model (empty: the default model)
+  std::string model_id{};  // the chat's model (empty: the default model)
 };
 
 // One event of a message stream, encoded once and shared by every subscriber.
@@ -204,11 +204,11 @@ struct stream_delta {
   std::int64_t message_id = 0;
   std::string text;
   std::int64_t text_base = 0;
-  std::string thinking;
+  std::string thinking{};
   std::int64_t thinking_base = 0;
   bool tools_changed = false;  // then tool_status ("": none running) and tool_calls are current
-  std::string tool_status;
-  std::string tool_calls;  // JSON array
+  std::string tool_status{};
+  std::string tool_calls{};  // JSON array
 };
 
 // Spawns the job that produces a message's answer, as a child of the message actor.

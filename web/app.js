@@ -1,5 +1,6 @@
-// The chat page: sign-in by cookie, chat list, one Chat:<id>:messages subscription per open chat
-// with the unmodified @rails/actioncable client, streaming text as it arrives.
+// The chat page: sign-in by cookie, chat list with each chat's title and model, one
+// Chat:<id>:messages subscription per open chat with the unmodified @rails/actioncable client,
+// streaming text as it arrives.
 import { createConsumer } from '/vendor/actioncable.esm.js';
 import { renderMarkdown } from '/markdown.js';
 
@@ -29,6 +30,7 @@ async function api(method, path, body) {
 
 // --- state ---------------------------------------------------------------------------------------
 let chats = [];
+let models = [];           // GET /api/models: [{ id, provider, default }]
 let current = null;        // the open chat
 let subscription = null;   // its Chat:<id>:messages subscription
 const messages = new Map(); // id -> { id, role, text, thinking, tool, streaming, status, error, model, usage }
@@ -200,9 +202,36 @@ function onEvent(data) {
 
 let consumer = null;  // created once signed in: the cable takes the same cookie
 
+// The open chat's title and model (SPEC §10: a chat without one uses the default model).
+function renderChatSettings() {
+  $('#chat-title').textContent = current.title || 'Chat';
+  $('#chat-name').value = current.title ?? '';
+  const chosen = current.model_id ?? models.find((m) => m.default)?.id ?? '';
+  $('#chat-model').replaceChildren(...models.map((m) => {
+    const o = document.createElement('option');
+    o.value = m.id;
+    o.textContent = m.default ? `${m.id} (default)` : m.id;
+    o.selected = m.id === chosen;
+    return o;
+  }));
+}
+
+async function changeChat(fields) {
+  $('#error').textContent = '';
+  try {
+    const chat = await api('PATCH', `/api/chats/${current.id}`, fields);
+    Object.assign(current, chat);
+    chats = chats.map((c) => (c.id === chat.id ? current : c));
+  } catch (e) {
+    $('#error').textContent = `Not changed: ${e.message}`;
+  }
+  renderChatSettings();
+  renderChats();
+}
+
 async function openChat(chat) {
   current = chat;
-  $('#chat-title').textContent = chat.title || 'Chat';
+  renderChatSettings();
   renderChats();
   subscription?.unsubscribe();
   messages.clear();
@@ -232,6 +261,7 @@ async function start() {
   $('#app').hidden = false;
   $('#signout').hidden = false;
   consumer = createConsumer('/cable');
+  models = await api('GET', '/api/models').catch(() => []);
   if (chats.length === 0) chats = [await api('POST', '/api/chats', { title: 'New chat' })];
   await openChat(chats[0]);
 }
@@ -240,6 +270,15 @@ $('#new-chat').addEventListener('click', async () => {
   const chat = await api('POST', '/api/chats', { title: `Chat ${chats.length + 1}` });
   chats.unshift(chat);
   await openChat(chat);
+});
+
+$('#chat-settings').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  if (current) changeChat({ title: $('#chat-name').value.trim() });
+});
+
+$('#chat-model').addEventListener('change', () => {
+  if (current) changeChat({ model_id: $('#chat-model').value });
 });
 
 $('#composer').addEventListener('submit', async (ev) => {

@@ -13,6 +13,15 @@ namespace {
 
 using self_ptr = caf::stateful_actor<message_state>*;
 
+// The words of a job's error for people and the row: the text it was made with
+// (make_error(sec::runtime_error, "why")), else CAF's rendering of the whole error.
+std::string reason_text(const caf::error& e) {
+  auto& ctx = e.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return caf::to_string(e);
+}
+
 stream_identity identity(self_ptr self) {
   return {self->state.id, self->state.oid, self->state.epoch};
 }
@@ -281,9 +290,9 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       auto status = status_for_exit(st, msg.reason);
       std::string error;
       if (status == model::stream_status::error)
-        error = "job failed: " + caf::to_string(msg.reason);
+        error = "job failed: " + reason_text(msg.reason);
       else if (status == model::stream_status::interrupted)
-        error = "job was killed: " + caf::to_string(msg.reason);
+        error = "job was killed: " + reason_text(msg.reason);
       stop_streaming(self, cfg, writer, status, error);
       return;
     }

@@ -40,13 +40,13 @@ struct authz_result {
 struct stored_row {
   std::string identifier;
   std::int64_t message_id = 0;
-  std::string content;
-  std::string thinking;
-  std::string tool_status;  // the running call's summary; empty: none
+  std::string content{};
+  std::string thinking{};
+  std::string tool_status{};  // the running call's summary; empty: none
   bool streaming = false;
-  std::string status;       // stream_status as stored; empty while streaming
+  std::string status{};       // stream_status as stored; empty while streaming
   bool with_state = false;  // send current_state before the end
-  actors::job_result usage;  // as stored: the model that answered, its token counts
+  actors::job_result usage{};  // as stored: the model that answered, its token counts
 };
 
 // Local messages only (the bridge to itself): the history request is not serialised.

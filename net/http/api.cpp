@@ -308,6 +308,7 @@ http_reply api::handle(const http_call& call) const {
       out["stopping"] = m->streaming;
       return json_reply(202, out);
     }
+    case route::models:  // answered above, without a connection
     case route::none:
       break;
   }

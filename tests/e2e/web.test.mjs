@@ -1,6 +1,7 @@
 // The chat page in a real browser (Debian's Chromium driven by playwright-core): sign-in by
 // cookie, an answer streaming in, Stop, and a dropped WebSocket that the page recovers from.
 import { test, before, after } from 'node:test';
+import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { createDatabase, startServer, token, api, startProxy, withTimeout, psql } from './harness.mjs';
@@ -14,14 +15,20 @@ before(async () => {
   alice = token(db, 'alice@example.com');
   proxy = await startProxy(0);  // the page goes through it, so the test can cut it
   // The page's origin is the proxy's address: the session cookie is accepted from there.
-  server = await startServer(db, {}, { config: { 'server.allowed_origins': `http://127.0.0.1:${proxy.port}` } });
+  // Two models to pick from (SPEC §10), both offline.
+  server = await startServer(db, {}, { config: {
+    'server.allowed_origins': `http://127.0.0.1:${proxy.port}`,
+    'provider.quick.type': 'scripted', 'provider.quick.models': 'scripted-quick',
+    'provider.other.type': 'scripted', 'provider.other.models': 'scripted-other',
+    'models.default': 'scripted-quick',
+  } });
   proxy.target = server.port;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  page = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   page.on('websocket', (ws) => socketUrls.push(ws.url()));
 });
@@ -171,4 +178,99 @@ test('an answer renders as Markdown, and HTML inside it is shown as text, never 
   assert.ok(!requests.some((u) => /\/x$/.test(u)), 'no request for the image');
   assert.equal(chat.title, 'markdown');
   await page.screenshot({ path: `${artifacts}/chat-page-markdown.png` });
+});
+
+test('the model picker lists /api/models and sets the chat\'s model; Rename renames the chat', async () => {
+  await page.locator('#new-chat').click();
+  const picker = page.getByLabel('Model', { exact: true });
+  await picker.locator('option').nth(1).waitFor({ state: 'attached' });
+  assert.deepEqual((await picker.locator('option').allTextContents()).sort(), ['scripted-other', 'scripted-quick (default)']);
+  assert.equal(await picker.inputValue(), 'scripted-quick', 'a new chat shows the default model');
+  await page.getByLabel('Title', { exact: true }).fill('Picked a model');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.locator('#chats').getByRole('button', { name: 'Picked a model' }).waitFor();
+  await page.locator('#chat-title', { hasText: 'Picked a model' }).waitFor();
+  const chat = (await api(server, alice, 'GET', '/api/chats')).json.find((c) => c.title === 'Picked a model');
+  assert.ok(chat, 'the rename reached the database');
+  const patched = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith(`/api/chats/${chat.id}`));
+  await picker.selectOption('scripted-other');
+  assert.equal((await patched).status(), 200);
+  assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}`)).json.model_id, 'scripted-other');
+  const answer = await ask('Which model? [[chunks:3]] [[rate:50]]');
+  await answer.locator('xpath=self::*[@data-status="complete"]').waitFor({ timeout: 15000 });
+  const row = (await api(server, alice, 'GET', `/api/messages/${await answer.getAttribute('data-id')}`)).json;
+  assert.equal(row.model_id, 'scripted-other');
+  assert.ok((await answer.locator('.usage').textContent()).startsWith('scripted-other · '));
+  await page.reload();
+  await page.locator('#chats').getByRole('button', { name: 'Picked a model' }).click();
+  await page.locator('#chat-title', { hasText: 'Picked a model' }).waitFor();
+  assert.equal(await page.getByLabel('Model', { exact: true }).inputValue(), 'scripted-other', 'the choice is the chat\'s, after a reload too');
+});
+
+test('an answer that fails says so, with the reason', async () => {
+  const answer = await ask('Break [[chunks:20]] [[fail-after:3]] [[rate:50]]');
+  await answer.locator('xpath=self::*[@data-status="error"]').waitFor({ timeout: 15000 });
+  const row = (await api(server, alice, 'GET', `/api/messages/${await answer.getAttribute('data-id')}`)).json;
+  assert.equal(row.status, 'error');
+  assert.ok(row.error, 'the row has a reason');
+  await answer.locator('.status', { hasText: row.error }).waitFor();
+  assert.match(await answer.locator('.status').textContent(), /^The answer failed\./);
+});
+
+test('keyboard: Shift+Enter adds a line, Enter sends, Escape stops; focus stays in the composer', async () => {
+  const before = await page.locator('#messages li.assistant').count();
+  const input = page.getByLabel('Message');
+  await input.fill('');
+  await input.focus();
+  await page.keyboard.type('Line one');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('line two [[chunks:2000]] [[rate:20]]');
+  assert.equal(await input.inputValue(), 'Line one\nline two [[chunks:2000]] [[rate:20]]');
+  await page.keyboard.press('Enter');
+  const answer = page.locator('#messages li.assistant').nth(before);
+  await answer.locator('.text', { hasText: /\w/ }).waitFor();
+  assert.equal(await page.locator('#messages li.user').last().locator('.text').textContent(), 'Line one\nline two [[chunks:2000]] [[rate:20]]');
+  assert.equal(await input.inputValue(), '', 'sent and cleared');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'message-input');
+  await page.keyboard.press('Escape');
+  await answer.locator('xpath=self::*[@data-status="cancelled"]').waitFor({ timeout: 5000 });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'message-input');
+});
+
+test('readable at 360 px (a phone) and at 1440 px: no sideways scrolling; screenshots saved', async () => {
+  for (const [width, height] of [[360, 740], [1440, 900]]) {
+    await page.setViewportSize({ width, height });
+    await page.getByLabel('Message').waitFor();
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(over <= 0, `${over} px wider than the ${width} px window`);
+    const box = await page.getByLabel('Message').boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= width, `the composer fits in ${width} px`);
+    await page.screenshot({ path: `${artifacts}/chat-page-${width}.png` });
+  }
+  await page.setViewportSize({ width: 1100, height: 760 });
+});
+
+test('a page of another origin cannot open the cable with the session cookie; Sign out ends the session', async () => {
+  const elsewhere = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><title>elsewhere</title>'); });
+  await new Promise((r) => elsewhere.listen(0, '127.0.0.1', r));
+  const cable = `ws://127.0.0.1:${proxy.port}/cable`;
+  const tryCable = (p) => p.evaluate((url) => new Promise((resolve) => {
+    const ws = new WebSocket(url, ['actioncable-v1-json']);
+    ws.onmessage = (e) => { if (JSON.parse(e.data).type === 'welcome') { ws.close(); resolve('welcome'); } };
+    ws.onclose = () => resolve('closed');
+  }), cable);
+  try {
+    assert.equal(await tryCable(page), 'welcome', 'the page\'s own origin opens it');
+    const foreign = await page.context().newPage();
+    await foreign.goto(`http://127.0.0.1:${elsewhere.address().port}/`);
+    assert.equal(await withTimeout(tryCable(foreign), 10000, 'the foreign upgrade'), 'closed');
+    await foreign.close();
+  } finally {
+    elsewhere.close();
+  }
+  await page.getByRole('link', { name: 'Sign out' }).click();
+  await page.locator('#signin').waitFor();
+  const cookies = await page.context().cookies();
+  assert.ok(!cookies.some((c) => c.name === 'actorcable_session' && c.value), 'the session cookie is gone');
+  assert.equal(await withTimeout(tryCable(page), 10000, 'the upgrade after sign-out'), 'closed');
 });

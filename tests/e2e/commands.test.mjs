@@ -37,12 +37,14 @@ test('the default bind address is 127.0.0.1:8080', () => {
 test('scripts/run: quiet steps, the page URL last, a working page, and Ctrl-C stops it all', { timeout: 180000 }, async () => {
   const env = { ...process.env, ...NO_LIMITS, DATABASE_URL: db, ACTORCABLE_BIND: '127.0.0.1:0' };
   delete env.ACTORCABLE_SECRET;  // scripts/run makes its own
-  const proc = spawn(`${ROOT}/scripts/run`, [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a failed test ends the script and the server it started alike.
+  const proc = spawn(`${ROOT}/scripts/run`, [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const out = [], logs = [];
   const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
   const listening = new Promise((resolve) => createInterface({ input: proc.stderr }).on('line', (l) => {
     logs.push(l);
-    if (l.includes('"event":"listening"')) resolve(JSON.parse(l).port);
+    // The server's own line (the access listener logs a "listening" of its own).
+    if (l.includes('"event":"listening"') && JSON.parse(l).port !== undefined) resolve(JSON.parse(l).port);
   }));
   const banner = new Promise((resolve) => createInterface({ input: proc.stdout }).on('line', (l) => {
     out.push(l);
@@ -68,6 +70,6 @@ test('scripts/run: quiet steps, the page URL last, a working page, and Ctrl-C st
     assert.equal(stopped.length, 1, 'the server shut down cleanly');
     assert.deepEqual(serverProblems({ logs, expectedSignal: 'SIGTERM' }, { code: 0, signal: null }), []);
   } finally {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* the group has ended */ }
   }
 });

@@ -33,6 +33,12 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using await_end_atom = caf::atom_constant<caf::atom("await_end")>;
 using idle_atom = caf::atom_constant<caf::atom("idle_chk")>;
 using end_atom = caf::atom_constant<caf::atom("end_now")>;  // (end_atom, stream_status, reason, bool)
+// (outcome_atom) -> (string status, int64 content bytes, int64 parts), once the end is stored;
+// through the directory (outcome_atom, int64 id)
+using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
+// (ingest_atom, job_spec with a producer) -> bool: the message's stream with an outside
+// producer as its job (SPEC §11); false when the message already has a stream on this node
+using ingest_atom = caf::atom_constant<caf::atom("ingest")>;
 using db_down_atom = caf::atom_constant<caf::atom("db_down")>;  // writer -> observer
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 // message actor -> subscribers
@@ -91,6 +97,9 @@ struct job_spec {
   std::vector<std::int64_t> busy{};
   bool cancel_busy = true;
   std::string model_id{};  // the chat's model (empty: the default model)
+  // An outside producer's job (SPEC §11, actors/ingest): started as the job instead of a
+  // provider, told its message actor with (start_atom, actor).
+  caf::actor producer{};
 };
 
 // One event of a message stream, encoded once and shared by every subscriber.

@@ -33,6 +33,7 @@ const std::map<std::string, std::string>& defaults() {
     {"database.pool_size", "8"},
     {"auth.secret", ""},
     {"auth.token_ttl_s", "86400"},
+    {"auth.ingest_key", ""},
     {"node.name", ""},
     {"node.lease_s", "6"},
     {"cluster.bind", ""},
@@ -74,6 +75,7 @@ const std::map<std::string, std::string>& env_overrides() {
     {"DATABASE_URL", "database.url"},
     {"ACTORCABLE_BIND", "server.bind"},
     {"ACTORCABLE_SECRET", "auth.secret"},
+    {"ACTORCABLE_INGEST_KEY", "auth.ingest_key"},
     {"ACTORCABLE_NODE_NAME", "node.name"},
     {"ACTORCABLE_CLUSTER_BIND", "cluster.bind"},
     {"ACTORCABLE_PEERS", "cluster.peers"},
@@ -136,7 +138,7 @@ std::pair<std::string, std::uint16_t> host_port(const std::string& text, const s
 }
 
 bool is_secret(const std::string& key) {
-  return key == "auth.secret" || key == "provider.openai_api_key" || key == "provider.anthropic_api_key"
+  return key == "auth.secret" || key == "auth.ingest_key" || key == "provider.openai_api_key" || key == "provider.anthropic_api_key"
          || key == "database.url";
 }
 
@@ -190,7 +192,7 @@ config config::load(const std::string& explicit_path) {
   c.cluster_bind();
   c.cluster_peers();
   static const std::set<std::string> text_keys = {
-    "server.bind", "server.web_root", "server.allowed_origins", "database.url", "auth.secret", "node.name", "provider.name",
+    "server.bind", "server.web_root", "server.allowed_origins", "database.url", "auth.secret", "auth.ingest_key", "node.name", "provider.name",
     "cluster.bind", "cluster.peers", "cluster.advertise",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model",
     "provider.anthropic_base_url", "provider.anthropic_api_key", "provider.anthropic_model",

@@ -151,6 +151,9 @@ serve_settings read_serve_settings(const config& cfg) {
   n.subscribe_rate = count<double>(cfg, "server.subscribe_rate", 1, 1000000);
   n.subscribe_burst = count<double>(cfg, "server.subscribe_burst", 1, 1000000);
   n.secret = s.secret;
+  n.ingest_key = cfg.str("auth.ingest_key");
+  n.idle_timeout = m.idle_timeout;
+  n.writer_timeout = m.writer_timeout;
   n.web_root = cfg.str("server.web_root");
   std::stringstream origins(cfg.str("server.allowed_origins"));
   for (std::string o; std::getline(origins, o, ',');) {

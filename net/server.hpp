@@ -1,6 +1,7 @@
 // The HTTP + WebSocket server: one io_context per thread, connections pinned to one of them.
 #pragma once
 #include <caf/actor.hpp>
+#include <caf/timespan.hpp>
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
 
@@ -43,6 +44,10 @@ struct server_config {
   caf::group access_changes;  // revocations for every bridge
   session_store_actor sessions;  // for ?sid= restores
   std::string secret;
+  // The key of outside producers (SPEC §11: /ingest/..., /_broadcast); empty: those answer 404.
+  std::string ingest_key;
+  caf::timespan idle_timeout = std::chrono::seconds(30);  // streams.idle_timeout_s: a silent producer is lost
+  caf::timespan writer_timeout = std::chrono::seconds(30);  // a stream's final write
   // Origins whose pages may use the session cookie (SPEC §13); empty: the server's own address.
   std::vector<std::string> allowed_origins;
   std::string web_root = "build/web";  // directory of the web page's files; empty: no page

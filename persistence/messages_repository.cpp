@@ -145,6 +145,20 @@ exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t
                         answer_limits{0, 0}));
 }
 
+std::optional<model::message> create_ingest_answer(pg_connection& conn, std::int64_t chat_id,
+                                                   std::string_view model_id) {
+  return conn.transaction([&]() -> std::optional<model::message> {
+    auto a = conn.exec("WITH m AS (INSERT INTO messages (chat_id, role, content, streaming, model_id) "
+                       "SELECT id, 'assistant', '', true, NULLIF($2, '') FROM chats WHERE id = $1 "
+                       "RETURNING *) SELECT " AC_MESSAGE_COLUMNS " FROM m",
+                       {param(chat_id), param(model_id)});
+    if (a.rows() == 0)
+      return std::nullopt;
+    conn.exec("UPDATE chats SET updated_at = now() WHERE id = $1", {param(chat_id)});
+    return message_from(a, 0);
+  });
+}
+
 std::vector<model::chat_turn> chat_history(pg_connection& conn, std::int64_t chat_id,
                                            std::int64_t before_message_id,
                                            std::size_t max_chars) {

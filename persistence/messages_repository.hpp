@@ -68,6 +68,12 @@ exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t
                          std::string_view content, std::string_view owner_node,
                          int lease_seconds);
 
+// An answer an outside producer will stream (SPEC §11): an assistant message with
+// `streaming = true`, no owner and no lease until a producer's stream claims it. Nothing when
+// the chat does not exist.
+std::optional<model::message> create_ingest_answer(pg_connection& conn, std::int64_t chat_id,
+                                                   std::string_view model_id);
+
 // Earlier turns of the chat before `before_message_id`, oldest first, at most `max_chars` of
 // content counted from the newest; answers still streaming are among them (with what they have
 // so far) so that their final text can take their place.

@@ -23,7 +23,8 @@ bool claim_stream(pg_connection& conn, std::int64_t message_id, const std::strin
                   int lease_seconds) {
   auto res = conn.exec("UPDATE messages SET owner_node = $2, "
                        "lease_expires_at = now() + make_interval(secs => $3) "
-                       "WHERE id = $1 AND streaming RETURNING id",
+                       "WHERE id = $1 AND streaming AND (owner_node IS NULL OR owner_node = $2 "
+                       "OR lease_expires_at IS NULL OR lease_expires_at < now()) RETURNING id",
                        {param(message_id), param(node), param(std::int64_t{lease_seconds})});
   return res.rows() == 1;
 }

@@ -34,7 +34,8 @@ struct stream_end {
   std::optional<std::int64_t> output_tokens;
 };
 
-// Takes ownership of a streaming row; false when it does not exist or is not streaming.
+// Takes ownership of a streaming row; false when it does not exist, is not streaming, or another
+// node holds it under a lease that has not run out.
 bool claim_stream(pg_connection& conn, std::int64_t message_id, const std::string& node,
                   int lease_seconds);
 

@@ -125,6 +125,7 @@ job_launcher make_job_launcher(provider_config cfg, provider_io* io) {
   }
   return [cfg, io](caf::event_based_actor* parent, const job_spec& spec) -> caf::actor {
     auto target = caf::actor_cast<caf::actor>(parent);
+
     auto model = spec.model_id.empty() || !cfg.serving(spec.model_id) ? cfg.default_model
                                                                        : spec.model_id;
     std::vector<std::string> chain{model};

@@ -21,25 +21,42 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       }
     }
   });
+  // Spawns the message's actor and has it start (claim its row, then the job).
+  auto spawn_stream = [=](job_spec& spec) {
+    auto& st = self->state;
+    auto id = spec.message_id;
+    auto chat_id = spec.chat_id;
+    // Linked: a message actor never outlives the directory that can find it.
+    auto mcfg = cfg;
+    mcfg.directory = caf::actor_cast<caf::actor>(self);
+    auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
+    self->monitor(actor);
+    st.streams.emplace(id, directory_state::stream{actor, chat_id});
+    if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
+      self->send(chat->second, stream_started_atom::value, id, actor);
+    if (st.cluster)
+      self->send(st.cluster, stream_started_atom::value, chat_id, id, actor);
+    self->delegate(actor, start_atom::value);
+  };
   return {
     [=](start_atom, job_spec& spec) -> caf::result<bool> {
-      auto& st = self->state;
-      if (st.streams.count(spec.message_id))
+      if (self->state.streams.count(spec.message_id))
         return true;  // already streaming here: starting twice is a no-op
-      auto id = spec.message_id;
-      auto chat_id = spec.chat_id;
-      // Linked: a message actor never outlives the directory that can find it.
-      auto mcfg = cfg;
-      mcfg.directory = caf::actor_cast<caf::actor>(self);
-      auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
-      self->monitor(actor);
-      st.streams.emplace(id, directory_state::stream{actor, chat_id});
-      if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
-        self->send(chat->second, stream_started_atom::value, id, actor);
-      if (st.cluster)
-        self->send(st.cluster, stream_started_atom::value, chat_id, id, actor);
-      self->delegate(actor, start_atom::value);
+      spawn_stream(spec);
       return caf::delegated<bool>{};
+    },
+    [=](ingest_atom, job_spec& spec) -> caf::result<bool> {
+      if (self->state.streams.count(spec.message_id))
+        return false;  // it has a job (or had one, and its actor is kept for history)
+      spawn_stream(spec);
+      return caf::delegated<bool>{};
+    },
+    [=](outcome_atom, std::int64_t id) -> caf::result<std::string, std::int64_t, std::int64_t> {
+      auto i = self->state.streams.find(id);
+      if (i == self->state.streams.end() || i->second.remote)
+        return caf::make_error(caf::sec::runtime_error, "no stream of that message here");
+      self->delegate(i->second.actor, outcome_atom::value);
+      return caf::delegated<std::string, std::int64_t, std::int64_t>{};
     },
     [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, bool want_state)
       -> caf::result<caf::actor> {

@@ -20,6 +20,9 @@ struct directory_state {
 };
 
 // Reacts to: (start_atom, job_spec) -> bool (error if the row is not streaming),
+// (ingest_atom, job_spec with a producer) -> bool (false when the message has a stream here;
+// error if the row is not streaming or another node holds it), (outcome_atom, int64 id) ->
+// (string status, int64 content bytes, int64 parts) once its end is stored,
 // (subscribe_atom, int64 message id, actor sub, bool want_state) -> actor (invalid when none),
 // (unsubscribe_atom, int64 message id, actor sub), (cancel_atom, int64 id) -> bool,
 // (await_end_atom, int64 id, bool cancel) -> string final text (error when no actor streams it),

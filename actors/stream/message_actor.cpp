@@ -157,7 +157,7 @@ void announce_end(self_ptr self, const message_actor_config& cfg) {
   st.ended = true;
   broadcast(self, cfg, end_event(self));
   for (auto& waiter : st.end_waiters)
-    waiter.deliver(st.answer.content());
+    waiter();
   st.end_waiters.clear();
   log::info("message", "stream_ended",
             {{"message_id", st.id}, {"status", model::to_string(st.status)}, {"parts", st.answer.parts()},
@@ -260,7 +260,14 @@ void start_job(self_ptr self, const message_actor_config& cfg, const job_launche
                           auto& st = self->state;
                           if (!st.streaming)
                             return;  // stopped while it waited
-                          st.job = launch(self, ready);
+                          if (ready.producer) {  // an outside producer is the job (SPEC §11)
+                            st.producer = true;
+                            st.job = ready.producer;
+                            self->link_to(st.job);
+                            self->send(st.job, start_atom::value, caf::actor_cast<caf::actor>(self));
+                          } else {
+                            st.job = launch(self, ready);
+                          }
                           self->monitor(st.job);
                           schedule_idle_check(self, cfg.idle_timeout);
                         });
@@ -289,7 +296,9 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
     if (msg.source == st.job) {
       auto status = status_for_exit(st, msg.reason);
       std::string error;
-      if (status == model::stream_status::error)
+      if (status == model::stream_status::error && st.producer)
+        error = reason_text(msg.reason);  // the producer's own words, or why it was lost
+      else if (status == model::stream_status::error)
         error = "job failed: " + reason_text(msg.reason);
       else if (status == model::stream_status::interrupted)
         error = "job was killed: " + reason_text(msg.reason);
@@ -368,7 +377,8 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       if (silent >= cfg.idle_timeout) {
         log::warn("message", "job_idle_timeout", {{"message_id", st.id}});
         stop_streaming(self, cfg, writer, model::stream_status::error,
-                       "no output from the job within the idle timeout");
+                       st.producer ? "producer lost"
+                                   : "no output from the job within the idle timeout");
         return;
       }
       schedule_idle_check(self, cfg.idle_timeout - silent);
@@ -395,7 +405,24 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       if (st.ended)
         return st.answer.content();
       auto rp = self->make_response_promise<std::string>();
-      st.end_waiters.push_back(rp);
+      st.end_waiters.push_back([=]() mutable { rp.deliver(self->state.answer.content()); });
+      return rp;
+    },
+    [=](outcome_atom) -> caf::result<std::string, std::int64_t, std::int64_t> {
+      auto outcome = [self]() -> std::tuple<std::string, std::int64_t, std::int64_t> {
+        auto& st = self->state;
+        return {std::string(model::to_string(st.status)),
+                static_cast<std::int64_t>(st.answer.content().size()), st.answer.parts()};
+      };
+      if (self->state.ended) {
+        auto [status, bytes, parts] = outcome();
+        return {status, bytes, parts};
+      }
+      auto rp = self->make_response_promise<std::string, std::int64_t, std::int64_t>();
+      self->state.end_waiters.push_back([=]() mutable {
+        auto [status, bytes, parts] = outcome();
+        rp.deliver(status, bytes, parts);
+      });
       return rp;
     },
     [=](end_atom, model::stream_status status, std::string& reason, bool wait_for_write) {

@@ -47,7 +47,8 @@ struct message_state {
   bool idle_check_scheduled = false;
   job_result result;
   caf::actor_clock::time_point started_at;
-  std::vector<caf::typed_response_promise<std::string>> end_waiters;  // (await_end_atom, ...)
+  std::vector<std::function<void()>> end_waiters;  // answer (await_end_atom, ...), (outcome_atom)
+  bool producer = false;  // the job is an outside producer (SPEC §11)
 };
 
 // Reacts to: (start_atom) -> bool, (chunk_atom, string), (thinking_atom, string),
@@ -55,7 +56,8 @@ struct message_state {
 // (subscribe_atom, actor, bool want_state) -> actor, (subscribe_atom, actor, catchup) ->
 // (actor, bool replay accepted), (unsubscribe_atom, actor),
 // (cancel_atom) -> bool, (await_end_atom, bool cancel) -> string final text, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
-// (info_atom) -> (string epoch, int64 parts, bool ended).
+// (info_atom) -> (string epoch, int64 parts, bool ended),
+// (outcome_atom) -> (string status, int64 content bytes, int64 parts) once the end is stored.
 caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
                             message_actor_config cfg, caf::actor writer, job_launcher launch);
 

@@ -2,6 +2,8 @@
 
 #include "common/log.hpp"
 #include "net/http/auth.hpp"
+#include "net/http/ingest_api.hpp"
+#include "net/http/ingest_stream.hpp"
 #include "net/http/query_string.hpp"
 #include "net/http/static_files.hpp"
 #include "net/ws/handshake.hpp"
@@ -55,6 +57,25 @@ private:
     if (ec) {
       on_read(ec, n);
       return;
+    }
+    auto& req = parser_->get();
+    auto path = path_of(req.target());
+    if (path.rfind("/ingest/", 0) == 0) {
+      auto target = ingest_route_of(path);
+      if (target.route == ingest_route::stream) {
+        // The body is the producer's stream: read as it arrives, by its own session.
+        if (req.method() != http::verb::post) {
+          reply(req.version(), false, http_reply{405, R"({"error":"method not allowed"})", "POST"});
+        } else if (auto refused = ingest_refusal(ctx_.cfg.ingest_key, req[http::field::authorization])) {
+          reply(req.version(), false, *refused);
+        } else if (!target.id) {
+          reply(req.version(), false, json_error(404, "not found"));
+        } else {
+          start_ingest_stream(std::move(stream_), std::move(buffer_), std::move(*parser_), worker_, ctx_,
+                              *target.id);
+        }
+        return;
+      }
     }
     stream_.expires_after(60s);
     http::async_read(stream_, buffer_, *parser_,
@@ -148,26 +169,28 @@ private:
       write(std::move(res));
       return;
     }
+    if (path.rfind("/ingest/", 0) == 0) {
+      auto target = ingest_route_of(path);
+      if (target.route != ingest_route::answers) {
+        reply(version, keep_alive, json_error(404, "not found"));
+      } else if (req.method() != http::verb::post) {
+        reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "POST"});
+      } else if (auto refused = ingest_refusal(ctx_.cfg.ingest_key, req[http::field::authorization])) {
+        reply(version, keep_alive, *refused);
+      } else {
+        on_database_thread(version, keep_alive, path, [body = std::move(req.body()), id = target.id](net_context& ctx) {
+          return create_ingest_answer(ctx.pool, id, body);
+        });
+      }
+      return;
+    }
     if (path.rfind("/api/", 0) == 0) {
       http_call call{std::string(req.method_string()), path, target,
                      std::string(req[http::field::authorization]), std::move(req.body()),
                      std::string(cookie_value(req[http::field::cookie], session_cookie_name)),
                      origin_allowed(req[http::field::origin], ctx_.cfg.allowed_origins)};
-      auto self = shared_from_this();
-      boost::asio::post(ctx_.db_workers, [self, call = std::move(call), version, keep_alive] {
-        http_reply r;
-        try {
-          r = self->ctx_.http_api.handle(call);
-        } catch (const persistence::pg_error& e) {
-          log::error("api", "database_error", {{"path", call.path}, {"error", e.what()}});
-          r = json_error(503, "database unavailable");
-        } catch (const std::exception& e) {
-          log::error("api", "internal_error", {{"path", call.path}, {"error", e.what()}});
-          r = json_error(500, "internal error");
-        }
-        boost::asio::post(self->stream_.get_executor(), [self, r = std::move(r), version, keep_alive] {
-          self->reply(version, keep_alive, r);
-        });
+      on_database_thread(version, keep_alive, path, [call = std::move(call)](net_context& ctx) {
+        return ctx.http_api.handle(call);
       });
       return;
     }
@@ -180,6 +203,28 @@ private:
       return;
     }
     reply(version, keep_alive, json_error(404, "not found"));
+  }
+
+  // Runs `handle` (it blocks on PostgreSQL) on a database thread, then replies with its answer.
+  template <class Handler>
+  void on_database_thread(unsigned version, bool keep_alive, std::string path, Handler handle) {
+    auto self = shared_from_this();
+    boost::asio::post(ctx_.db_workers, [self, handle = std::move(handle), path = std::move(path), version,
+                                        keep_alive]() mutable {
+      http_reply r;
+      try {
+        r = handle(self->ctx_);
+      } catch (const persistence::pg_error& e) {
+        log::error("api", "database_error", {{"path", path}, {"error", e.what()}});
+        r = json_error(503, "database unavailable");
+      } catch (const std::exception& e) {
+        log::error("api", "internal_error", {{"path", path}, {"error", e.what()}});
+        r = json_error(500, "internal error");
+      }
+      boost::asio::post(self->stream_.get_executor(), [self, r = std::move(r), version, keep_alive] {
+        self->reply(version, keep_alive, r);
+      });
+    });
   }
 
   // `/?token=<jwt>`: the token becomes the session cookie and leaves the address bar. An invalid

@@ -183,7 +183,9 @@ void forward(bridge_ptr self, const bridge_config& cfg, const actors::stream_eve
   if (ev->type == stream_event::kind::refresh) {
     if (auto it = st.chat_routes.find(ev->chat_id); it != st.chat_routes.end())
       for (auto& identifier : it->second)
-        emit(self, cfg, identifier, ev);
+        if (auto sub = st.subs.find(identifier);
+            sub != st.subs.end() && sub->second.target.kind != model::model_kind::message)
+          emit(self, cfg, identifier, ev);  // not to a message awaiting its stream (SPEC §11)
     return;
   }
   auto link = st.streams.find(ev->message_id);

@@ -38,6 +38,22 @@ void join_chat(bridge_ptr self, const bridge_config& cfg, std::int64_t chat_id, 
           });
 }
 
+// `identifier` no longer hears of the chat's streams; the chat actor forgets this bridge when
+// no identifier of it is left.
+void leave_chat_route(bridge_ptr self, const bridge_config& cfg, std::int64_t chat_id,
+                      const std::string& identifier) {
+  auto& routes = self->state.chat_routes;
+  auto it = routes.find(chat_id);
+  if (it == routes.end())
+    return;
+  auto& ids = it->second;
+  ids.erase(std::remove(ids.begin(), ids.end(), identifier), ids.end());
+  if (ids.empty()) {
+    routes.erase(it);
+    self->send(cfg.directory, caf::leave_atom::value, chat_id, me(self));
+  }
+}
+
 void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier) {
   auto& st = self->state;
   auto it = st.subs.find(identifier);
@@ -48,6 +64,7 @@ void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::str
   count_subscriptions(cfg, -1);
   if (sub.target.kind == model::model_kind::message) {
     remove_route(self, sub.target.id, identifier);
+    leave_chat_route(self, cfg, sub.chat_id, identifier);  // if it awaited its stream
     return;
   }
   std::vector<std::int64_t> mids;
@@ -55,12 +72,21 @@ void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::str
     mids.push_back(mid);
   for (auto mid : mids)
     remove_route(self, mid, identifier);
-  auto& ids = st.chat_routes[sub.chat_id];
-  ids.erase(std::remove(ids.begin(), ids.end(), identifier), ids.end());
-  if (ids.empty()) {
-    st.chat_routes.erase(sub.chat_id);
-    self->send(cfg.directory, caf::leave_atom::value, sub.chat_id, me(self));
-  }
+  leave_chat_route(self, cfg, sub.chat_id, identifier);
+}
+
+// A message subscription whose row streams with no actor yet (an outside producer's answer
+// before its producer came, SPEC §11) hears of its chat's streams until its own starts; the
+// join lists the streams already live, so one that started meanwhile is not missed.
+void await_stream(bridge_ptr self, const bridge_config& cfg, const std::string& identifier) {
+  auto it = self->state.subs.find(identifier);
+  if (it == self->state.subs.end() || it->second.target.kind != model::model_kind::message)
+    return;
+  auto& ids = self->state.chat_routes[it->second.chat_id];
+  if (std::find(ids.begin(), ids.end(), identifier) != ids.end())
+    return;
+  ids.push_back(identifier);
+  join_chat(self, cfg, it->second.chat_id);
 }
 
 // Registers a confirmed subscription. `restored`: from a session, its streams wait for the
@@ -335,6 +361,8 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
             who, 0, {row.content, row.thinking, row.tool_status}, row.streaming));
         if (auto ended = model::parse_stream_status(row.status); !row.streaming && ended)
           send_event(actors::make_end_event(who, 0, *ended, row.usage));
+        if (row.streaming)
+          await_stream(self, cfg, row.identifier);
       }
       history_step_done(self, row.identifier);
     },
@@ -353,10 +381,15 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       auto it = self->state.chat_routes.find(chat_id);
       if (it == self->state.chat_routes.end())
         return;
-      for (auto identifier : it->second) {
+      auto identifiers = it->second;  // an awaited stream's identifier leaves the list
+      for (auto& identifier : identifiers) {
         auto& sub = self->state.subs[identifier];
-        if (sub.target.chat_messages)
+        if (sub.target.chat_messages) {
           catch_up(self, cfg, mid, identifier, catchup_for(sub, mid, cfg.extended), stream);
+        } else if (sub.target.kind == model::model_kind::message && sub.target.id == mid) {
+          catch_up(self, cfg, mid, identifier, catchup_for(sub, mid, cfg.extended), stream);
+          leave_chat_route(self, cfg, chat_id, identifier);
+        }
       }
     },
     [=](actors::access_atom, const actors::access_change& change) {

@@ -131,10 +131,11 @@ private:
     // connection whose stream has no one left to judge it.
     stream_.expires_after(ctx_.cfg.idle_timeout + 10s);
     reading_ = true;
-    http::async_read(stream_, buffer_, parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    // Whatever has arrived, not a full buffer: a line is handed over as soon as it is complete.
+    http::async_read_some(stream_, buffer_, parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->on_read(ec);
+                          });
   }
 
   void on_read(beast::error_code ec) {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import pkg from '@rails/actioncable';
-import { api, ask, withTimeout } from './harness.mjs';
+import { createCable } from '@anycable/core';
+import { api, ask, withTimeout, startProxy } from './harness.mjs';
 
 globalThis.document ??= { visibilityState: 'visible' };
 globalThis.addEventListener ??= () => {};
@@ -80,4 +81,52 @@ export async function followAnswer(server, tok, chatId, content) {
   } finally {
     consumer.disconnect();
   }
+}
+
+// One @anycable/core client through its own proxy; the proxy cuts it once, at the first update
+// with an offset of at least `cutAfter` (an event, not a moment: every run is cut mid-stream);
+// `cutOn` names the kind of update that triggers the cut (thinking_update: mid-reasoning).
+export async function resumeRun(server, tok, messageId, cutAfter, cutOn = 'streaming_update') {
+  const proxy = await startProxy(server.port);
+  const cable = createCable(`ws://127.0.0.1:${proxy.port}/cable?jid=${tok}`, {
+    protocol: 'actioncable-v1-ext-json',
+    websocketImplementation: WebSocket,
+    reconnectStrategy: () => 50,
+    logLevel: 'error',
+  });
+  const seen = { text: '', thinking: '', offsets: [], stateOffset: null, status: null, restored: 0, cut: false };
+  let resolveEnd;
+  const ended = new Promise((r) => { resolveEnd = r; });
+  cable.on('connect', (ev) => { if (ev.restored) seen.restored++; });
+  const channel = cable.subscribeTo('SyncChannel', { model: 'Message', id: messageId });
+  channel.on('message', (msg, meta) => {
+    if (msg.action === 'current_state') {
+      // A (re)starting catch-up: the text is replaced and offsets up to meta.offset are covered.
+      seen.text = msg.content;
+      seen.thinking = msg.thinking;
+      seen.stateOffset = meta?.offset ?? 0;
+      seen.offsets = seen.offsets.filter((o) => o <= seen.stateOffset);
+    } else if (['streaming_update', 'thinking_update', 'tool_update'].includes(msg.action)) {
+      if (msg.action === 'streaming_update') seen.text += msg.chunk;
+      if (msg.action === 'thinking_update') seen.thinking += msg.chunk;
+      seen.offsets.push(meta.offset);
+      if (!seen.cut && msg.action === cutOn && meta.offset >= cutAfter) {
+        seen.cut = proxy.open > 0;
+        proxy.cutAll();
+      }
+    } else if (msg.action === 'streaming_end') {
+      seen.offsets.push(meta.offset);
+      seen.status = msg.status;
+      resolveEnd();
+    }
+  });
+  try {
+    await withTimeout(ended, 30000, `end of ${messageId}`).catch((e) => {
+      throw new Error(`${e.message}; the client had: ${JSON.stringify({ ...seen, text: seen.text.length })}`);
+    });
+  } finally {
+    cable.disconnect();
+    await proxy.close();
+  }
+  return seen;
 }

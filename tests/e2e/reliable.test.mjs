@@ -2,12 +2,10 @@
 // exact text, every offset exactly once; history rejections; session restore.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { createCable } from '@anycable/core';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
   withTimeout, startProxy } from './harness.mjs';
-import { createConsumer, watchMessage } from './cable_env.mjs';
+import { createConsumer, watchMessage, resumeRun } from './cable_env.mjs';
 
 let db, server, alice;
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
@@ -21,54 +19,6 @@ before(async () => {
 
 after(async () => { await server.stop(); });
 
-// One @anycable/core client through its own proxy; the proxy cuts it once, at the first update
-// with an offset of at least `cutAfter` (an event, not a moment: every run is cut mid-stream);
-// `cutOn` names the kind of update that triggers the cut (thinking_update: mid-reasoning).
-async function resumeRun(messageId, cutAfter, cutOn = 'streaming_update') {
-  const proxy = await startProxy(server.port);
-  const cable = createCable(`ws://127.0.0.1:${proxy.port}/cable?jid=${alice}`, {
-    protocol: 'actioncable-v1-ext-json',
-    websocketImplementation: WebSocket,
-    reconnectStrategy: () => 50,
-    logLevel: 'error',
-  });
-  const seen = { text: '', thinking: '', offsets: [], stateOffset: null, status: null, restored: 0, cut: false };
-  let resolveEnd;
-  const ended = new Promise((r) => { resolveEnd = r; });
-  cable.on('connect', (ev) => { if (ev.restored) seen.restored++; });
-  const channel = cable.subscribeTo('SyncChannel', { model: 'Message', id: messageId });
-  channel.on('message', (msg, meta) => {
-    if (msg.action === 'current_state') {
-      // A (re)starting catch-up: the text is replaced and offsets up to meta.offset are covered.
-      seen.text = msg.content;
-      seen.thinking = msg.thinking;
-      seen.stateOffset = meta?.offset ?? 0;
-      seen.offsets = seen.offsets.filter((o) => o <= seen.stateOffset);
-    } else if (['streaming_update', 'thinking_update', 'tool_update'].includes(msg.action)) {
-      if (msg.action === 'streaming_update') seen.text += msg.chunk;
-      if (msg.action === 'thinking_update') seen.thinking += msg.chunk;
-      seen.offsets.push(meta.offset);
-      if (!seen.cut && msg.action === cutOn && meta.offset >= cutAfter) {
-        seen.cut = proxy.open > 0;
-        proxy.cutAll();
-      }
-    } else if (msg.action === 'streaming_end') {
-      seen.offsets.push(meta.offset);
-      seen.status = msg.status;
-      resolveEnd();
-    }
-  });
-  try {
-    await withTimeout(ended, 30000, `end of ${messageId}`).catch((e) => {
-      throw new Error(`${e.message}; the client had: ${JSON.stringify({ ...seen, text: seen.text.length })}`);
-    });
-  } finally {
-    cable.disconnect();
-    await proxy.close();
-  }
-  return seen;
-}
-
 test('@anycable/core cut off at random points resumes with the exact text, each offset once (x50)', async () => {
   const runs = [];
   for (let i = 0; i < 50; i++) {  // a chat each: answers streaming side by side (on_busy cancels in one chat)
@@ -76,7 +26,7 @@ test('@anycable/core cut off at random points resumes with the exact text, each 
     const { response } = await ask(server, alice, chat.id, `resume ${i} [[chunks:40]] [[rate:25]] [[delay:1000]]`);
     runs.push({ id: response.id, cutAt: 1 + Math.floor(Math.random() * 38) });
   }
-  const results = await Promise.all(runs.map((r) => resumeRun(r.id, r.cutAt)));
+  const results = await Promise.all(runs.map((r) => resumeRun(server, alice, r.id, r.cutAt)));
   let cut = 0, restored = 0;
   for (let i = 0; i < runs.length; i++) {
     const seen = results[i];
@@ -105,7 +55,7 @@ test('@anycable/core cut off mid-reasoning resumes both texts exactly, each offs
       `ponder ${i} [[think:30]] [[tool:search]] [[chunks:10]] [[rate:25]] [[delay:1000]]`);
     runs.push({ id: response.id, cutAt: 1 + Math.floor(Math.random() * 28) });
   }
-  const results = await Promise.all(runs.map((r) => resumeRun(r.id, r.cutAt, 'thinking_update')));
+  const results = await Promise.all(runs.map((r) => resumeRun(server, alice, r.id, r.cutAt, 'thinking_update')));
   const parts = 30 + 2 + 10;  // reasoning chunks, the tool's two reports, text chunks
   for (let i = 0; i < runs.length; i++) {
     const seen = results[i];

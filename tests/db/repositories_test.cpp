@@ -6,6 +6,7 @@
 #include "persistence/messages_repository.hpp"
 #include "persistence/nodes_repository.hpp"
 #include "persistence/pg/pg_pool.hpp"
+#include "persistence/stream_store.hpp"
 #include "persistence/users_repository.hpp"
 #include "test_database.hpp"
 
@@ -177,6 +178,30 @@ CAF_TEST(membership lists the other nodes renewed within the lease and forgets a
   CAF_CHECK_EQUAL(live_nodes(conn, "node-a", 6).size(), 0u);
   heartbeat_node(conn, "node-c", "127.0.0.1:7003");  // back: listed again
   CAF_CHECK_EQUAL(live_nodes(conn, "node-a", 6).size(), 1u);
+}
+
+CAF_TEST(an answer for an outside producer is unowned until claimed and a live lease elsewhere is not taken) {
+  auto owner = ensure_user_with_account(conn, "producer@example.com");
+  auto chat = create_chat(conn, *default_account_id(conn, owner.id), "ingest");
+  auto answer = create_ingest_answer(conn, chat.id, "my-agent");
+  CAF_REQUIRE(answer.has_value());
+  CAF_CHECK_EQUAL(answer->role, "assistant");
+  CAF_CHECK(answer->streaming);
+  CAF_CHECK_EQUAL(answer->model_id, "my-agent");
+  CAF_CHECK(!create_ingest_answer(conn, 987654321, "").has_value());
+  auto row = [&] {
+    return conn.exec("SELECT coalesce(owner_node, ''), lease_expires_at IS NULL FROM messages WHERE id = $1",
+                     {param(answer->id)});
+  };
+  CAF_CHECK_EQUAL(row().text(0, 0), "");
+  CAF_CHECK(claim_stream(conn, answer->id, "node-a", 60));
+  CAF_CHECK_EQUAL(row().text(0, 0), "node-a");
+  CAF_CHECK(claim_stream(conn, answer->id, "node-a", 60));   // its owner may claim it again
+  CAF_CHECK(!claim_stream(conn, answer->id, "node-b", 60));  // another node may not, while the lease runs
+  conn.exec("UPDATE messages SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+            {param(answer->id)});
+  CAF_CHECK(claim_stream(conn, answer->id, "node-b", 60));   // once it ran out, it may
+  CAF_CHECK_EQUAL(row().text(0, 0), "node-b");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect } from 'node:net';
+import { request } from 'node:http';
 import WebSocket from 'ws';
 import { createCable } from '@anycable/core';
 import Hashids from 'hashids';
@@ -16,6 +17,7 @@ const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
 const rowId = (oid) => Number(messageIds.decode(oid)[0]);
 
 let db, alice;
+const INGEST_KEY = `cluster-ingest-${process.pid}-abcdefgh`;
 const names = ['node-a', 'node-b', 'node-c'];
 const nodes = {};
 
@@ -24,6 +26,7 @@ function startNode(name) {
   return startServer(db, {
     ACTORCABLE_NODE_NAME: name,
     ACTORCABLE_CLUSTER_BIND: '127.0.0.1:0',
+    ACTORCABLE_INGEST_KEY: INGEST_KEY,
   }, { config: { 'server.subscribe_burst': 1000, 'streams.retention_s': 60 } });
 }
 
@@ -107,6 +110,41 @@ test('an answer streaming on node A reaches @rails/actioncable on B and @anycabl
   } finally {
     consumer.disconnect();
     cable.disconnect();
+  }
+});
+
+test('an outside producer streams to node B; a subscriber on C that came before it sees it all, exactly; B owns the row', async () => {
+  const chat = await newChat(nodes.a, alice);
+  const created = await api(nodes.a, INGEST_KEY, 'POST', `/ingest/chats/${chat.id}/answers`, {});
+  assert.equal(created.status, 201);
+  const oid = created.json.id;
+  const consumer = createConsumer(`${nodes.c.ws}?jid=${alice}`);
+  try {
+    const onC = watchMessage(consumer, oid);
+    await withTimeout(onC.connectedP, 10000, 'the subscription on C');
+    const words = Array.from({ length: 40 }, (_, i) => `w${i} `);
+    const line = (part) => `${JSON.stringify(part)}\n`;
+    const req = request(`${nodes.b.http}/ingest/messages/${oid}/stream`,
+      { method: 'POST', headers: { authorization: `Bearer ${INGEST_KEY}` } });
+    const response = new Promise((resolve, reject) => {
+      req.on('response', (res) => { let t = ''; res.on('data', (d) => { t += d; }); res.on('end', () => resolve({ status: res.statusCode, text: t })); });
+      req.on('error', reject);
+    });
+    for (const text of words.slice(0, 20)) req.write(line({ type: 'text', text }));
+    await withTimeout(onC.until((st) => st.text.length > 0), 15000, 'the first parts on C, live');
+    for (const text of words.slice(20)) req.write(line({ type: 'text', text }));
+    req.end(line({ type: 'end', status: 'complete' }));
+    const r = await withTimeout(response, 20000, 'the producer\'s response');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(JSON.parse(r.text).status, 'complete');
+    await withTimeout(onC.ended, 20000, 'end on C');
+    const row = stored(oid);
+    assert.equal(row.content, words.join(''));
+    assert.equal(onC.text, row.content);
+    assert.equal(onC.status, 'complete');
+    assert.equal(psql(db, `SELECT owner_node FROM messages WHERE id = ${rowId(oid)}`), 'node-b');
+  } finally {
+    consumer.disconnect();
   }
 });
 

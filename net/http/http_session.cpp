@@ -4,6 +4,7 @@
 #include "net/http/auth.hpp"
 #include "net/http/ingest_api.hpp"
 #include "net/http/ingest_stream.hpp"
+#include "net/http/lingering_close.hpp"
 #include "net/http/query_string.hpp"
 #include "net/http/static_files.hpp"
 #include "net/ws/handshake.hpp"
@@ -16,7 +17,6 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
-#include <array>
 #include <optional>
 
 namespace actorcable::net {
@@ -283,31 +283,14 @@ private:
                       });
   }
 
-  // Half-closes, then reads and discards what the client still sends (e.g. the rest of a body
-  // refused with 413) so that closing does not reset the connection under the client's reply.
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(5s);
-    drain();
-  }
-
-  void drain() {
-    stream_.async_read_some(boost::asio::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->drained_ += n;
-                              if (!ec && self->drained_ < 64 * 1024 * 1024)
-                                self->drain();
-                            });
-  }
+  // The rest of a body refused with 413, for one, is read and dropped before the close.
+  void close() { lingering_close(stream_, shared_from_this()); }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   io_worker& worker_;
   net_context& ctx_;
-  std::array<char, 8192> scratch_;
-  std::size_t drained_ = 0;
 };
 
 }  // namespace

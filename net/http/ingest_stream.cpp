@@ -3,6 +3,7 @@
 #include "actors/ingest/ingest_job.hpp"
 #include "common/log.hpp"
 #include "net/http/api.hpp"
+#include "net/http/lingering_close.hpp"
 #include "persistence/messages_repository.hpp"
 
 #include <boost/asio/post.hpp>
@@ -284,27 +285,10 @@ private:
     res->body() = r.body;
     res->prepare_payload();
     stream_.expires_after(10s);
+    // What the producer still sends is read and dropped before the close.
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) {
-      self->close();
+      lingering_close(self->stream_, self);
     });
-  }
-
-  // Half-closes and reads what the producer still sends until it closes too (or 5 s), so that
-  // closing does not reset the connection under the response.
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(5s);
-    drain();
-  }
-
-  void drain() {
-    stream_.async_read_some(boost::asio::buffer(chunk_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->drained_ += n;
-                              if (!ec && self->drained_ < 64 * 1024 * 1024)
-                                self->drain();
-                            });
   }
 
   worker_lease lease_;  // first: released last, after the socket
@@ -327,7 +311,6 @@ private:
   bool invalid_ = false;       // answer 400
   bool replied_ = false;
   bool reading_ = false;  // a read of the body is under way
-  std::size_t drained_ = 0;
 };
 
 }  // namespace

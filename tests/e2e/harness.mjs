@@ -291,3 +291,23 @@ export function startProxy(targetPort) {
     close() { this.cutAll(); return new Promise((r) => server.close(r)); },
   })));
 }
+
+// Counts every UPDATE of a messages row as PostgreSQL executes it (claim, appends, lease
+// renewals, final write), for SPEC §6's bound of about 10 UPDATEs per second per message.
+// perSecond(where) gives, per message matching `where` (SQL on m, the messages row), its UPDATEs
+// over the seconds from its creation to its last UPDATE; stop() removes the trigger.
+export function countRowUpdates(conninfo) {
+  psql(conninfo, `CREATE TABLE IF NOT EXISTS test_row_updates (id bigint, at timestamptz DEFAULT clock_timestamp());
+    CREATE OR REPLACE FUNCTION test_log_update() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN INSERT INTO test_row_updates (id) VALUES (NEW.id); RETURN NEW; END $$;
+    DROP TRIGGER IF EXISTS test_log_update ON messages;
+    CREATE TRIGGER test_log_update AFTER UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION test_log_update()`);
+  return {
+    perSecond(where) {
+      return psql(conninfo, `SELECT count(*), extract(epoch FROM max(u.at) - min(m.created_at))
+        FROM test_row_updates u JOIN messages m ON m.id = u.id WHERE ${where} GROUP BY m.id`)
+        .split('\n').map((l) => { const [count, seconds] = l.split('|').map(Number); return { count, seconds, rate: count / seconds }; });
+    },
+    stop() { psql(conninfo, 'DROP TRIGGER test_log_update ON messages'); },
+  };
+}

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createDatabase, startServer, token, api, newChat, ask, psql, withTimeout, SANITIZER_TIME_FACTOR } from './harness.mjs';
+import { createDatabase, startServer, token, api, newChat, ask, psql, withTimeout, countRowUpdates,
+  SANITIZER_TIME_FACTOR } from './harness.mjs';
 import { createConsumer, watchMessage, resumeRun } from './cable_env.mjs';
 
 const KEY = `ingest-key-${process.pid}-0123456789`;
@@ -285,11 +286,7 @@ test('a producer killed with SIGKILL mid-stream: the stream ends error at once, 
 });
 
 test('200 producers at once: every part persisted and delivered; at most about 10 UPDATEs per second per row', { timeout: 120000 }, async () => {
-  psql(db, `CREATE TABLE IF NOT EXISTS test_ingest_updates (id bigint, at timestamptz DEFAULT clock_timestamp());
-    CREATE OR REPLACE FUNCTION test_ingest_update() RETURNS trigger LANGUAGE plpgsql AS
-      $$ BEGIN INSERT INTO test_ingest_updates (id) VALUES (NEW.id); RETURN NEW; END $$;
-    DROP TRIGGER IF EXISTS test_ingest_update ON messages;
-    CREATE TRIGGER test_ingest_update AFTER UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION test_ingest_update()`);
+  const updates = countRowUpdates(db);
   const load = await newChat(server, alice);
   // One subscriber to every answer of the chat: each part must reach it.
   const consumer = createConsumer(`${server.ws}?jid=${alice}`);
@@ -326,10 +323,8 @@ test('200 producers at once: every part persisted and delivered; at most about 1
     await new Promise((r) => setTimeout(r, 100));
   oids.forEach((oid, i) => assert.equal(seen.get(oid), expected(i), `delivered ${i}`));
   consumer.disconnect();
-  const rates = psql(db, `SELECT count(*) / extract(epoch FROM max(u.at) - min(m.created_at))
-    FROM test_ingest_updates u JOIN messages m ON m.id = u.id WHERE m.chat_id = (SELECT chat_id FROM messages WHERE id = (SELECT max(id) FROM messages))
-    GROUP BY m.id`).split('\n').map(Number);
-  psql(db, 'DROP TRIGGER test_ingest_update ON messages');
+  const rates = updates.perSecond(`m.chat_id = (SELECT chat_id FROM messages WHERE id = (SELECT max(id) FROM messages))`).map((r) => r.rate);
+  updates.stop();
   assert.equal(rates.length, 200);
   // SPEC §6: at most about 10 UPDATEs per second per message, whatever the producers' rate.
   assert.ok(Math.max(...rates) <= 10.5, `up to ${Math.max(...rates).toFixed(1)} UPDATEs per second of a row`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, newChat, ask, api, rawCable, messageIdentifier,
-  psql, eventually, withTimeout, metricValue } from './harness.mjs';
+  psql, eventually, withTimeout, metricValue, countRowUpdates } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 
 let db, server, alice;
@@ -108,12 +108,7 @@ test('the idle timeout defaults to 30 s and ends a silent job with status error'
 });
 
 test('a fast stream of reasoning and text costs at most about 10 UPDATEs per second of its row, counted by PostgreSQL', async () => {
-  // Every UPDATE of the row, as PostgreSQL executes it: claim, appends, lease renewals, final write.
-  psql(db, `CREATE TABLE IF NOT EXISTS test_row_updates (id bigint, at timestamptz DEFAULT clock_timestamp());
-    CREATE OR REPLACE FUNCTION test_log_update() RETURNS trigger LANGUAGE plpgsql AS
-      $$ BEGIN INSERT INTO test_row_updates (id) VALUES (NEW.id); RETURN NEW; END $$;
-    DROP TRIGGER IF EXISTS test_log_update ON messages;
-    CREATE TRIGGER test_log_update AFTER UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION test_log_update()`);
+  const updates = countRowUpdates(db);
   const chat = await newChat(server, alice);
   // 1,500 parts at 500 per second (reasoning, a tool call, then text; one UPDATE carries them
   // all): three seconds of tokens far faster than any model's.
@@ -123,9 +118,8 @@ test('a fast stream of reasoning and text costs at most about 10 UPDATEs per sec
   assert.equal(row.status, 'complete');
   assert.equal(row.thinking.split('Thinking step').length - 1, 748);
   assert.equal(row.tool_calls.length, 1);
-  const [count, seconds] = psql(db, `SELECT count(*), extract(epoch FROM max(u.at) - min(m.created_at))
-    FROM test_row_updates u JOIN messages m ON m.id = u.id WHERE m.id = ${rowId(response.id)}`).split('|').map(Number);
-  psql(db, 'DROP TRIGGER test_log_update ON messages');
+  const [{ count, seconds }] = updates.perSecond(`m.id = ${rowId(response.id)}`);
+  updates.stop();
   assert.ok(count >= 3, `the row was written while streaming and at its end (${count})`);
   // SPEC §6: at most about 10 UPDATEs per second per message, whatever the token rate.
   assert.ok(count / seconds <= 10.5, `${count} UPDATEs in ${seconds.toFixed(2)} s: ${(count / seconds).toFixed(1)} per second`);

@@ -5,9 +5,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-#include <cstdint>
-#include <optional>
-#include <string_view>
 
 namespace actorcable::net {
 

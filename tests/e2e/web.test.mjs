@@ -52,12 +52,15 @@ async function watchGrowth() {
   });
 }
 
+// The new answer's element: the one after those shown before the question (the last one would be
+// the previous answer until the new one is rendered).
 async function ask(text) {
+  const before = await page.locator('#messages li.assistant').count();
   await page.getByLabel('Message').fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
-  const last = page.locator('#messages li.assistant').last();
-  await last.waitFor();
-  return last;
+  const answer = page.locator('#messages li.assistant').nth(before);
+  await answer.waitFor();
+  return answer;
 }
 
 test('sign in by token, ask, watch the answer stream in, see it complete', async () => {

@@ -55,6 +55,12 @@ using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using chat_stream_atom = caf::atom_constant<caf::atom("chat_strm")>;
 // access listener -> bridges (through a group): something was revoked
 using access_atom = caf::atom_constant<caf::atom("access")>;
+// Broadcasts (SPEC §11), named streams with no offsets and no history. To the hub:
+// (publish_atom, streams, messages) from this node's API, also sent to every other node;
+// (broadcast_atom, streams, messages) for this node only (from a peer, or the database's sync
+// signals), two vector<string> of the same length. To a listener: (broadcast_atom, stream, message).
+using broadcast_atom = caf::atom_constant<caf::atom("broadcast")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
 // cluster: nodes introduce themselves, look for a message's actor, learn a stream's identity
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using find_atom = caf::atom_constant<caf::atom("find")>;

@@ -2,7 +2,8 @@
 
 #include "app/settings.hpp"
 
-#include "actors/store/access_listener.hpp"
+#include "actors/broadcast/hub.hpp"
+#include "actors/store/db_listener.hpp"
 #include "actors/provider/launcher.hpp"
 #include "actors/cluster/cluster.hpp"
 #include "actors/cluster/membership.hpp"
@@ -112,9 +113,11 @@ int run_seed(const config& cfg, const std::string& email) {
 // Spawns this node's cluster member, publishes it on cluster.bind (port 0: a free one) and, when
 // published, registers it in the membership table. An invalid handle when the bind fails.
 caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
-                         const caf::actor& directory, metrics& stats, caf::actor& members) {
+                         const caf::actor& directory, const caf::actor& hub, metrics& stats,
+                         caf::actor& members) {
   actors::cluster_config ccfg;
   ccfg.node = settings.node;
+  ccfg.hub = hub;
   ccfg.peers = settings.peers;
   ccfg.middleman = sys.middleman().actor_handle();
   ccfg.metrics = &stats;
@@ -193,14 +196,16 @@ int run_serve(const config& cfg) {
   auto launcher = actors::make_job_launcher(settings.provider, provider_io.get());
   auto directory = sys.spawn(actors::directory, settings.streams, writer, launcher);
   caf::anon_send(writer, caf::put_atom::value, directory);
+  auto hub = sys.spawn(actors::broadcast_hub);
   caf::actor cluster, members;
   if (settings.clustered()) {
-    cluster = start_cluster(sys, settings, directory, stats, members);
+    cluster = start_cluster(sys, settings, directory, hub, stats, members);
     if (!cluster) {
-      caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+      for (auto& a : {directory, writer, hub})
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
       return 1;
     }
+    caf::anon_send(hub, caf::put_atom::value, cluster);
   }
 
   persistence::pg_pool pool(settings.conninfo, settings.pool_size);
@@ -211,8 +216,9 @@ int run_serve(const config& cfg) {
   scfg.access_changes = sys.groups().get_local("actorcable.access");
   auto sessions = sys.spawn(net::session_store, settings.session_ttl, &stats);
   scfg.sessions = sessions;
+  scfg.broadcasts = hub;
   auto listener = sys.spawn<caf::detached>(
-    actors::access_listener, actors::listener_config{settings.conninfo, scfg.access_changes});
+    actors::db_listener, actors::listener_config{settings.conninfo, scfg.access_changes, hub});
   scfg.database_up = &stats.db_up;
   net::server srv(sys, scfg, http_api, pool, directory, stats);
   auto port = srv.start();
@@ -237,6 +243,7 @@ int run_serve(const config& cfg) {
     caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
   log::info("server", "stopped");
   return 0;

@@ -95,6 +95,8 @@ std::string metrics::render() const {
   line(out, "actorcable_commands_rejected_total", "counter",
        "ActionCable commands ignored or refused: unknown, invalid or over a rate limit.",
        v(commands_rejected_total));
+  line(out, "actorcable_published_total", "counter",
+       "Broadcasts to named streams taken by POST /_broadcast on this node.", v(published_total));
   line(out, "actorcable_updates_merged_total", "counter",
        "streaming_updates merged into one already queued for a client that is behind.",
        v(updates_merged_total));

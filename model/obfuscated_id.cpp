@@ -51,4 +51,12 @@ std::optional<std::int64_t> decode_id(model_kind kind, std::string_view public_i
   return static_cast<std::int64_t>(*n);
 }
 
+std::string stream_name(model_kind kind, std::int64_t id, std::string_view suffix) {
+  std::string out(class_name(kind));
+  out += ':';
+  out += encode_id(kind, id);
+  out += suffix;
+  return out;
+}
+
 }  // namespace actorcable::model

@@ -42,6 +42,7 @@ struct server_config {
   double subscribe_rate = 50;  // per connection, sustained per second
   double subscribe_burst = 100;
   caf::group access_changes;  // revocations for every bridge
+  caf::actor broadcasts;      // this node's broadcast hub (named streams, SPEC §11)
   session_store_actor sessions;  // for ?sid= restores
   std::string secret;
   // The key of outside producers (SPEC §11: /ingest/..., /_broadcast); empty: those answer 404.

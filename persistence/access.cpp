@@ -27,4 +27,11 @@ std::optional<access_scope> chat_access(pg_connection& conn, std::int64_t user_i
                             {param(user_id), param(chat_id)}));
 }
 
+std::optional<access_scope> account_access(pg_connection& conn, std::int64_t user_id,
+                                           std::int64_t account_id) {
+  return scope_of(conn.exec("SELECT account_id, 0::bigint FROM memberships WHERE account_id = $2 "
+                            "AND user_id = $1 AND confirmed_at IS NOT NULL",
+                            {param(user_id), param(account_id)}));
+}
+
 }  // namespace actorcable::persistence

@@ -17,8 +17,13 @@ std::optional<access_scope> message_access(pg_connection& conn, std::int64_t use
                                            std::int64_t message_id);
 std::optional<access_scope> chat_access(pg_connection& conn, std::int64_t user_id,
                                         std::int64_t chat_id);
+// A confirmed member of the account (its chat list, SPEC §11); chat_id is 0.
+std::optional<access_scope> account_access(pg_connection& conn, std::int64_t user_id,
+                                           std::int64_t account_id);
 
 // The channel the database announces revocations on (see the access_notifications migration).
 inline constexpr const char* access_channel = "actorcable_access";
+// The channel the database announces changes of chats and messages on (sync_notifications).
+inline constexpr const char* sync_channel = "actorcable_sync";
 
 }  // namespace actorcable::persistence

@@ -218,14 +218,13 @@ function renderChatSettings() {
 
 async function changeChat(fields) {
   $('#error').textContent = '';
+  const target = current;  // another chat may be opened before the answer comes
   try {
-    const chat = await api('PATCH', `/api/chats/${current.id}`, fields);
-    Object.assign(current, chat);
-    chats = chats.map((c) => (c.id === chat.id ? current : c));
+    Object.assign(target, await api('PATCH', `/api/chats/${target.id}`, fields));
   } catch (e) {
     $('#error').textContent = `Not changed: ${e.message}`;
   }
-  renderChatSettings();
+  if (target === current) renderChatSettings();
   renderChats();
 }
 

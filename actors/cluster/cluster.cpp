@@ -251,6 +251,15 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
     [=](relay_atom, std::int64_t id, caf::actor& origin) {
       return relay_for(self, cfg, id, origin);
     },
+    [=](publish_atom, const std::vector<std::string>& streams,
+        const std::vector<std::string>& messages) {
+      for (auto& [name, member] : self->state.peers)
+        self->send(member, broadcast_atom::value, streams, messages);
+    },
+    [=](broadcast_atom, std::vector<std::string>& streams, std::vector<std::string>& messages) {
+      if (cfg.hub)
+        self->send(cfg.hub, broadcast_atom::value, std::move(streams), std::move(messages));
+    },
   };
 }
 

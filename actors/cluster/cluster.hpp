@@ -24,6 +24,7 @@ struct cluster_config {
   std::string node;
   std::vector<peer_address> peers;
   caf::io::middleman_actor middleman;
+  caf::actor hub;  // this node's broadcast hub
   caf::timespan retry_interval = std::chrono::seconds(1);
   caf::timespan find_timeout = std::chrono::seconds(3);
   actorcable::metrics* metrics = nullptr;
@@ -55,7 +56,8 @@ struct cluster_state {
 // stream started, (chat_stream_atom, int64 chat, int64 id, actor) one started elsewhere,
 // (relay_atom, int64 id, actor origin) -> actor, (caf::get_atom) -> vector<string> peer names,
 // (members_atom, names, addresses) the live nodes of the membership table: new addresses are
-// dialed, a node gone from the table is lost.
+// dialed, a node gone from the table is lost; (publish_atom, streams, messages) this node's
+// broadcasts, sent once to each peer, where (broadcast_atom, streams, messages) goes to its hub.
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, cluster_config cfg);
 
 }  // namespace actorcable::actors

@@ -54,6 +54,15 @@ void leave_chat_route(bridge_ptr self, const bridge_config& cfg, std::int64_t ch
   }
 }
 
+// Whether another subscription of this bridge has the stream name (two identifiers can name one
+// stream: their keys in another order): the hub knows a bridge once per name.
+bool stream_shared(bridge_ptr self, const std::string& stream, const std::string& identifier) {
+  for (auto& [id, sub] : self->state.subs)
+    if (id != identifier && sub.stream == stream)
+      return true;
+  return false;
+}
+
 void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier) {
   auto& st = self->state;
   auto it = st.subs.find(identifier);
@@ -62,6 +71,10 @@ void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::str
   auto sub = it->second;
   st.subs.erase(it);
   count_subscriptions(cfg, -1);
+  if (cfg.broadcasts && !stream_shared(self, sub.stream, identifier))
+    self->send(cfg.broadcasts, caf::leave_atom::value, sub.stream, me(self));
+  if (sub.target.kind == model::model_kind::account)
+    return;
   if (sub.target.kind == model::model_kind::message) {
     remove_route(self, sub.target.id, identifier);
     leave_chat_route(self, cfg, sub.chat_id, identifier);  // if it awaited its stream
@@ -96,9 +109,14 @@ void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::stri
                       std::optional<history_request> history, bool restored) {
   auto& st = self->state;
   auto target = *parse_identifier(identifier);
+  auto stream = target.stream_name();
+  if (cfg.broadcasts && !stream_shared(self, stream, identifier))
+    self->send(cfg.broadcasts, caf::join_atom::value, stream, me(self));
   auto& sub = st.subs[identifier];
-  sub = subscription{target, account_id, chat_id, std::move(history)};
+  sub = subscription{target, std::move(stream), account_id, chat_id, std::move(history)};
   count_subscriptions(cfg, 1);
+  if (target.kind == model::model_kind::account)
+    return;
   if (target.kind == model::model_kind::message) {
     if (restored) {
       st.streams[target.id].routes.push_back(route{identifier});  // held: neither live nor tagged
@@ -203,9 +221,16 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
         std::optional<persistence::access_scope> scope;
         try {
           auto conn = pool->acquire();
-          scope = t.kind == model::model_kind::message
-                    ? persistence::message_access(*conn, user, t.id)
-                    : persistence::chat_access(*conn, user, t.id);
+          switch (t.kind) {
+            case model::model_kind::message:
+              scope = persistence::message_access(*conn, user, t.id);
+              break;
+            case model::model_kind::account:
+              scope = persistence::account_access(*conn, user, t.id);
+              break;
+            default:
+              scope = persistence::chat_access(*conn, user, t.id);
+          }
         } catch (const std::exception& e) {
           log::error("cable", "authorization_failed", {{"error", e.what()}});
         }
@@ -343,6 +368,12 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
         send_text(self, reject_frame(r.identifier));
       }
       pump(self, cfg);
+    },
+    [=](actors::broadcast_atom, const std::string& stream, const std::string& message) {
+      // A named stream's broadcast (SPEC §11): no offset, no history, to each identifier of it.
+      for (auto& [identifier, sub] : self->state.subs)
+        if (sub.stream == stream)
+          send_text(self, broadcast_frame(identifier, message, ""));
     },
     [=](actors::frame_atom, const actors::stream_event_ptr& ev) { forward(self, cfg, ev); },
     [=](actors::frame_atom, const actors::stream_event_ptr& ev, std::uint64_t tag) {

@@ -65,6 +65,7 @@ struct bridge_config {
   caf::actor directory;
   session_store_actor sessions;  // extended protocol
   caf::group access_changes;  // revocations from the database
+  caf::actor broadcasts;  // this node's broadcast hub; none: named streams are not heard
   persistence::pg_pool* pool = nullptr;
   // Runs blocking work (database lookups) off the actor threads.
   std::function<void(std::function<void()>)> run_blocking;
@@ -81,6 +82,7 @@ struct bridge_config {
 
 struct subscription {
   channel_target target;
+  std::string stream;  // its stream name for broadcasts (target.stream_name())
   std::int64_t account_id = 0;  // where access comes from: revoked with the membership
   std::int64_t chat_id = 0;
   std::optional<history_request> history;  // the latest one asked for this identifier

@@ -104,16 +104,20 @@ std::optional<channel_target> parse_identifier(std::string_view identifier) {
     return std::nullopt;
   std::string_view model_str = model_name->value().as_string();
   std::string_view id_str = id->value().as_string();
+  auto take_suffix = [&](std::string_view suffix) {
+    if (id_str.size() <= suffix.size() || id_str.substr(id_str.size() - suffix.size()) != suffix)
+      return false;
+    id_str.remove_suffix(suffix.size());
+    return true;
+  };
   channel_target out;
   if (model_str == "Message") {
     out.kind = model::model_kind::message;
   } else if (model_str == "Chat") {
     out.kind = model::model_kind::chat;
-    constexpr std::string_view suffix = ":messages";
-    if (id_str.size() > suffix.size() && id_str.substr(id_str.size() - suffix.size()) == suffix) {
-      out.chat_messages = true;
-      id_str.remove_suffix(suffix.size());
-    }
+    out.chat_messages = take_suffix(":messages");
+  } else if (model_str == "Account" && take_suffix(":chats")) {
+    out.kind = model::model_kind::account;
   } else {
     return std::nullopt;
   }
@@ -122,6 +126,17 @@ std::optional<channel_target> parse_identifier(std::string_view identifier) {
     return std::nullopt;
   out.id = *decoded;
   return out;
+}
+
+std::string channel_target::stream_name() const {
+  switch (kind) {
+    case model::model_kind::chat:
+      return model::stream_name(kind, id, chat_messages ? ":messages" : "");
+    case model::model_kind::account:
+      return model::stream_name(kind, id, ":chats");
+    default:
+      return model::stream_name(kind, id);
+  }
 }
 
 std::string welcome_frame(std::string_view sid) {

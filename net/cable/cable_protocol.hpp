@@ -48,9 +48,14 @@ std::string perform_action(std::string_view data);
 
 // What a SyncChannel identifier points at.
 struct channel_target {
-  model::model_kind kind = model::model_kind::message;  // message or chat
+  // message, chat, or account: {"model":"Account","id":"<oid>:chats"} (its chat list, the
+  // only Account identifier)
+  model::model_kind kind = model::model_kind::message;
   std::int64_t id = 0;
   bool chat_messages = false;  // {"model":"Chat","id":"<oid>:messages"}
+  // Its stream name for broadcasts: Message:<oid>, Chat:<oid>, Chat:<oid>:messages,
+  // Account:<oid>:chats.
+  std::string stream_name() const;
 };
 
 // nullopt for anything that is not a SyncChannel identifier with a well-formed id.

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "net/http/auth.hpp"
+#include "net/http/broadcast_api.hpp"
 #include "net/http/ingest_api.hpp"
 #include "net/http/ingest_stream.hpp"
 #include "net/http/lingering_close.hpp"
@@ -169,6 +170,10 @@ private:
       write(std::move(res));
       return;
     }
+    if (path == "/_broadcast") {
+      broadcast(version, keep_alive, req);
+      return;
+    }
     if (path.rfind("/ingest/", 0) == 0) {
       auto target = ingest_route_of(path);
       if (target.route != ingest_route::answers) {
@@ -203,6 +208,30 @@ private:
       return;
     }
     reply(version, keep_alive, json_error(404, "not found"));
+  }
+
+  // POST /_broadcast: to the subscribers of each named stream on every node (SPEC §11).
+  void broadcast(unsigned version, bool keep_alive, const http::request<http::string_body>& req) {
+    if (auto refused = ingest_refusal(ctx_.cfg.ingest_key, req[http::field::authorization])) {
+      reply(version, keep_alive, *refused);
+      return;
+    }
+    if (req.method() != http::verb::post) {
+      reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "POST"});
+      return;
+    }
+    auto parsed = parse_broadcasts(req.body());
+    if (auto* refused = std::get_if<http_reply>(&parsed)) {
+      reply(version, keep_alive, *refused);
+      return;
+    }
+    auto& b = std::get<broadcasts>(parsed);
+    auto n = b.streams.size();
+    ctx_.stats.published_total.fetch_add(n, std::memory_order_relaxed);
+    if (ctx_.cfg.broadcasts && n > 0)
+      caf::anon_send(ctx_.cfg.broadcasts, actors::publish_atom::value, std::move(b.streams),
+                     std::move(b.messages));
+    reply(version, keep_alive, http_reply{201, R"({"broadcasts":)" + std::to_string(n) + "}"});
   }
 
   // Runs `handle` (it blocks on PostgreSQL) on a database thread, then replies with its answer.

@@ -89,6 +89,7 @@ void ws_session::on_accept(beast::error_code ec) {
   bcfg.subscribe_rate = ctx_.cfg.subscribe_rate;
   bcfg.subscribe_burst = ctx_.cfg.subscribe_burst;
   bcfg.access_changes = ctx_.cfg.access_changes;
+  bcfg.broadcasts = ctx_.cfg.broadcasts;
   bcfg.sessions = ctx_.cfg.sessions;
   bcfg.sid = id_;
   bcfg.restore_sid = restore_sid_;

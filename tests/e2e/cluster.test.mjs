@@ -15,6 +15,8 @@ import { createConsumer, watchMessage } from './cable_env.mjs';
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
   'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ');
 const rowId = (oid) => Number(messageIds.decode(oid)[0]);
+const chatIds = new Hashids('Default ID Obfuscation Salt for Chat', 6,
+  'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ');
 
 let db, alice;
 const INGEST_KEY = `cluster-ingest-${process.pid}-abcdefgh`;
@@ -237,6 +239,35 @@ test('a chat subscription on C follows an answer started on A', async () => {
     assert.equal(w.text, stored(response.id).content);
   } finally {
     consumer.disconnect();
+  }
+});
+
+test('/_broadcast on node A reaches the stream\'s subscribers on every node, once each; a chat renamed with psql refreshes them all', async () => {
+  const chat = await newChat(nodes.a, alice);
+  const id = JSON.stringify({ channel: 'SyncChannel', model: 'Chat', id: chat.id });
+  const clients = [];
+  for (const n of [nodes.a, nodes.b, nodes.c]) {
+    const c = rawCable(`${n.ws}?jid=${alice}`);
+    await c.opened;
+    c.send({ command: 'subscribe', identifier: id });
+    await c.next((f) => f.type === 'confirm_subscription', 5000, 'the confirmation');
+    clients.push(c);
+  }
+  const r = await api(nodes.a, INGEST_KEY, 'POST', '/_broadcast',
+    [{ stream: `Chat:${chat.id}`, data: '{"n":1}' }, { stream: `Chat:${chat.id}`, data: '{"n":2}' }]);
+  assert.equal(r.status, 201);
+  await psqlAsync(db, `UPDATE chats SET title = 'renamed on no node' WHERE id = ${chatIds.decode(chat.id)[0]}`);
+  for (const c of clients) {
+    await c.next((f) => f.message?.action === 'refresh' && f.message?.prop === 'chat', 10000, 'the refresh');
+    await c.next((f) => f.message?.n === 2, 10000, 'the broadcasts');
+  }
+  // A second broadcast as the marker: the first ones, each once, in order, before it.
+  await api(nodes.a, INGEST_KEY, 'POST', '/_broadcast', { stream: `Chat:${chat.id}`, data: '{"n":3}' });
+  for (const c of clients) {
+    await c.next((f) => f.message?.n === 3, 10000, 'the marker');
+    assert.deepEqual(c.frames.filter((f) => f.message?.n).map((f) => f.message.n), [1, 2, 3]);
+    assert.equal(c.frames.filter((f) => f.message?.action === 'refresh' && f.message?.prop === 'chat').length, 1);
+    c.close();
   }
 });
 

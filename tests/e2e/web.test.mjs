@@ -184,7 +184,10 @@ test('an answer renders as Markdown, and HTML inside it is shown as text, never 
 });
 
 test('the model picker lists /api/models and sets the chat\'s model; Rename renames the chat', async () => {
+  const created = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/chats'));
   await page.locator('#new-chat').click();
+  // The new chat is open (not the previous one, whose picker is already there) once its title shows.
+  await page.locator('#chat-title', { hasText: (await (await created).json()).title }).waitFor();
   const picker = page.getByLabel('Model', { exact: true });
   await picker.locator('option').nth(1).waitFor({ state: 'attached' });
   assert.deepEqual((await picker.locator('option').allTextContents()).sort(), ['scripted-other', 'scripted-quick (default)']);

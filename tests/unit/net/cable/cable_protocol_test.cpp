@@ -58,11 +58,32 @@ CAF_TEST(sync channel identifiers name a message or a chat and nothing else) {
   CAF_CHECK(c->kind == model::model_kind::chat);
   CAF_CHECK(c->chat_messages);
   CAF_CHECK_EQUAL(c->id, 7);
+  auto account = model::encode_id(model::model_kind::account, 9);
+  auto a = parse_identifier(R"({"channel":"SyncChannel","model":"Account","id":")" + account + ":chats\"}");
+  CAF_REQUIRE(a);
+  CAF_CHECK(a->kind == model::model_kind::account);
+  CAF_CHECK_EQUAL(a->id, 9);
+  CAF_CHECK(!parse_identifier(R"({"channel":"SyncChannel","model":"Account","id":")" + account + "\"}"));
+  CAF_CHECK(!parse_identifier(R"({"channel":"SyncChannel","model":"Account","id":")" + account + ":messages\"}"));
   for (auto bad : {R"({"channel":"SyncChannel","model":"User","id":"AbCdEf"})",
                    R"({"channel":"OtherChannel","model":"Message","id":"AbCdEf"})",
                    R"({"channel":"SyncChannel","model":"Message","id":"1; DROP TABLE"})",
                    R"({"channel":"SyncChannel","model":"Message"})", "not json"})
     CAF_CHECK(!parse_identifier(bad));
+}
+
+CAF_TEST(each identifier has the stream name an application broadcasts to) {
+  auto name = [](std::string model, std::string id) {
+    return parse_identifier(R"({"channel":"SyncChannel","model":")" + model + R"(","id":")" + id + "\"}")
+      ->stream_name();
+  };
+  auto m = model::encode_id(model::model_kind::message, 42);
+  auto c = model::encode_id(model::model_kind::chat, 7);
+  auto a = model::encode_id(model::model_kind::account, 9);
+  CAF_CHECK_EQUAL(name("Message", m), "Message:" + m);
+  CAF_CHECK_EQUAL(name("Chat", c), "Chat:" + c);
+  CAF_CHECK_EQUAL(name("Chat", c + ":messages"), "Chat:" + c + ":messages");
+  CAF_CHECK_EQUAL(name("Account", a + ":chats"), "Account:" + a + ":chats");
 }
 
 CAF_TEST(server frames have the shapes clients expect) {

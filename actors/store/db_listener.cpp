@@ -1,4 +1,6 @@
-#include "actors/store/access_listener.hpp"
+#include "actors/store/db_listener.hpp"
+
+#include "actors/broadcast/sync_notice.hpp"
 
 #include "common/log.hpp"
 #include "persistence/access.hpp"
@@ -29,10 +31,17 @@ bool pump(self_ptr self, const listener_config& cfg) {
   if (PQconsumeInput(conn) == 0)
     return false;
   while (PGnotify* n = PQnotifies(conn)) {
-    if (auto change = parse_access_change(n->extra))
+    if (std::string_view(n->relname) == persistence::sync_channel) {
+      if (auto batch = sync_broadcasts(n->extra))
+        self->send(cfg.hub, broadcast_atom::value, std::move(batch->streams),
+                   std::move(batch->messages));
+      else
+        log::warn("db_listener", "unexpected_notification", {{"payload", n->extra}});
+    } else if (auto change = parse_access_change(n->extra)) {
       self->send(cfg.audience, access_atom::value, *change);
-    else
-      log::warn("access_listener", "unexpected_notification", {{"payload", n->extra}});
+    } else {
+      log::warn("db_listener", "unexpected_notification", {{"payload", n->extra}});
+    }
     PQfreemem(n);
   }
   return PQstatus(conn) == CONNECTION_OK;
@@ -66,7 +75,7 @@ std::optional<access_change> parse_access_change(std::string_view payload) {
   return c;
 }
 
-caf::behavior access_listener(self_ptr self, listener_config cfg) {
+caf::behavior db_listener(self_ptr self, listener_config cfg) {
   self->send(self, caf::tick_atom::value);
   return {
     [=](caf::tick_atom) {
@@ -75,15 +84,17 @@ caf::behavior access_listener(self_ptr self, listener_config cfg) {
         if (!conn || !conn->healthy()) {
           conn = std::make_unique<persistence::pg_connection>(cfg.conninfo);
           conn->exec(std::string("LISTEN ") + persistence::access_channel);
-          log::info("access_listener", "listening", {{"channel", persistence::access_channel}});
+          if (cfg.hub)
+            conn->exec(std::string("LISTEN ") + persistence::sync_channel);
+          log::info("db_listener", "listening", {{"sync", static_cast<bool>(cfg.hub)}});
         }
         if (pump(self, cfg)) {
           self->send(self, caf::tick_atom::value);
           return;
         }
-        log::warn("access_listener", "connection_lost", {});
+        log::warn("db_listener", "connection_lost", {});
       } catch (const persistence::pg_error& e) {
-        log::warn("access_listener", "connect_failed", {{"error", e.what()}});
+        log::warn("db_listener", "connect_failed", {{"error", e.what()}});
       }
       conn.reset();
       self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom::value);

@@ -1,5 +1,6 @@
-// Listens for the database's revocation signals (LISTEN actorcable_access) and passes each one
-// to every connection's bridge through a CAF group. Detached: it waits on libpq's socket.
+// Listens for the database's signals: revocations (LISTEN actorcable_access), passed to every
+// connection's bridge through a CAF group, and sync changes (LISTEN actorcable_sync), passed to
+// this node's broadcast hub. Every node listens for itself. Detached: it waits on libpq's socket.
 #pragma once
 #include "actors/protocol.hpp"
 
@@ -15,11 +16,12 @@ namespace actorcable::actors {
 struct listener_config {
   std::string conninfo;
   caf::group audience;
+  caf::actor hub;  // sync changes; none: not listened for
   std::chrono::milliseconds wait = std::chrono::milliseconds(200);  // one poll(2) at most this long
 };
 
 struct listener_state {
-  static inline const char* name = "access_listener";
+  static inline const char* name = "db_listener";
   std::unique_ptr<persistence::pg_connection> conn;
   ~listener_state();
 };
@@ -27,6 +29,6 @@ struct listener_state {
 // Parses a notification payload; nullopt for anything unexpected.
 std::optional<access_change> parse_access_change(std::string_view payload);
 
-caf::behavior access_listener(caf::stateful_actor<listener_state>* self, listener_config cfg);
+caf::behavior db_listener(caf::stateful_actor<listener_state>* self, listener_config cfg);
 
 }  // namespace actorcable::actors

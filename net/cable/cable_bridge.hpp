@@ -119,6 +119,28 @@ using bridge_ptr = caf::stateful_actor<bridge_state>*;
 caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket,
                            bridge_config cfg);
 
+// --- subscriptions of a bridge (bridge_subscriptions.cpp) ------------------------------------
+
+void count_subscriptions(const bridge_config& cfg, std::int64_t delta);
+
+// Registers a confirmed subscription. `restored`: from a session, its streams wait for the
+// client's history request instead of catching up now.
+void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
+                      std::int64_t account_id, std::int64_t chat_id,
+                      std::optional<history_request> history, bool restored);
+void drop_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier);
+
+// A history request for an existing subscription: every stream it follows catches up.
+void serve_history(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
+                   history_request history);
+
+// A message subscription whose row streams with no actor yet follows its chat's stream starts.
+void await_stream(bridge_ptr self, const bridge_config& cfg, const std::string& identifier);
+
+// `identifier` no longer hears of the chat's streams.
+void leave_chat_route(bridge_ptr self, const bridge_config& cfg, std::int64_t chat_id,
+                      const std::string& identifier);
+
 // --- message streams of a bridge (bridge_streams.cpp) ----------------------------------------
 
 void send_text(bridge_ptr self, std::string text);

@@ -123,10 +123,13 @@ test('a producer streams reasoning, a tool, text and usage; a subscriber sees ex
   const words = Array.from({ length: 30 }, (_, i) => `w${i} `);
   p.send({ type: 'thinking', text: 'Let me think. ' }, { type: 'thinking', text: 'Done thinking.' });
   p.send({ type: 'tool', call_id: 'c1', name: 'search', status: 'running', summary: 'Searching' });
-  await w.until((s) => s.events.some((e) => e.action === 'tool_update'));
+  // The subscription may catch up after the producer's first parts: then current_state carries
+  // the running tool instead of a tool_update.
+  await withTimeout(w.until((s) => s.events.some((e) => e.action === 'tool_update'
+    || (e.action === 'current_state' && e.tool_status === 'Searching'))), 10000 * SANITIZER_TIME_FACTOR, 'the running tool');
   p.send({ type: 'tool', call_id: 'c1', name: 'search', status: 'done', summary: 'Found it' });
   for (const word of words) p.send({ type: 'text', text: word });
-  await w.until((s) => s.text.length > 0);  // parts arrive while the request is still open
+  await withTimeout(w.until((s) => s.text.length > 0), 10000 * SANITIZER_TIME_FACTOR, 'the text');  // parts arrive while the request is still open
   p.send({ type: 'usage', input_tokens: 12, output_tokens: 30, model_id: 'agent-1' }, { type: 'end', status: 'complete' });
   p.end();
   const r = await p.response;
@@ -281,7 +284,7 @@ test('a producer killed with SIGKILL mid-stream: the stream ends error at once, 
   const ruby = rubyProducer(chat.id, 400, 20);
   const oid = await ruby.answer;
   const { w, close } = await watch(oid);
-  await w.until((s) => s.text.length > 0);
+  await withTimeout(w.until((s) => s.text.length > 0), 10000 * SANITIZER_TIME_FACTOR, 'the text');
   ruby.proc.kill('SIGKILL');
   const end = await withTimeout(w.ended, (IDLE_S + 10) * 1000 * SANITIZER_TIME_FACTOR, 'streaming_end');
   close();

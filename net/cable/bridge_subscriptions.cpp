@@ -99,16 +99,20 @@ void await_stream(bridge_ptr self, const bridge_config& cfg, const std::string& 
   join_chat(self, cfg, it->second.chat_id);
 }
 
-// Registers a confirmed subscription. `restored`: from a session, its streams wait for the
-// client's history request instead of catching up now.
+// Registers a subscription and, unless `restored`, confirms it. `restored`: from a session,
+// its streams wait for the client's history request instead of catching up now.
 void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
                       std::int64_t account_id, std::int64_t chat_id,
                       std::optional<history_request> history, bool restored) {
   auto& st = self->state;
   auto target = *parse_identifier(identifier);
   auto stream = target.stream_name();
+  // The hub hears of the name before the client hears of the confirmation: a broadcast the
+  // client (or its application) causes once confirmed reaches it.
   if (cfg.broadcasts && !stream_shared(self, stream, identifier))
     self->send(cfg.broadcasts, caf::join_atom::value, stream, me(self));
+  if (!restored)
+    send_text(self, confirm_frame(identifier));
   auto& sub = st.subs[identifier];
   sub = subscription{target, std::move(stream), account_id, chat_id, std::move(history)};
   count_subscriptions(cfg, 1);

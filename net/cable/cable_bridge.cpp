@@ -216,7 +216,6 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
     [=](authz_atom, authz_result& r) {
       self->state.busy = false;
       if (r.allowed) {
-        send_text(self, confirm_frame(r.identifier));
         add_subscription(self, cfg, r.identifier, r.account_id, r.chat_id, std::move(r.history), false);
       } else {
         send_text(self, reject_frame(r.identifier));

@@ -123,8 +123,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
 
 void count_subscriptions(const bridge_config& cfg, std::int64_t delta);
 
-// Registers a confirmed subscription. `restored`: from a session, its streams wait for the
-// client's history request instead of catching up now.
+// Registers a subscription and, unless `restored` (from a session), confirms it.
 void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::string& identifier,
                       std::int64_t account_id, std::int64_t chat_id,
                       std::optional<history_request> history, bool restored);

@@ -194,19 +194,27 @@ test('the unmodified @rails/actioncable client receives broadcasts; an unsubscri
   const received = [];
   let connected;
   const connectedP = new Promise((r) => { connected = r; });
+  let gotOne;
+  const first = new Promise((r) => { gotOne = r; });
   const sub = consumer.subscriptions.create({ channel: 'SyncChannel', model: 'Chat', id: chat.id },
-    { connected, received: (m) => received.push(m) });
-  await withTimeout(connectedP, 5000, 'the subscription');
-  await broadcast({ stream: `Chat:${chat.id}`, data: JSON.stringify({ hello: 'rails' }) });
-  await withTimeout((async () => { while (!received.length) await new Promise((r) => setTimeout(r, 20)); })(), 5000, 'the broadcast');
-  assert.deepEqual(received, [{ hello: 'rails' }]);
-  sub.unsubscribe();
-  // After the unsubscribe: a second subscriber (raw) is the marker that the broadcast went out.
-  const raw = await subscribed(alice, [chatIdentifier(chat.id)]);
-  await broadcast({ stream: `Chat:${chat.id}`, data: '{"after":true}' });
-  await raw.next(isMessage(chatIdentifier(chat.id), (m) => m.after), 5000, 'the marker');
-  assert.deepEqual(received, [{ hello: 'rails' }]);
-  consumer.disconnect(); raw.close();
+    { connected, received: (m) => { received.push(m); gotOne(); } });
+  let raw;
+  try {
+    // Sent as soon as the subscription is confirmed: it must arrive.
+    await withTimeout(connectedP, 5000, 'the subscription');
+    await broadcast({ stream: `Chat:${chat.id}`, data: JSON.stringify({ hello: 'rails' }) });
+    await withTimeout(first, 5000, 'the broadcast');
+    assert.deepEqual(received, [{ hello: 'rails' }]);
+    sub.unsubscribe();
+    // After the unsubscribe: a second subscriber (raw) is the marker that the broadcast went out.
+    raw = await subscribed(alice, [chatIdentifier(chat.id)]);
+    await broadcast({ stream: `Chat:${chat.id}`, data: '{"after":true}' });
+    await raw.next(isMessage(chatIdentifier(chat.id), (m) => m.after), 5000, 'the marker');
+    assert.deepEqual(received, [{ hello: 'rails' }]);
+  } finally {
+    consumer.disconnect();
+    raw?.close();
+  }
 });
 
 test('a revoked membership ends the account subscription', async () => {

@@ -107,12 +107,16 @@ void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::stri
   auto& st = self->state;
   auto target = *parse_identifier(identifier);
   auto stream = target.stream_name();
-  // The hub hears of the name before the client hears of the confirmation: a broadcast the
-  // client (or its application) causes once confirmed reaches it.
+  // The hub (and for a chat the directory) hears of the subscription before the client hears of
+  // its confirmation: what the client, or its application, causes once confirmed reaches it.
   if (cfg.broadcasts && !stream_shared(self, stream, identifier))
     self->send(cfg.broadcasts, caf::join_atom::value, stream, me(self));
-  if (!restored)
-    send_text(self, confirm_frame(identifier));
+  auto confirm = [&] {
+    if (!restored)
+      send_text(self, confirm_frame(identifier));
+  };
+  if (target.kind != model::model_kind::chat)
+    confirm();  // a message's catch-up frames follow it
   auto& sub = st.subs[identifier];
   sub = subscription{target, std::move(stream), account_id, chat_id, std::move(history)};
   count_subscriptions(cfg, 1);
@@ -134,6 +138,7 @@ void add_subscription(bridge_ptr self, const bridge_config& cfg, const std::stri
   // Joining again is harmless and makes the chat actor list its live streams for this identifier.
   if (ids.size() == 1 || target.chat_messages)
     join_chat(self, cfg, chat_id);
+  confirm();
   if (sub.history && cfg.extended && !restored)
     send_text(self, confirm_history_frame(identifier));  // its streams catch up as they are announced
 }

@@ -166,7 +166,8 @@ test('with no descriptors left the listener backs off: bounded CPU and log lines
   const cpu = cpuSeconds(server.proc.pid) - cpuBefore;
   const lines = server.logs.filter((l) => l.includes('"event":"accept_failed"')).length - linesBefore;
   for (const s of sockets) s.destroy();
-  assert.ok(cpu < 0.5, `server CPU over 3 s with no descriptors: ${cpu} s`);
+  // A loop retrying accept at once burns the whole 3 s; backing off, it idles.
+  assert.ok(cpu < 0.5 * SANITIZER_TIME_FACTOR, `server CPU over 3 s with no descriptors: ${cpu} s`);
   assert.ok(lines <= 1, `accept_failed logged ${lines} times in 3 s`);
   const health = await eventually(async () => (await fetch(`${server.http}/healthz`, { signal: AbortSignal.timeout(2000) })
     .catch(() => ({ status: 0 }))).status, (s) => s === 200, 15000, 'the server to accept again');

@@ -10,17 +10,17 @@ namespace {
 namespace json = boost::json;
 using model::model_kind;
 
-std::int64_t id_field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : 0;
-}
-
 std::string refresh(std::string_view prop, model_kind kind, std::int64_t id) {
   return json::serialize(json::object{
     {"action", "refresh"}, {"prop", prop}, {"id", model::encode_id(kind, id)}});
 }
 
 }  // namespace
+
+std::int64_t id_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : 0;
+}
 
 std::optional<broadcast_batch> sync_broadcasts(std::string_view payload) {
   json::error_code ec;

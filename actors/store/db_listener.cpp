@@ -17,11 +17,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<listener_state>*;
 
-std::int64_t field(const boost::json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : 0;
-}
-
 // Waits for notifications and forwards them; false when the connection is lost.
 bool pump(self_ptr self, const listener_config& cfg) {
   auto* conn = self->state.conn->native();
@@ -68,10 +63,10 @@ std::optional<access_change> parse_access_change(std::string_view payload) {
     c.what = access_change::kind::message;
   else
     return std::nullopt;
-  c.account_id = field(o, "account_id");
-  c.user_id = field(o, "user_id");
-  c.chat_id = field(o, "chat_id");
-  c.message_id = field(o, "message_id");
+  c.account_id = id_field(o, "account_id");
+  c.user_id = id_field(o, "user_id");
+  c.chat_id = id_field(o, "chat_id");
+  c.message_id = id_field(o, "message_id");
   return c;
 }
 

@@ -182,13 +182,15 @@ void server::stop() {
     return;
   begin_shutdown();
   d.running = false;
-  d.guards.clear();
   // Give clients up to two seconds to receive the goodbye, then stop what is still open. Actors
   // let go of a closed session within milliseconds; ten seconds is for a machine under load.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   auto released_by = deadline + std::chrono::seconds(10);
   for (auto& w : d.workers)
     asio::post(w->ioc, [&w = *w, deadline, released_by] { stop_when_drained(w, deadline, released_by); });
+  // Only now: a thread with nothing left to do would return from run() without waiting for
+  // the sessions that actors still hold (its worker would then be kept past stop).
+  d.guards.clear();
   for (auto& t : d.threads)
     t.join();
   d.threads.clear();

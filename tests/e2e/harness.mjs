@@ -2,7 +2,7 @@
 import { spawn, execFileSync, execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
 import { after } from 'node:test';
@@ -41,6 +41,15 @@ export function serverProblems(server, outcome) {
   return problems;
 }
 
+// What explains a failed server: its last log lines, or when it printed a sanitizer report, the
+// lines before the report and the report's first frames (a long report would push them out).
+function logExcerpt(logs) {
+  const start = logs.findIndex((l) => SANITIZER_REPORT.test(l));
+  if (start < 0) return `--- its last log lines:\n${logs.slice(-60).join('\n')}`;
+  return `--- its log before the report:\n${logs.slice(Math.max(0, start - 40), start).join('\n')}\n`
+    + `--- the report:\n${logs.slice(start, start + 60).join('\n')}`;
+}
+
 after(async () => {
   const failures = [];
   for (const s of servers) {
@@ -48,7 +57,7 @@ after(async () => {
       .catch((e) => { s.proc.kill('SIGKILL'); return { code: null, signal: 'timeout', error: e }; });
     const problems = serverProblems(s, outcome);
     if (problems.length)
-      failures.push(`server on port ${s.port}: ${problems.join('; ')}\n--- its last log lines:\n${s.logs.slice(-60).join('\n')}`);
+      failures.push(`server on port ${s.port}: ${problems.join('; ')}\n${logExcerpt(s.logs)}`);
   }
   if (failures.length) throw new Error(failures.join('\n\n'));
 });
@@ -93,6 +102,9 @@ export function token(db, email, extra = {}) {
     { env: baseEnv(db, extra), encoding: 'utf8', timeout: CHILD_TIMEOUT_MS }).trim();
 }
 
+const configFiles = [];
+process.on('exit', () => { for (const f of configFiles) rmSync(f, { force: true }); });
+
 // Writes an ini file with the given { "section.key": value } settings; returns its path.
 export function configFile(settings) {
   const bySection = {};
@@ -104,6 +116,7 @@ export function configFile(settings) {
   const text = Object.entries(bySection).map(([s, lines]) => `[${s}]\n${lines.join('\n')}`).join('\n');
   const path = `${tmpdir()}/actorcable-${process.pid}-${Math.random().toString(36).slice(2)}.ini`;
   writeFileSync(path, text + '\n');
+  configFiles.push(path);
   return path;
 }
 

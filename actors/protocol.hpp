@@ -39,18 +39,9 @@ using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
 // (ingest_atom, job_spec with a producer) -> bool: the message's stream with an outside
 // producer as its job (SPEC §11); false when the message already has a stream on this node
 using ingest_atom = caf::atom_constant<caf::atom("ingest")>;
-using db_down_atom = caf::atom_constant<caf::atom("db_down")>;  // writer -> observer
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 // message actor -> subscribers
 using frame_atom = caf::atom_constant<caf::atom("frame")>;
-// message actor -> writer
-using claim_atom = caf::atom_constant<caf::atom("claim")>;
-using append_atom = caf::atom_constant<caf::atom("append")>;
-using finish_atom = caf::atom_constant<caf::atom("finish")>;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
-// writer: write everything pending now, then answer (statements, rows) so far
-using sync_atom = caf::atom_constant<caf::atom("sync")>;
 // chat actor -> subscribers: a stream of the chat (message id, its actor)
 using chat_stream_atom = caf::atom_constant<caf::atom("chat_strm")>;
 // access listener -> bridges (through a group): something was revoked
@@ -202,30 +193,6 @@ typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
   }
 }
 
-// The final write of a stream (mirrors persistence::stream_end without depending on its header).
-struct stream_close {
-  std::int64_t message_id = 0;
-  std::string content;
-  std::string thinking;
-  std::string tool_calls;  // JSON array of every call's last report
-  model::stream_status status = model::stream_status::complete;
-  std::string error;
-  job_result result;
-};
-
-// What a message actor hands the writer once per flush interval: the text and reasoning added
-// since the last flush (each after `*_base` bytes already stored) and the tool state now.
-struct stream_delta {
-  std::int64_t message_id = 0;
-  std::string text;
-  std::int64_t text_base = 0;
-  std::string thinking{};
-  std::int64_t thinking_base = 0;
-  bool tools_changed = false;  // then tool_status ("": none running) and tool_calls are current
-  std::string tool_status{};
-  std::string tool_calls{};  // JSON array
-};
-
 // Spawns the job that produces a message's answer, as a child of the message actor.
 using job_launcher =
   std::function<caf::actor(caf::event_based_actor* parent, const job_spec& spec)>;
@@ -234,7 +201,5 @@ using job_launcher =
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::job_spec)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_delta)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::access_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::model::stream_status)

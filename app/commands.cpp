@@ -52,7 +52,7 @@ std::string require_secret(const config& cfg) {
 // Lets running answers finish for `drain_time`, then ends the rest as interrupted, and waits for
 // every final write. Polls a gauge: the actors it waits for have no handle to tell it.
 void drain(caf::actor_system& sys, const metrics& stats, const caf::actor& directory,
-           const caf::actor& writer, std::chrono::seconds drain_time) {
+           const actors::stream_writer_actor& writer, std::chrono::seconds drain_time) {
   using clock = std::chrono::steady_clock;
   auto wait_until_idle = [&](clock::time_point deadline) {
     while (stats.active_streams.load() > 0 && clock::now() < deadline)
@@ -201,8 +201,9 @@ int run_serve(const config& cfg) {
   if (settings.clustered()) {
     cluster = start_cluster(sys, settings, directory, hub, stats, members);
     if (!cluster) {
-      for (auto& a : {directory, writer, hub})
+      for (auto& a : {directory, hub})
         caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
       return 1;
     }
     caf::anon_send(hub, caf::put_atom::value, cluster);

@@ -12,7 +12,7 @@ writer_state::~writer_state() = default;
 
 namespace {
 
-using self_ptr = caf::stateful_actor<writer_state>*;
+using self_ptr = stream_writer_actor::stateful_pointer<writer_state>;
 namespace db = persistence;
 
 db::pg_connection& connection(self_ptr self, const writer_config& cfg) {
@@ -42,7 +42,7 @@ void database_up(self_ptr self, const writer_config& cfg, bool up) {
   if (!st.down_reported && now - *st.down_since >= cfg.down_limit && st.observer) {
     st.down_reported = true;
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - *st.down_since).count();
-    self->send(st.observer, db_down_atom::value, static_cast<std::int64_t>(secs));
+    caf::anon_send(st.observer, db_down_atom::value, static_cast<std::int64_t>(secs));
   }
 }
 
@@ -81,7 +81,7 @@ void lease_lost(self_ptr self, const writer_config& cfg, std::int64_t id, caf::a
     cfg.metrics->leases_lost_total.fetch_add(1, std::memory_order_relaxed);
   log::warn("stream_writer", "lease_lost", {{"message_id", id}, {"node", cfg.node}});
   if (owner)
-    self->send(owner, end_atom::value, model::stream_status::interrupted,
+    caf::anon_send(owner, end_atom::value, model::stream_status::interrupted,
                std::string("lease lost: the stream was closed by another node"), false);
 }
 
@@ -149,7 +149,7 @@ void flush_all(self_ptr self, const writer_config& cfg) {
 
 }  // namespace
 
-caf::behavior stream_writer(self_ptr self, writer_config cfg) {
+stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cfg) {
   self->send(self, sweep_atom::value, false);
   return {
     [=](caf::put_atom, caf::actor& observer) { self->state.observer = std::move(observer); },
@@ -181,10 +181,10 @@ caf::behavior stream_writer(self_ptr self, writer_config cfg) {
       }
       if (!st.flush_scheduled && !st.retry_scheduled) {
         st.flush_scheduled = true;
-        self->send(self, caf::flush_atom::value);  // queued behind appends already waiting
+        self->send(self, write_atom::value);  // queued behind appends already waiting
       }
     },
-    [=](caf::flush_atom) {
+    [=](write_atom) {
       self->state.flush_scheduled = false;
       if (!self->state.retry_scheduled)
         flush_all(self, cfg);
@@ -196,7 +196,7 @@ caf::behavior stream_writer(self_ptr self, writer_config cfg) {
     [=](finish_atom, stream_close& close) -> caf::result<bool> {
       auto& st = self->state;
       st.appends.erase(close.message_id);  // the final write carries the whole text
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool>();
       st.finishes.push_back(pending_finish{std::move(close), rp});
       if (!st.retry_scheduled)
         flush_all(self, cfg);

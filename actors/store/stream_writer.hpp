@@ -17,6 +17,61 @@ class pg_connection;
 
 namespace actorcable::actors {
 
+// The final write of a stream (mirrors persistence::stream_end without depending on its header).
+struct stream_close {
+  std::int64_t message_id = 0;
+  std::string content;
+  std::string thinking;
+  std::string tool_calls;  // JSON array of every call's last report
+  model::stream_status status = model::stream_status::complete;
+  std::string error;
+  job_result result;
+};
+
+// What a message actor hands the writer once per flush interval: the text and reasoning added
+// since the last flush (each after `*_base` bytes already stored) and the tool state now.
+struct stream_delta {
+  std::int64_t message_id = 0;
+  std::string text;
+  std::int64_t text_base = 0;
+  std::string thinking{};
+  std::int64_t thinking_base = 0;
+  bool tools_changed = false;  // then tool_status ("": none running) and tool_calls are current
+  std::string tool_status{};
+  std::string tool_calls{};  // JSON array
+};
+
+// The writer's messages (one meaning each).
+using claim_atom = caf::atom_constant<caf::atom("claim")>;    // take a row for this node
+using append_atom = caf::atom_constant<caf::atom("append")>;  // a flush interval's delta
+using finish_atom = caf::atom_constant<caf::atom("finish")>;  // the final, exact write
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;    // renew leases, close orphans
+using sync_atom = caf::atom_constant<caf::atom("sync")>;      // write what is pending now
+using write_atom = caf::atom_constant<caf::atom("write")>;    // its own: flush the appends
+using retry_atom = caf::atom_constant<caf::atom("retry")>;    // its own: after a lost connection
+// writer -> its observer (the directory): the database has been unreachable for (seconds)
+using db_down_atom = caf::atom_constant<caf::atom("db_down")>;
+
+// Every write is fenced by ownership (`owner_node` and `streaming`): when a row is found closed by
+// another node (this node's lease expired, e.g. while it was paused), its message actor is told
+// to stop at once with (end_atom, interrupted, reason, false).
+// - (put_atom, observer): who is told (db_down_atom, seconds) when the database stays down;
+// - (claim_atom, id) -> bool: the row is this node's now (false: no such streaming row);
+// - (append_atom, delta): coalesced with the other streams' into one statement per flush;
+// - (finish_atom, close) -> bool: once the final write is stored (false: the row was not ours);
+// - (sweep_atom, including_own): renews this node's leases and closes orphaned rows (this
+//   node's own too when `including_own`, at start);
+// - (sync_atom) -> (statements, rows): flushes what is pending, then answers the counts so far.
+using stream_writer_actor = caf::typed_actor<
+  caf::reacts_to<caf::put_atom, caf::actor>,
+  caf::replies_to<claim_atom, std::int64_t>::with<bool>,
+  caf::reacts_to<append_atom, stream_delta>,
+  caf::replies_to<finish_atom, stream_close>::with<bool>,
+  caf::reacts_to<sweep_atom, bool>,
+  caf::replies_to<sync_atom>::with<std::int64_t, std::int64_t>,
+  caf::reacts_to<write_atom>,
+  caf::reacts_to<retry_atom>>;
+
 struct writer_config {
   std::string conninfo;
   std::string node = "local";
@@ -37,7 +92,7 @@ struct pending_append {
 
 struct pending_finish {
   stream_close close;
-  caf::response_promise promise;
+  caf::typed_response_promise<bool> promise;
 };
 
 struct writer_stats {
@@ -63,12 +118,10 @@ struct writer_state {
   ~writer_state();
 };
 
-// Every write is fenced by ownership (`owner_node` and `streaming`): when a row is found closed by
-// another node (this node's lease expired, e.g. while it was paused), its message actor is told
-// to stop at once with (end_atom, "interrupted", reason, false).
-// Reacts to: (claim_atom, int64) -> bool, (append_atom, stream_delta),
-// (finish_atom, stream_close) -> bool, (sync_atom) -> (int64 statements, int64 rows)
-// after flushing what is pending.
-caf::behavior stream_writer(caf::stateful_actor<writer_state>* self, writer_config cfg);
+stream_writer_actor::behavior_type
+stream_writer(stream_writer_actor::stateful_pointer<writer_state> self, writer_config cfg);
 
 }  // namespace actorcable::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_close)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorcable::actors::stream_delta)

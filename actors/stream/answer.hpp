@@ -2,6 +2,7 @@
 // them (a part's offset is its index + 1), the text and reasoning they add up to, the tool calls,
 // and how much of it the writer has been handed.
 #pragma once
+#include "actors/store/stream_writer.hpp"
 #include "actors/stream/stream_frames.hpp"
 
 #include <optional>

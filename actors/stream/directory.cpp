@@ -5,7 +5,7 @@
 namespace actorcable::actors {
 
 caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
-                        caf::actor writer, job_launcher launch) {
+                        stream_writer_actor writer, job_launcher launch) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto i = st.streams.begin(); i != st.streams.end(); ++i) {

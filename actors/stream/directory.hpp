@@ -33,6 +33,6 @@ struct directory_state {
 // (invalid when none), (chat_stream_atom, int64 chat, int64 id, actor origin) a stream that
 // started on another node. Messages not found here are looked for on the other nodes.
 caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
-                        caf::actor writer, job_launcher launch);
+                        stream_writer_actor writer, job_launcher launch);
 
 }  // namespace actorcable::actors

@@ -132,7 +132,7 @@ void broadcast(self_ptr self, const message_actor_config& cfg, const stream_even
     tap->deliver(self->state.id, ev);
 }
 
-void flush(self_ptr self, const caf::actor& writer) {
+void flush(self_ptr self, const stream_writer_actor& writer) {
   auto& st = self->state;
   st.flush_scheduled = false;
   if (auto delta = st.answer.take_delta(st.id))
@@ -168,7 +168,7 @@ void announce_end(self_ptr self, const message_actor_config& cfg) {
 // The one way a stream ends: persist the whole text, then tell every subscriber. Idempotent.
 // With the database down the subscribers are told at once; the writer keeps the final write
 // until it can make it.
-void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::actor& writer,
+void stop_streaming(self_ptr self, const message_actor_config& cfg, const stream_writer_actor& writer,
                     model::stream_status status, std::string error, bool wait_for_write = true) {
   auto& st = self->state;
   if (!st.streaming)
@@ -206,7 +206,7 @@ void stop_streaming(self_ptr self, const message_actor_config& cfg, const caf::a
 }
 
 // Ends the stream `cancelled` (the job is killed); false when it had ended already.
-bool cancel(self_ptr self, const message_actor_config& cfg, const caf::actor& writer) {
+bool cancel(self_ptr self, const message_actor_config& cfg, const stream_writer_actor& writer) {
   if (!self->state.streaming)
     return false;
   self->state.cancel_requested = true;
@@ -276,7 +276,7 @@ void start_job(self_ptr self, const message_actor_config& cfg, const job_launche
 }  // namespace
 
 caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config cfg,
-                            caf::actor writer, job_launcher launch) {
+                            stream_writer_actor writer, job_launcher launch) {
   auto& st = self->state;
   st.id = spec.message_id;
   st.oid = model::encode_id(model::model_kind::message, spec.message_id);

@@ -4,6 +4,7 @@
 #include "actors/stream/actor_list.hpp"
 #include "actors/stream/answer.hpp"
 #include "actors/protocol.hpp"
+#include "actors/store/stream_writer.hpp"
 #include "actors/stream/stream_tap.hpp"
 #include "common/metrics.hpp"
 
@@ -59,6 +60,6 @@ struct message_state {
 // (info_atom) -> (string epoch, int64 parts, bool ended),
 // (outcome_atom) -> (string status, int64 content bytes, int64 parts) once the end is stored.
 caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
-                            message_actor_config cfg, caf::actor writer, job_launcher launch);
+                            message_actor_config cfg, stream_writer_actor writer, job_launcher launch);
 
 }  // namespace actorcable::actors

@@ -17,7 +17,7 @@ struct writer_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  caf::actor writer =
+  actors::stream_writer_actor writer =
     sys.spawn<caf::detached>(actors::stream_writer, actors::writer_config{conninfo, "node-a"});
 
   writer_fixture() { writer_stats(); }  // the start-up sweep has run: new rows stay open

@@ -2,6 +2,7 @@
 // writer that records what it is asked to persist (the real writer is tested against PostgreSQL).
 #pragma once
 #include "actors/protocol.hpp"
+#include "actors/store/stream_writer.hpp"
 
 #include <boost/json.hpp>
 
@@ -36,8 +37,12 @@ struct fake_writer_state {
   bool row_exists = true;
 };
 
-inline caf::behavior fake_writer(caf::stateful_actor<fake_writer_state>* self) {
+using fake_writer_actor = actors::stream_writer_actor::stateful_base<fake_writer_state>;
+
+inline actors::stream_writer_actor::behavior_type
+fake_writer(actors::stream_writer_actor::stateful_pointer<fake_writer_state> self) {
   return {
+    [=](caf::put_atom, const caf::actor&) {},
     [=](actors::claim_atom, std::int64_t id) {
       self->state.claims.push_back(id);
       return self->state.row_exists;
@@ -49,6 +54,10 @@ inline caf::behavior fake_writer(caf::stateful_actor<fake_writer_state>* self) {
       self->state.finishes.push_back(std::move(close));
       return true;
     },
+    [=](actors::sweep_atom, bool) {},
+    [=](actors::sync_atom) { return std::make_tuple(std::int64_t{0}, std::int64_t{0}); },
+    [=](actors::write_atom) {},
+    [=](actors::retry_atom) {},
   };
 }
 

@@ -16,7 +16,7 @@ namespace {
 
 struct fixture : test_coordinator_fixture<> {
   actorcable::metrics stats;
-  caf::actor writer = sys.spawn(fake_writer);
+  actors::stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor origin;
   caf::actor rel;
 

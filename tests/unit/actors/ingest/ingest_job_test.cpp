@@ -27,7 +27,7 @@ ingest_part part_of(std::string_view line) {
 }
 
 struct fixture : test_coordinator_fixture<> {
-  caf::actor writer = sys.spawn(fake_writer);
+  stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor dir;
   std::shared_ptr<counting_sink> sink = std::make_shared<counting_sink>();
   caf::actor job = sys.spawn(ingest_job, std::shared_ptr<ingest_sink>(sink));
@@ -56,7 +56,7 @@ struct fixture : test_coordinator_fixture<> {
     self->send(job, ingest_parts_atom::value, std::move(parts));
   }
   const stream_close& finish() {
-    auto& fw = deref<caf::stateful_actor<fake_writer_state>>(writer).state;
+    auto& fw = deref<fake_writer_actor>(writer).state;
     CAF_REQUIRE_EQUAL(fw.finishes.size(), 1u);
     return fw.finishes.front();
   }
@@ -118,7 +118,7 @@ CAF_TEST(an error end from the producer and a lost producer end the stream error
   CAF_REQUIRE(start(9, lost));
   self->send(lost, ingest_lost_atom::value, std::string("producer lost"));
   consume_messages();
-  auto& fw = deref<caf::stateful_actor<fake_writer_state>>(writer).state;
+  auto& fw = deref<fake_writer_actor>(writer).state;
   CAF_REQUIRE_EQUAL(fw.finishes.size(), 2u);
   CAF_CHECK_EQUAL(fw.finishes.back().error, "producer lost");
   CAF_CHECK_EQUAL(sink2->ended_count, 1);

@@ -12,7 +12,7 @@ using namespace actorcable::testing;
 namespace {
 
 struct fixture : test_coordinator_fixture<> {
-  caf::actor writer = sys.spawn(fake_writer);
+  stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor dir;
   fixture() {
     job_launcher launch = [](caf::event_based_actor* parent, const job_spec& spec) {
@@ -40,7 +40,7 @@ CAF_TEST(streams run to the end and the directory empties after retention) {
   self->send(dir, caf::subscribe_atom::value, std::int64_t{2}, sub, true);
   run();  // includes every timer: the streams end, then their retention passes
   CAF_CHECK_EQUAL(live(), 0u);
-  auto& fw = deref<caf::stateful_actor<fake_writer_state>>(writer).state;
+  auto& fw = deref<fake_writer_actor>(writer).state;
   CAF_REQUIRE_EQUAL(fw.finishes.size(), 2u);
   for (auto& f : fw.finishes) {
     CAF_CHECK_EQUAL(actorcable::model::to_string(f.status), "complete");

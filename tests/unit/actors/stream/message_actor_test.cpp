@@ -13,7 +13,7 @@ namespace {
 
 struct fixture : test_coordinator_fixture<> {
   message_actor_config mcfg;
-  caf::actor writer = sys.spawn(fake_writer);
+  stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor sub = sys.spawn(recorder);
   std::shared_ptr<caf::actor> job_slot = std::make_shared<caf::actor>();
   caf::actor msg;
@@ -33,7 +33,7 @@ struct fixture : test_coordinator_fixture<> {
 
   caf::actor job() { return *job_slot; }
   message_state& state() { return deref<caf::stateful_actor<message_state>>(msg).state; }
-  fake_writer_state& written() { return deref<caf::stateful_actor<fake_writer_state>>(writer).state; }
+  fake_writer_state& written() { return deref<fake_writer_actor>(writer).state; }
   std::vector<stream_event_ptr>& events() {
     return deref<caf::stateful_actor<recorder_state>>(sub).state.events;
   }
@@ -325,7 +325,7 @@ CAF_TEST_FIXTURE_SCOPE_END()
 CAF_TEST(a row that does not exist refuses to start with a clear error) {
   test_coordinator_fixture<> fx;
   auto writer = fx.sys.spawn(fake_writer);
-  fx.deref<caf::stateful_actor<fake_writer_state>>(writer).state.row_exists = false;
+  fx.deref<fake_writer_actor>(writer).state.row_exists = false;
   bool launched = false;
   job_launcher launch = [&](caf::event_based_actor* parent, const job_spec&) {
     launched = true;

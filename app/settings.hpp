@@ -6,7 +6,7 @@
 #include "actors/store/stream_writer.hpp"
 #include "actors/stream/message_actor.hpp"
 #include "app/config.hpp"
-#include "net/http/api.hpp"
+#include "net/api/api.hpp"
 #include "net/server.hpp"
 
 namespace actorcable::app {

@@ -3,7 +3,7 @@
 #pragma once
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
-#include "net/http/api.hpp"
+#include "net/api/api.hpp"
 #include "net/ws/connection_limiter.hpp"
 #include "net/ws/io_tap.hpp"
 #include "net/server.hpp"

@@ -1,6 +1,6 @@
 // The JWT verifier on arbitrary tokens, and on arbitrary claims behind a valid signature (so the
 // claim parsing after the signature check is fuzzed too). A signed subject must come back whole.
-#include "net/http/jwt.hpp"
+#include "net/auth/jwt.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "net/http/broadcast_api.hpp"
+#include "net/api/broadcast_api.hpp"
 
 #include <boost/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "net/http/resource_json.hpp"
+#include "net/api/resource_json.hpp"
 
 #include "model/obfuscated_id.hpp"
 

@@ -1,8 +1,8 @@
-#include "net/http/ingest_stream.hpp"
+#include "net/api/ingest_stream.hpp"
 
 #include "actors/ingest/ingest_job.hpp"
 #include "common/log.hpp"
-#include "net/http/api.hpp"
+#include "net/api/api.hpp"
 #include "net/http/lingering_close.hpp"
 #include "persistence/messages_repository.hpp"
 

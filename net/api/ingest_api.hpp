@@ -1,8 +1,8 @@
 // An application's own backend as producer (SPEC §11), the parts that are plain requests: the
 // ingest key, the routes, and creating an answer for a producer to stream. The stream itself
-// (a request body read as it arrives) is net/http/ingest_stream.
+// (a request body read as it arrives) is net/api/ingest_stream.
 #pragma once
-#include "net/http/api.hpp"
+#include "net/api/api.hpp"
 
 #include <optional>
 #include <string>

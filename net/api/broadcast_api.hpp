@@ -1,7 +1,7 @@
 // POST /_broadcast (SPEC §11), in AnyCable's HTTP broadcaster format so that its Rails adapter
 // can point here: {"stream":"<name>","data":"<JSON text>"} or an array of those.
 #pragma once
-#include "net/http/api.hpp"
+#include "net/api/api.hpp"
 
 #include <string>
 #include <variant>

@@ -2,7 +2,7 @@
 #define CAF_SUITE jwt
 #include "test_dsl.hpp"
 
-#include "net/http/jwt.hpp"
+#include "net/auth/jwt.hpp"
 
 using namespace actorcable::net;
 

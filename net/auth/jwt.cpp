@@ -1,4 +1,4 @@
-#include "net/http/jwt.hpp"
+#include "net/auth/jwt.hpp"
 
 #include "common/json_number.hpp"
 

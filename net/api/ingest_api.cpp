@@ -1,8 +1,8 @@
-#include "net/http/ingest_api.hpp"
+#include "net/api/ingest_api.hpp"
 
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
-#include "net/http/auth.hpp"
+#include "net/auth/auth.hpp"
 #include "persistence/messages_repository.hpp"
 
 #include <boost/json.hpp>

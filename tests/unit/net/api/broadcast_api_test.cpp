@@ -3,7 +3,7 @@
 #define CAF_SUITE broadcast_api
 #include "test_dsl.hpp"
 
-#include "net/http/broadcast_api.hpp"
+#include "net/api/broadcast_api.hpp"
 
 using namespace actorcable;
 using namespace actorcable::net;

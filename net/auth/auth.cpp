@@ -1,7 +1,7 @@
-#include "net/http/auth.hpp"
+#include "net/auth/auth.hpp"
 
 #include "model/obfuscated_id.hpp"
-#include "net/http/jwt.hpp"
+#include "net/auth/jwt.hpp"
 
 #include <cctype>
 #include <chrono>

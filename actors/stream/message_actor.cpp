@@ -1,4 +1,5 @@
 #include "actors/stream/message_actor.hpp"
+#include "actors/stream/message_audience.hpp"
 
 #include "actors/stream/stream_frames.hpp"
 #include "common/log.hpp"
@@ -11,7 +12,7 @@
 namespace actorcable::actors {
 namespace {
 
-using self_ptr = caf::stateful_actor<message_state>*;
+using namespace message_parts;
 
 // The words of a job's error for people and the row: the text it was made with
 // (make_error(sec::runtime_error, "why")), else CAF's rendering of the whole error.
@@ -22,16 +23,6 @@ std::string reason_text(const caf::error& e) {
   return caf::to_string(e);
 }
 
-stream_identity identity(self_ptr self) {
-  return {self->state.id, self->state.oid, self->state.epoch};
-}
-
-void count(actorcable::metrics* m, std::atomic<std::int64_t> actorcable::metrics::*field,
-           std::int64_t delta) {
-  if (m)
-    (m->*field).fetch_add(delta, std::memory_order_relaxed);
-}
-
 // Takes this actor's share out of the gauges before it quits.
 void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error reason) {
   if (self->state.streaming)
@@ -40,96 +31,6 @@ void quit_counted(self_ptr self, const message_actor_config& cfg, caf::error rea
   count(cfg.metrics, &metrics::stream_subscribers,
         -static_cast<std::int64_t>(self->state.subscribers.size() + self->state.tapped.size()));
   self->quit(std::move(reason));
-}
-
-// streaming_end has an offset of its own, after the last part: every event is counted once.
-stream_event_ptr end_event(self_ptr self) {
-  auto& st = self->state;
-  return make_end_event(identity(self), st.answer.parts() + 1, st.status, st.result);
-}
-
-stream_event_ptr state_event(self_ptr self, bool streaming) {
-  auto& st = self->state;
-  auto parts = st.answer.parts();
-  if (!st.shared_state || st.shared_state->offset != parts || st.shared_state_streaming != streaming) {
-    st.shared_state = make_state_event(identity(self), parts, st.answer.view(), streaming);
-    st.shared_state_streaming = streaming;
-  }
-  return st.shared_state;
-}
-
-// Adds a subscriber and sends it what it missed; false when a replay was asked of an epoch or
-// offset this actor does not have (nothing is sent then and the subscriber is not added).
-bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor& sub,
-                    const catchup& c) {
-  auto& st = self->state;
-  std::vector<stream_event_ptr> caught_up;  // for a tapped subscriber
-  auto deliver = [&](stream_event_ptr ev) {
-    if (c.port)
-      caught_up.push_back(std::move(ev));
-    else if (c.tag == 0)
-      self->send(sub, frame_atom::value, std::move(ev));
-    else
-      self->send(sub, frame_atom::value, std::move(ev), c.tag);
-  };
-  std::int64_t chunks = st.answer.parts();
-  if (c.how == catchup::mode::replay
-      && (c.epoch != st.epoch || c.after < 0 || c.after > chunks + (st.ended ? 1 : 0)
-          || st.answer.replay_cost(c.after) > cfg.max_replay_bytes))
-    return false;
-  auto& list = c.port ? st.tapped : st.subscribers;
-  if (list.insert(sub)) {
-    self->monitor(sub);
-    count(cfg.metrics, &metrics::stream_subscribers, 1);
-  }
-  switch (c.how) {
-    case catchup::mode::none:
-      break;
-    case catchup::mode::state_if_streaming:
-      if (st.streaming)
-        deliver(state_event(self, true));
-      else if (st.ended)
-        deliver(end_event(self));  // a client (re)subscribing after the end learns how it ended
-      break;
-    case catchup::mode::state_always:
-      deliver(state_event(self, st.streaming));
-      if (st.ended)
-        deliver(end_event(self));
-      break;
-    case catchup::mode::replay:
-      for (auto i = c.after + 1; i <= chunks; ++i)
-        deliver(st.answer.part_event(identity(self), i));
-      if (st.ended && c.after <= chunks)
-        deliver(end_event(self));
-      break;
-  }
-  if (c.port) {
-    auto tap = c.port->tap();
-    if (std::find(st.taps.begin(), st.taps.end(), tap) == st.taps.end())
-      st.taps.push_back(std::move(tap));
-    c.port->attach(st.id, c.identifier, std::move(caught_up));
-  }
-  return true;
-}
-
-void drop_subscriber(self_ptr self, const message_actor_config& cfg, const caf::actor_addr& sub) {
-  for (auto* list : {&self->state.subscribers, &self->state.tapped})
-    if (list->erase(sub))
-      count(cfg.metrics, &metrics::stream_subscribers, -1);
-}
-
-void broadcast(self_ptr self, const message_actor_config& cfg, const stream_event_ptr& ev) {
-  std::int64_t remote = 0;
-  auto msg = caf::make_message(frame_atom::value, ev);  // one message, shared by every mailbox
-  for (auto& sub : self->state.subscribers) {
-    self->send(sub, msg);
-    if (sub.node() != self->node())
-      ++remote;  // a relay on another node: one copy there, whatever its subscribers
-  }
-  if (remote > 0)
-    count(cfg.metrics, &metrics::cluster_frames_sent_total, remote);
-  for (auto& tap : self->state.taps)
-    tap->deliver(self->state.id, ev);
 }
 
 void flush(self_ptr self, const stream_writer_actor& writer) {

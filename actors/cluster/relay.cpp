@@ -22,9 +22,9 @@ void note(self_ptr self, const stream_event& ev) {
 
 void drop(self_ptr self, const caf::actor_addr& who) {
   auto& st = self->state;
-  auto& subs = st.subscribers;
-  subs.erase(who);
-  if (subs.empty() && st.catching_up.empty() && st.subscribed) {
+  st.subscribers.erase(who);
+  st.tapped.erase(who);
+  if (st.subscribers.empty() && st.tapped.empty() && st.catching_up.empty() && st.subscribed) {
     // Nobody here listens: stop the events crossing, until someone subscribes again.
     st.subscribed = false;
     self->send(st.origin, caf::unsubscribe_atom::value, caf::actor_cast<caf::actor>(self));
@@ -61,11 +61,16 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       auto end = make_end_event(who, st.chunks + 1, model::stream_status::interrupted);
       for (auto& sub : st.subscribers)
         self->send(sub, frame_atom::value, end);
+      for (auto& tap : st.taps)
+        tap->deliver(st.message_id, end);
       for (auto& [tag, w] : st.catching_up) {
-        if (w.tag == 0)
-          self->send(w.sub, frame_atom::value, end);
-        else
-          self->send(w.sub, frame_atom::value, end, w.tag);
+        w.caught_up.push_back(end);  // a connection not attached yet gets them as messages
+        for (auto& ev : w.port ? w.caught_up : std::vector<stream_event_ptr>{end}) {
+          if (w.tag == 0)
+            self->send(w.sub, frame_atom::value, ev);
+          else
+            self->send(w.sub, frame_atom::value, ev, w.tag);
+        }
       }
     }
     // A normal exit: the subscribers were told, they must not announce another end.
@@ -75,10 +80,11 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
     [=](caf::subscribe_atom, caf::actor& sub, catchup& c) -> caf::result<caf::actor, bool> {
       auto& st = self->state;
       auto tag = ++st.next_tag;
-      st.catching_up.emplace(tag, relay_state::waiting{sub, c.tag});
+      st.catching_up.emplace(tag, relay_state::waiting{sub, c.tag, std::move(c.port),
+                                                       c.identifier, {}});
       st.subscribed = true;
       c.tag = tag;
-      c.port = nullptr;  // a relay's subscribers take events as messages
+      c.port = nullptr;  // the origin's events come here as messages, never to a port elsewhere
       auto rp = self->make_response_promise<caf::actor, bool>();
       auto me = caf::actor_cast<caf::actor>(self);
       self->request(st.origin, 10s, caf::subscribe_atom::value, me, c)
@@ -89,9 +95,18 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
             if (w == st.catching_up.end())
               return;
             auto sub = w->second.sub;
+            auto port = std::move(w->second.port);
+            auto identifier = std::move(w->second.identifier);
+            auto caught_up = std::move(w->second.caught_up);
             st.catching_up.erase(w);
-            if (accepted && st.subscribers.insert(sub))
+            if (accepted && (port ? st.tapped : st.subscribers).insert(sub))
               self->monitor(sub);
+            if (accepted && port) {
+              auto tap = port->tap();
+              if (std::find(st.taps.begin(), st.taps.end(), tap) == st.taps.end())
+                st.taps.push_back(std::move(tap));
+              port->attach(st.message_id, identifier, std::move(caught_up));
+            }
             rp.deliver(me, accepted);
             if (!accepted)
               drop(self, sub.address());
@@ -117,9 +132,14 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       note(self, *ev);
       if (metrics)
         metrics->cluster_frames_received_total.fetch_add(1, std::memory_order_relaxed);
-      auto msg = caf::make_message(frame_atom::value, ev);
-      for (auto& sub : self->state.subscribers)
-        self->send(sub, msg);
+      auto& st = self->state;
+      if (!st.subscribers.empty()) {
+        auto msg = caf::make_message(frame_atom::value, ev);
+        for (auto& sub : st.subscribers)
+          self->send(sub, msg);
+      }
+      for (auto& tap : st.taps)
+        tap->deliver(st.message_id, ev);
     },
     [=](frame_atom, const stream_event_ptr& ev, std::uint64_t tag) {
       auto& st = self->state;
@@ -127,7 +147,9 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       if (!ev || w == st.catching_up.end())
         return;
       note(self, *ev);
-      if (w->second.tag == 0)
+      if (w->second.port)
+        w->second.caught_up.push_back(ev);
+      else if (w->second.tag == 0)
         self->send(w->second.sub, frame_atom::value, ev);
       else
         self->send(w->second.sub, frame_atom::value, ev, w->second.tag);

@@ -1,9 +1,12 @@
 // This node's stand-in for a message actor on another node. It is that actor's one subscriber
 // here and fans each event out to this node's subscribers, so an event crosses to a node once
 // however many clients watch it there (SPEC §8). Catch-up requests pass through it, tagged, so
-// that a subscriber gets its catch-up and then the live events in the origin's order.
+// that a subscriber gets its catch-up and then the live events in the origin's order. A
+// connection's subscription attaches to its I/O thread's tap, as it would to a local message
+// actor: a relayed event costs one post per thread, not one message per connection.
 #pragma once
 #include "actors/stream/actor_list.hpp"
+#include "actors/stream/stream_tap.hpp"
 #include "actors/protocol.hpp"
 #include "common/metrics.hpp"
 
@@ -19,10 +22,15 @@ struct relay_state {
   std::int64_t chunks = 0;  // the highest chunk offset seen
   bool ended = false;
   bool subscribed = false;  // registered with the origin
-  actor_list subscribers;
+  actor_list subscribers;  // take events as messages
+  actor_list tapped;       // take events through their connection's tap, like a local stream's
+  std::vector<std::shared_ptr<stream_tap>> taps;  // each gets every event once
   struct waiting {
     caf::actor sub;
     std::uint64_t tag;  // the subscriber's own catch-up tag
+    std::shared_ptr<tap_port> port;  // set: its catch-up is gathered and handed to the port
+    std::string identifier;
+    std::vector<stream_event_ptr> caught_up;
   };
   std::unordered_map<std::uint64_t, waiting> catching_up;  // by the tag given to the origin
   std::uint64_t next_tag = 0;

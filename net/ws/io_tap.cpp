@@ -67,14 +67,24 @@ void io_tap::shut() {
 }
 
 void io_tap::drain(std::int64_t message_id) {
+  // A turn takes a bounded share of the backlog and queues the rest behind the thread's other
+  // work: with hundreds of extended-protocol connections (whose events never merge) a backlog
+  // written at once would hold the thread, and every request on it, for seconds.
+  constexpr std::size_t max_items_per_turn = 64;
   std::vector<pending_item> items;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = pending_.find(message_id);
     if (it == pending_.end())
       return;
-    items = std::move(it->second);
-    pending_.erase(it);
+    auto& queued = it->second;
+    auto n = std::min(queued.size(), max_items_per_turn);
+    items.assign(std::make_move_iterator(queued.begin()), std::make_move_iterator(queued.begin() + n));
+    queued.erase(queued.begin(), queued.begin() + n);
+    if (queued.empty())
+      pending_.erase(it);
+    else if (ioc_)
+      boost::asio::post(*ioc_, [self = shared_from_this(), message_id] { self->drain(message_id); });
   }
   std::vector<actors::stream_event_ptr> events;
   for (auto& item : items) {

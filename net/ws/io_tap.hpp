@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
@@ -64,7 +65,7 @@ private:
     actors::stream_event_ptr ev;
     std::function<void()> run;  // instead of an event
   };
-  std::unordered_map<std::int64_t, std::vector<pending_item>> pending_;
+  std::unordered_map<std::int64_t, std::deque<pending_item>> pending_;
   void post_in_order(std::int64_t message_id, pending_item item);
   actorcable::metrics& stats_;
   std::unordered_map<std::int64_t, std::vector<audience>> routes_;

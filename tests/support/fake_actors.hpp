@@ -3,6 +3,7 @@
 #pragma once
 #include "actors/protocol.hpp"
 #include "actors/store/stream_writer.hpp"
+#include "actors/stream/stream_tap.hpp"
 
 #include <boost/json.hpp>
 
@@ -59,6 +60,57 @@ fake_writer(actors::stream_writer_actor::stateful_pointer<fake_writer_state> sel
     [=](actors::write_atom) {},
     [=](actors::retry_atom) {},
   };
+}
+
+// An I/O thread's tap as the actors see it: what was delivered to it, in order.
+struct fake_tap final : actors::stream_tap {
+  std::vector<std::pair<std::int64_t, actors::stream_event_ptr>> delivered;
+  void deliver(std::int64_t message_id, actors::stream_event_ptr ev) override {
+    delivered.emplace_back(message_id, std::move(ev));
+  }
+};
+
+// A connection on that thread: its catch-up when it attached, then what the tap got for the
+// message from then on.
+struct fake_port final : actors::tap_port {
+  explicit fake_port(std::shared_ptr<fake_tap> t) : thread(std::move(t)) {}
+  std::shared_ptr<actors::stream_tap> tap() override { return thread; }
+  void attach(std::int64_t id, const std::string& identifier,
+              std::vector<actors::stream_event_ptr> catchup) override {
+    ++attaches;
+    message_id = id;
+    attached_as = identifier;
+    caught_up = std::move(catchup);
+    from = thread->delivered.size();
+  }
+  // What its client would have been sent, in order.
+  std::vector<actors::stream_event_ptr> seen() const {
+    auto out = caught_up;
+    for (auto i = from; i < thread->delivered.size(); ++i)
+      if (thread->delivered[i].first == message_id)
+        out.push_back(thread->delivered[i].second);
+    return out;
+  }
+  std::shared_ptr<fake_tap> thread;
+  int attaches = 0;
+  std::int64_t message_id = 0;
+  std::string attached_as;
+  std::vector<actors::stream_event_ptr> caught_up;
+  std::size_t from = 0;
+};
+
+// The text a client assembles from `events`: current_state replaces, updates append.
+inline std::string assembled_text(const std::vector<actors::stream_event_ptr>& events) {
+  std::string out;
+  for (auto& ev : events) {
+    auto v = boost::json::parse(ev->message_json);
+    auto& o = v.as_object();
+    if (ev->type == actors::stream_event::kind::state)
+      out = std::string(o.at("content").as_string());
+    else if (ev->type == actors::stream_event::kind::update)
+      out += std::string(o.at("chunk").as_string());
+  }
+  return out;
 }
 
 // A job that does nothing by itself: the test speaks for it. "throw" makes it raise.

@@ -61,6 +61,19 @@ struct fixture : test_coordinator_fixture<> {
     }
     return out;
   }
+  // A connection's subscription through the relay (`bridge` stands for its bridge actor).
+  std::shared_ptr<fake_port> connection(const std::shared_ptr<fake_tap>& thread,
+                                        const caf::actor& bridge, catchup::mode how) {
+    auto port = std::make_shared<fake_port>(thread);
+    catchup c;
+    c.how = how;
+    c.tag = 5;
+    c.port = port;
+    c.identifier = R"({"channel":"X"})";
+    self->send(rel, caf::subscribe_atom::value, bridge, c);
+    consume_messages();
+    return port;
+  }
   relay_state& relay_st() { return deref<caf::stateful_actor<relay_state>>(rel).state; }
 };
 
@@ -130,6 +143,63 @@ CAF_TEST(an origin lost without an end ends the stream here as interrupted) {
   CAF_CHECK_EQUAL(end.type, stream_event::kind::end);
   CAF_CHECK_EQUAL(actorcable::testing::end_status(end), "interrupted");
   CAF_CHECK_EQUAL(end.offset, 3);  // after the two chunks, as the origin would have numbered it
+}
+
+CAF_TEST(connections behind a relay take its events through their thread's tap like a local stream's) {
+  auto thread = std::make_shared<fake_tap>();
+  auto bridge = sys.spawn(recorder);
+  chunk("one ");
+  auto early = connection(thread, bridge, catchup::mode::state_if_streaming);
+  chunk("two ");
+  auto late = connection(thread, bridge, catchup::mode::state_if_streaming);
+  chunk("three");
+  for (auto& port : {early, late}) {
+    CAF_CHECK_EQUAL(port->attaches, 1);
+    CAF_CHECK_EQUAL(port->message_id, 42);
+    CAF_CHECK_EQUAL(port->attached_as, R"({"channel":"X"})");
+    CAF_REQUIRE(!port->caught_up.empty());
+    CAF_CHECK_EQUAL(port->caught_up.front()->type, stream_event::kind::state);
+    CAF_CHECK_EQUAL(assembled_text(port->seen()), "one two three");
+  }
+  CAF_CHECK_EQUAL(early->caught_up.front()->offset, 1);
+  CAF_CHECK_EQUAL(late->caught_up.front()->offset, 2);
+  // One delivery per event to the thread, however many connections it has; none as messages.
+  CAF_CHECK_EQUAL(thread->delivered.size(), 2u);
+  CAF_CHECK(events(bridge).empty());
+  CAF_CHECK_EQUAL(relay_st().taps.size(), 1u);
+  self->send(origin, cancel_atom::value);
+  consume_messages();
+  for (auto& port : {early, late}) {
+    auto seen = port->seen();
+    CAF_CHECK_EQUAL(seen.back()->type, stream_event::kind::end);
+    CAF_CHECK_EQUAL(actorcable::testing::end_status(*seen.back()), "cancelled");
+  }
+}
+
+CAF_TEST(a connection behind a relay whose origin is lost gets interrupted through its tap) {
+  auto thread = std::make_shared<fake_tap>();
+  auto bridge = sys.spawn(recorder);
+  auto port = connection(thread, bridge, catchup::mode::none);
+  chunk("x");
+  self->send_exit(origin, caf::exit_reason::remote_link_unreachable);
+  consume_messages();
+  auto seen = port->seen();
+  CAF_REQUIRE_EQUAL(seen.size(), 2u);
+  CAF_CHECK_EQUAL(seen.back()->type, stream_event::kind::end);
+  CAF_CHECK_EQUAL(actorcable::testing::end_status(*seen.back()), "interrupted");
+  CAF_CHECK(events(bridge).empty());
+}
+
+CAF_TEST(the last connection leaving a relay stops the events crossing) {
+  auto thread = std::make_shared<fake_tap>();
+  auto bridge = sys.spawn(recorder);
+  connection(thread, bridge, catchup::mode::none);
+  CAF_CHECK(relay_st().subscribed);
+  self->send(rel, caf::unsubscribe_atom::value, bridge);
+  consume_messages();
+  CAF_CHECK(!relay_st().subscribed);
+  chunk("unseen");
+  CAF_CHECK(thread->delivered.empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

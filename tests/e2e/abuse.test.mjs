@@ -294,7 +294,7 @@ test('a chat of many one-megabyte messages is served in bounded pages', async ()
   await server.stop();
 });
 
-test('extended-protocol fan-out to 500 consumers that stopped reading keeps /healthz answering', async () => {
+test('extended-protocol fan-out to 500 consumers that stopped reading keeps /healthz answering', async (t) => {
   const server = await startServer(db);
   const chat = await newChat(server, alice);
   const { response } = await ask(server, alice, chat.id, '[[chunks:40000]] [[rate:4000]]');
@@ -326,6 +326,7 @@ test('extended-protocol fan-out to 500 consumers that stopped reading keeps /hea
   assert.equal(row.streaming, true, 'the probes ran while the answer streamed');
   await api(server, alice, 'POST', `/api/messages/${response.id}/stop`);
   for (const s of sockets) s.destroy();
+  t.diagnostic(`slowest /healthz: ${worst.toFixed(0)} ms`);
   assert.ok(worst < 1000 * SANITIZER_TIME_FACTOR, `/healthz took up to ${worst.toFixed(0)} ms`);
   await server.stop();
 });

@@ -196,7 +196,9 @@ int run_serve(const config& cfg) {
   auto launcher = actors::make_job_launcher(settings.provider, provider_io.get());
   auto directory = sys.spawn(actors::directory, settings.streams, writer, launcher);
   caf::anon_send(writer, caf::put_atom::value, directory);
-  auto hub = sys.spawn(actors::broadcast_hub);
+  // With an argument: CAF 0.17 dereferences the null argument tuple of an actor spawned without
+  // one, which UBSan reports (and cannot suppress in a process out of descriptors).
+  auto hub = sys.spawn(actors::broadcast_hub, &stats);
   caf::actor cluster, members;
   if (settings.clustered()) {
     cluster = start_cluster(sys, settings, directory, hub, stats, members);

@@ -97,6 +97,9 @@ std::string metrics::render() const {
        v(commands_rejected_total));
   line(out, "actorcable_published_total", "counter",
        "Broadcasts to named streams taken by POST /_broadcast on this node.", v(published_total));
+  line(out, "actorcable_broadcast_deliveries_total", "counter",
+       "Broadcasts to named streams handed to this node's connections (one per connection and stream).",
+       v(broadcast_deliveries_total));
   line(out, "actorcable_updates_merged_total", "counter",
        "streaming_updates merged into one already queued for a client that is behind.",
        v(updates_merged_total));

@@ -51,6 +51,7 @@ struct metrics {
   std::atomic<std::int64_t> sessions_restored_total{0};
   std::atomic<std::int64_t> commands_rejected_total{0}; // unknown, invalid or rate-limited commands
   std::atomic<std::int64_t> published_total{0};         // broadcasts taken by POST /_broadcast
+  std::atomic<std::int64_t> broadcast_deliveries_total{0};  // a broadcast handed to one listener
   // requests refused by a per-user limit (SPEC §13)
   std::atomic<std::int64_t> limited_answers_concurrent{0};
   std::atomic<std::int64_t> limited_answers_per_minute{0};

@@ -16,7 +16,7 @@ void forget(self_ptr self, const std::string& stream, const caf::actor_addr& who
   }
 }
 
-void deliver(self_ptr self, const std::vector<std::string>& streams,
+void deliver(self_ptr self, actorcable::metrics* metrics, const std::vector<std::string>& streams,
              const std::vector<std::string>& messages) {
   auto n = std::min(streams.size(), messages.size());
   for (std::size_t i = 0; i < n; ++i) {
@@ -25,12 +25,15 @@ void deliver(self_ptr self, const std::vector<std::string>& streams,
       continue;
     for (auto& listener : it->second)
       self->send(listener, broadcast_atom::value, streams[i], messages[i]);
+    if (metrics)
+      metrics->broadcast_deliveries_total.fetch_add(static_cast<std::int64_t>(it->second.size()),
+                                                    std::memory_order_relaxed);
   }
 }
 
 }  // namespace
 
-caf::behavior broadcast_hub(self_ptr self) {
+caf::behavior broadcast_hub(self_ptr self, actorcable::metrics* metrics) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto it = self->state.joined.find(msg.source);
     if (it == self->state.joined.end())
@@ -69,12 +72,12 @@ caf::behavior broadcast_hub(self_ptr self) {
     [=](caf::put_atom, caf::actor& cluster) { self->state.cluster = std::move(cluster); },
     [=](publish_atom, const std::vector<std::string>& streams,
         const std::vector<std::string>& messages) {
-      deliver(self, streams, messages);
+      deliver(self, metrics, streams, messages);
       if (self->state.cluster)
         self->send(self->state.cluster, publish_atom::value, streams, messages);
     },
     [=](broadcast_atom, const std::vector<std::string>& streams,
-        const std::vector<std::string>& messages) { deliver(self, streams, messages); },
+        const std::vector<std::string>& messages) { deliver(self, metrics, streams, messages); },
   };
 }
 

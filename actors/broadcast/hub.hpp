@@ -4,6 +4,7 @@
 #pragma once
 #include "actors/protocol.hpp"
 #include "actors/stream/actor_list.hpp"
+#include "common/metrics.hpp"
 
 #include <string>
 #include <unordered_map>
@@ -21,6 +22,7 @@ struct hub_state {
 // Reacts to: (caf::join_atom, string stream, actor listener), (caf::leave_atom, string stream,
 // actor listener) (a listener that terminates leaves everything), (caf::put_atom, actor cluster),
 // (publish_atom, streams, messages), (broadcast_atom, streams, messages): see protocol.hpp.
-caf::behavior broadcast_hub(caf::stateful_actor<hub_state>* self);
+// `metrics` (may be null) counts the deliveries.
+caf::behavior broadcast_hub(caf::stateful_actor<hub_state>* self, actorcable::metrics* metrics);
 
 }  // namespace actorcable::actors

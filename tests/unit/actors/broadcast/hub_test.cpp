@@ -30,7 +30,8 @@ caf::behavior listener(caf::stateful_actor<listener_state>* self) {
 using strings = std::vector<std::string>;
 
 struct fixture : test_coordinator_fixture<> {
-  caf::actor hub = sys.spawn(broadcast_hub);
+  actorcable::metrics stats;
+  caf::actor hub = sys.spawn(broadcast_hub, &stats);
   caf::actor a = sys.spawn(listener);
   caf::actor b = sys.spawn(listener);
 
@@ -64,6 +65,7 @@ CAF_TEST(a broadcast reaches each listener of its stream once and nobody else) {
   broadcast({"Chat:x", "Chat:y", "Chat:z"}, {"1", "2", "3"});
   CAF_CHECK(got(a) == (got_list{{"Chat:x", "1"}}));
   CAF_CHECK(got(b) == (got_list{{"Chat:y", "2"}}));
+  CAF_CHECK_EQUAL(stats.broadcast_deliveries_total.load(), 2);  // Chat:z has no listener
 }
 
 CAF_TEST(a listener that left or terminated gets nothing and is forgotten) {

@@ -92,6 +92,9 @@ std::string metrics::render() const {
   line(out, "actorcable_accept_failures_total", "counter",
        "Connections the listener failed to accept (e.g. no descriptors left).",
        v(accept_failures_total));
+  line(out, "actorcable_commands_total", "counter",
+       "ActionCable commands handled, in each connection's order (refused ones included).",
+       v(commands_total));
   line(out, "actorcable_commands_rejected_total", "counter",
        "ActionCable commands ignored or refused: unknown, invalid or over a rate limit.",
        v(commands_rejected_total));

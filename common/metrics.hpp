@@ -49,6 +49,7 @@ struct metrics {
   std::atomic<std::int64_t> accept_failures_total{0};   // accept(2) failed (descriptors exhausted)
   std::atomic<std::int64_t> sessions_stored_total{0};   // extended-protocol sessions kept for ?sid=
   std::atomic<std::int64_t> sessions_restored_total{0};
+  std::atomic<std::int64_t> commands_total{0};          // ActionCable commands handled
   std::atomic<std::int64_t> commands_rejected_total{0}; // unknown, invalid or rate-limited commands
   std::atomic<std::int64_t> published_total{0};         // broadcasts taken by POST /_broadcast
   std::atomic<std::int64_t> broadcast_deliveries_total{0};  // a broadcast handed to one listener

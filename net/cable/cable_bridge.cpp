@@ -133,6 +133,8 @@ void pump(bridge_ptr self, const bridge_config& cfg) {
   while (!st.busy && !st.pending.empty()) {
     auto cmd = std::move(st.pending.front());
     st.pending.pop_front();
+    if (cfg.metrics)
+      cfg.metrics->commands_total.fetch_add(1, std::memory_order_relaxed);
     handle(self, cfg, std::move(cmd));
   }
 }

@@ -29,14 +29,15 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
     // Linked: a message actor never outlives the directory that can find it.
     auto mcfg = cfg;
     mcfg.directory = caf::actor_cast<caf::actor>(self);
-    auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
+    auto local = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
+    auto actor = caf::actor_cast<caf::actor>(local);  // kept beside relays, which are untyped
     self->monitor(actor);
     st.streams.emplace(id, directory_state::stream{actor, chat_id});
     if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
       self->send(chat->second, stream_started_atom::value, id, actor);
     if (st.cluster)
       self->send(st.cluster, stream_started_atom::value, chat_id, id, actor);
-    self->delegate(actor, start_atom::value);
+    self->delegate(local, start_atom::value);
   };
   return {
     [=](start_atom, job_spec& spec) -> caf::result<bool> {

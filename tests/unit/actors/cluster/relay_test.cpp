@@ -18,7 +18,7 @@ struct fixture : test_coordinator_fixture<> {
   actorcable::metrics stats;
   actors::stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor origin;
-  caf::actor rel;
+  relay_actor rel;
 
   fixture() {
     job_launcher launch = [](caf::local_actor* parent, const job_spec&) {
@@ -28,7 +28,7 @@ struct fixture : test_coordinator_fixture<> {
                        writer, launch));
     self->send(origin, start_atom::value);
     consume_messages();
-    rel = sys.spawn(relay, std::int64_t{42}, origin, &stats);
+    rel = sys.spawn(relay, std::int64_t{42}, caf::actor_cast<message_actor_actor>(origin), &stats);
     consume_messages();
   }
   caf::actor subscriber(catchup::mode how) {
@@ -74,7 +74,7 @@ struct fixture : test_coordinator_fixture<> {
     consume_messages();
     return port;
   }
-  relay_state& relay_st() { return deref<caf::stateful_actor<relay_state>>(rel).state; }
+  relay_state& relay_st() { return deref<relay_actor::stateful_base<relay_state>>(rel).state; }
 };
 
 }  // namespace

@@ -15,7 +15,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       }
     }
     for (auto i = st.chats.begin(); i != st.chats.end(); ++i) {
-      if (i->second == msg.source) {
+      if (i->second.address() == msg.source) {
         st.chats.erase(i);
         return;
       }

@@ -1,6 +1,7 @@
 // Finds the actor of a streaming message or of a chat: spawns it on demand and forgets it when it
 // is gone. Hands out actor handles only, so an actor may later live on another node.
 #pragma once
+#include "actors/stream/chat_actor.hpp"
 #include "actors/stream/message_actor.hpp"
 
 #include <unordered_map>
@@ -15,7 +16,7 @@ struct directory_state {
     bool remote = false;  // a relay of a message actor on another node
   };
   std::unordered_map<std::int64_t, stream> streams;     // by message id
-  std::unordered_map<std::int64_t, caf::actor> chats;   // by chat id
+  std::unordered_map<std::int64_t, chat_actor_actor> chats;  // by chat id
   caf::actor cluster;  // finds messages streaming on other nodes (none: a lone node)
 };
 

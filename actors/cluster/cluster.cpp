@@ -192,7 +192,9 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
     }
   });
   return {
-    [=](caf::put_atom, caf::actor& directory) { self->state.directory = std::move(directory); },
+    [=](caf::put_atom, caf::actor& directory) {
+      self->state.directory = caf::actor_cast<directory_actor>(directory);
+    },
     [=](dial_atom, const std::string& text) { dial(self, cfg, text); },
     [=](members_atom, const std::vector<std::string>& names, const std::vector<std::string>& addresses) {
       update_members(self, cfg, names, addresses);

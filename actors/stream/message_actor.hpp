@@ -5,6 +5,7 @@
 #include "actors/stream/answer.hpp"
 #include "actors/protocol.hpp"
 #include "actors/store/stream_writer.hpp"
+#include "actors/stream/directory_actor.hpp"
 #include "actors/stream/stream_tap.hpp"
 #include "common/metrics.hpp"
 
@@ -21,7 +22,7 @@ struct message_actor_config {
   // refused: the client gets reject_history and then current_state, one frame.
   std::size_t max_replay_bytes = 256 * 1024;
   actorcable::metrics* metrics = nullptr;
-  caf::actor directory;  // set by the directory: where the answers this one waits for are found
+  directory_actor directory;  // set by the directory: where the answers this one waits for are found
 };
 
 struct message_state {

@@ -28,7 +28,7 @@ ingest_part part_of(std::string_view line) {
 
 struct fixture : test_coordinator_fixture<> {
   stream_writer_actor writer = sys.spawn(fake_writer);
-  caf::actor dir;
+  directory_actor dir;
   std::shared_ptr<counting_sink> sink = std::make_shared<counting_sink>();
   caf::actor job = sys.spawn(ingest_job, std::shared_ptr<ingest_sink>(sink));
   fixture() {

@@ -9,7 +9,13 @@
 namespace actorcable::actors {
 namespace {
 
-using self_ptr = caf::stateful_actor<relay_state>*;
+using self_ptr = relay_actor::stateful_pointer<relay_state>;
+
+// To a dynamically typed subscriber, as this relay (CAF's send() addresses typed actors only).
+template <class... Ts>
+void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
+  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
+}
 using namespace std::chrono_literals;
 
 void note(self_ptr self, const stream_event& ev) {
@@ -33,8 +39,8 @@ void drop(self_ptr self, const caf::actor_addr& who) {
 
 }  // namespace
 
-caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
-                    actorcable::metrics* metrics) {
+relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
+                                 message_actor_actor origin, actorcable::metrics* metrics) {
   auto& st = self->state;
   st.message_id = message_id;
   st.origin = origin;
@@ -60,16 +66,16 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
                           st.epoch};
       auto end = make_end_event(who, st.chunks + 1, model::stream_status::interrupted);
       for (auto& sub : st.subscribers)
-        self->send(sub, frame_atom::value, end);
+        tell(self, sub, frame_atom::value, end);
       for (auto& tap : st.taps)
         tap->deliver(st.message_id, end);
       for (auto& [tag, w] : st.catching_up) {
         w.caught_up.push_back(end);  // a connection not attached yet gets them as messages
         for (auto& ev : w.port ? w.caught_up : std::vector<stream_event_ptr>{end}) {
           if (w.tag == 0)
-            self->send(w.sub, frame_atom::value, ev);
+            tell(self, w.sub, frame_atom::value, ev);
           else
-            self->send(w.sub, frame_atom::value, ev, w.tag);
+            tell(self, w.sub, frame_atom::value, ev, w.tag);
         }
       }
     }
@@ -136,7 +142,7 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       if (!st.subscribers.empty()) {
         auto msg = caf::make_message(frame_atom::value, ev);
         for (auto& sub : st.subscribers)
-          self->send(sub, msg);
+          tell(self, sub, msg);
       }
       for (auto& tap : st.taps)
         tap->deliver(st.message_id, ev);
@@ -150,9 +156,9 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       if (w->second.port)
         w->second.caught_up.push_back(ev);
       else if (w->second.tag == 0)
-        self->send(w->second.sub, frame_atom::value, ev);
+        tell(self, w->second.sub, frame_atom::value, ev);
       else
-        self->send(w->second.sub, frame_atom::value, ev, w->second.tag);
+        tell(self, w->second.sub, frame_atom::value, ev, w->second.tag);
     },
     [=](cancel_atom) {
       self->delegate(self->state.origin, cancel_atom::value);

@@ -26,7 +26,7 @@ struct net_context {
   server_config cfg;
   const api& http_api;
   persistence::pg_pool& pool;
-  actors::directory_actor directory;
+  caf::actor directory;
   boost::asio::thread_pool& db_workers;
   actorcable::metrics& stats;
   std::shared_ptr<connection_limiter> connections;

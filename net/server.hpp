@@ -5,7 +5,6 @@
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
 
-#include "actors/stream/directory_actor.hpp"
 #include "net/cable/session_store.hpp"
 
 #include <chrono>
@@ -58,7 +57,7 @@ struct server_config {
 class server {
 public:
   server(caf::actor_system& sys, server_config cfg, const api& api, persistence::pg_pool& pool,
-         actors::directory_actor directory, actorcable::metrics& stats);
+         caf::actor directory, actorcable::metrics& stats);
   ~server();
 
   // Binds and starts the I/O threads; returns the bound port. Throws on bind failure.

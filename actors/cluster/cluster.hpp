@@ -3,7 +3,6 @@
 // streams on another node, and keeps one relay per such message here.
 #pragma once
 #include "actors/protocol.hpp"
-#include "actors/stream/directory_actor.hpp"
 #include "common/metrics.hpp"
 
 #include <caf/io/middleman_actor.hpp>
@@ -41,7 +40,7 @@ struct dial_target {
 
 struct cluster_state {
   static inline const char* name = "cluster";
-  directory_actor directory;
+  caf::actor directory;
   std::map<std::string, caf::actor> peers;           // by node name
   std::map<std::string, dial_target> targets;        // by address text
   std::map<caf::actor_addr, std::string> dialed;     // peer member -> its address text

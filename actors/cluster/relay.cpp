@@ -9,13 +9,7 @@
 namespace actorcable::actors {
 namespace {
 
-using self_ptr = relay_actor::stateful_pointer<relay_state>;
-
-// To a dynamically typed subscriber, as this relay (CAF's send() addresses typed actors only).
-template <class... Ts>
-void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
-  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
-}
+using self_ptr = caf::stateful_actor<relay_state>*;
 using namespace std::chrono_literals;
 
 void note(self_ptr self, const stream_event& ev) {
@@ -39,8 +33,8 @@ void drop(self_ptr self, const caf::actor_addr& who) {
 
 }  // namespace
 
-relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
-                                 message_actor_actor origin, actorcable::metrics* metrics) {
+caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
+                    actorcable::metrics* metrics) {
   auto& st = self->state;
   st.message_id = message_id;
   st.origin = origin;
@@ -66,16 +60,16 @@ relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
                           st.epoch};
       auto end = make_end_event(who, st.chunks + 1, model::stream_status::interrupted);
       for (auto& sub : st.subscribers)
-        tell(self, sub, frame_atom::value, end);
+        self->send(sub, frame_atom::value, end);
       for (auto& tap : st.taps)
         tap->deliver(st.message_id, end);
       for (auto& [tag, w] : st.catching_up) {
         w.caught_up.push_back(end);  // a connection not attached yet gets them as messages
         for (auto& ev : w.port ? w.caught_up : std::vector<stream_event_ptr>{end}) {
           if (w.tag == 0)
-            tell(self, w.sub, frame_atom::value, ev);
+            self->send(w.sub, frame_atom::value, ev);
           else
-            tell(self, w.sub, frame_atom::value, ev, w.tag);
+            self->send(w.sub, frame_atom::value, ev, w.tag);
         }
       }
     }
@@ -142,7 +136,7 @@ relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
       if (!st.subscribers.empty()) {
         auto msg = caf::make_message(frame_atom::value, ev);
         for (auto& sub : st.subscribers)
-          tell(self, sub, msg);
+          self->send(sub, msg);
       }
       for (auto& tap : st.taps)
         tap->deliver(st.message_id, ev);
@@ -156,9 +150,9 @@ relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
       if (w->second.port)
         w->second.caught_up.push_back(ev);
       else if (w->second.tag == 0)
-        tell(self, w->second.sub, frame_atom::value, ev);
+        self->send(w->second.sub, frame_atom::value, ev);
       else
-        tell(self, w->second.sub, frame_atom::value, ev, w->second.tag);
+        self->send(w->second.sub, frame_atom::value, ev, w->second.tag);
     },
     [=](cancel_atom) {
       self->delegate(self->state.origin, cancel_atom::value);

@@ -6,7 +6,6 @@
 // actor: a relayed event costs one post per thread, not one message per connection.
 #pragma once
 #include "actors/stream/actor_list.hpp"
-#include "actors/stream/message_actor.hpp"
 #include "actors/stream/stream_tap.hpp"
 #include "actors/protocol.hpp"
 #include "common/metrics.hpp"
@@ -18,7 +17,7 @@ namespace actorcable::actors {
 struct relay_state {
   static inline const char* name = "relay";
   std::int64_t message_id = 0;
-  message_actor_actor origin;
+  caf::actor origin;
   std::string epoch;
   std::int64_t chunks = 0;  // the highest chunk offset seen
   bool ended = false;
@@ -37,16 +36,11 @@ struct relay_state {
   std::uint64_t next_tag = 0;
 };
 
-// A stream (stream_actor: subscribe answers with this relay) that takes the origin's events,
-// (frame_atom, event) live and (frame_atom, event, tag) for a catch-up it asked for. Lives as
-// long as its origin; when the origin is lost without ending its stream (its node died), the
-// subscribers get streaming_end "interrupted".
-using relay_actor = stream_actor::extend<
-  caf::reacts_to<frame_atom, stream_event_ptr>,
-  caf::reacts_to<frame_atom, stream_event_ptr, std::uint64_t>>;
-
-relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_state> self,
-                                 std::int64_t message_id, message_actor_actor origin,
-                                 actorcable::metrics* metrics);
+// Reacts to: (subscribe_atom, actor sub, catchup) -> (actor this relay, bool accepted),
+// (unsubscribe_atom, actor sub), (cancel_atom) -> bool, (caf::get_atom) -> string content.
+// Lives as long as its origin; when the origin is lost without ending its stream (its node
+// died), the subscribers get streaming_end "interrupted".
+caf::behavior relay(caf::stateful_actor<relay_state>* self, std::int64_t message_id,
+                    caf::actor origin, actorcable::metrics* metrics);
 
 }  // namespace actorcable::actors

@@ -5,13 +5,7 @@
 namespace actorcable::actors {
 namespace {
 
-using self_ptr = chat_actor_actor::stateful_pointer<chat_state>;
-
-// To a dynamically typed subscriber, as this actor (CAF's send() addresses typed actors only).
-template <class... Ts>
-void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
-  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
-}
+using self_ptr = caf::stateful_actor<chat_state>*;
 
 // An empty chat actor lingers a while before it quits: a subscriber arriving right after the last
 // one left finds it alive (the directory cannot see that it is about to quit).
@@ -26,8 +20,8 @@ void drop_subscriber(self_ptr self, const caf::actor_addr& who) {
 
 }  // namespace
 
-chat_actor_actor::behavior_type chat_actor(self_ptr self, std::int64_t chat_id,
-                                           std::map<std::int64_t, caf::actor> live_streams) {
+caf::behavior chat_actor(self_ptr self, std::int64_t chat_id,
+                         std::map<std::int64_t, caf::actor> live_streams) {
   self->state.chat_id = chat_id;
   self->state.streams = std::move(live_streams);
   for (auto& [mid, stream] : self->state.streams)
@@ -48,7 +42,7 @@ chat_actor_actor::behavior_type chat_actor(self_ptr self, std::int64_t chat_id,
       if (st.subscribers.insert(sub))
         self->monitor(sub);
       for (auto& [mid, stream] : st.streams)
-        tell(self, sub, chat_stream_atom::value, st.chat_id, mid, stream);
+        self->send(sub, chat_stream_atom::value, st.chat_id, mid, stream);
       return caf::actor_cast<caf::actor>(self);
     },
     [=](caf::unsubscribe_atom, const caf::actor& sub) {
@@ -66,8 +60,8 @@ chat_actor_actor::behavior_type chat_actor(self_ptr self, std::int64_t chat_id,
       self->monitor(stream);
       auto refresh = make_refresh_event(st.chat_id);
       for (auto& sub : st.subscribers) {
-        tell(self, sub, frame_atom::value, refresh);
-        tell(self, sub, chat_stream_atom::value, st.chat_id, mid, stream);
+        self->send(sub, frame_atom::value, refresh);
+        self->send(sub, chat_stream_atom::value, st.chat_id, mid, stream);
       }
     },
   };

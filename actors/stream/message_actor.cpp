@@ -165,7 +165,7 @@ void start_job(self_ptr self, const message_actor_config& cfg, const job_launche
                             st.producer = true;
                             st.job = ready.producer;
                             self->link_to(st.job);
-                            tell(self, st.job, start_atom::value, caf::actor_cast<caf::actor>(self));
+                            self->send(st.job, start_atom::value, caf::actor_cast<caf::actor>(self));
                           } else {
                             st.job = launch(self, ready);
                           }
@@ -176,9 +176,8 @@ void start_job(self_ptr self, const message_actor_config& cfg, const job_launche
 
 }  // namespace
 
-message_actor_actor::behavior_type
-message_actor(self_ptr self, job_spec spec, message_actor_config cfg, stream_writer_actor writer,
-              job_launcher launch) {
+caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config cfg,
+                            stream_writer_actor writer, job_launcher launch) {
   auto& st = self->state;
   st.id = spec.message_id;
   st.oid = model::encode_id(model::model_kind::message, spec.message_id);

@@ -40,9 +40,9 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
     if (c.port)
       caught_up.push_back(std::move(ev));
     else if (c.tag == 0)
-      tell(self, sub, frame_atom::value, std::move(ev));
+      self->send(sub, frame_atom::value, std::move(ev));
     else
-      tell(self, sub, frame_atom::value, std::move(ev), c.tag);
+      self->send(sub, frame_atom::value, std::move(ev), c.tag);
   };
   std::int64_t chunks = st.answer.parts();
   if (c.how == catchup::mode::replay
@@ -94,7 +94,7 @@ void broadcast(self_ptr self, const message_actor_config& cfg, const stream_even
   std::int64_t remote = 0;
   auto msg = caf::make_message(frame_atom::value, ev);  // one message, shared by every mailbox
   for (auto& sub : self->state.subscribers) {
-    tell(self, sub, msg);
+    self->send(sub, msg);
     if (sub.node() != self->node())
       ++remote;  // a relay on another node: one copy there, whatever its subscribers
   }

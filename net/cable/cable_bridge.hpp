@@ -3,7 +3,6 @@
 // (offsets, history, session restore) when the client speaks actioncable-v1-ext-json.
 #pragma once
 #include "actors/protocol.hpp"
-#include "actors/stream/directory_actor.hpp"
 #include "common/metrics.hpp"
 #include "net/cable/cable_protocol.hpp"
 #include "net/cable/cable_socket.hpp"
@@ -63,7 +62,7 @@ typename Inspector::result_type inspect(Inspector& f, stored_row& x) {
 }
 
 struct bridge_config {
-  actors::directory_actor directory;
+  caf::actor directory;
   session_store_actor sessions;  // extended protocol
   caf::group access_changes;  // revocations from the database
   caf::actor broadcasts;  // this node's broadcast hub; none: named streams are not heard

@@ -18,17 +18,17 @@ struct fixture : test_coordinator_fixture<> {
   actorcable::metrics stats;
   actors::stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor origin;
-  relay_actor rel;
+  caf::actor rel;
 
   fixture() {
-    job_launcher launch = [](caf::local_actor* parent, const job_spec&) {
+    job_launcher launch = [](caf::event_based_actor* parent, const job_spec&) {
       return parent->spawn(puppet_job);
     };
-    origin = caf::actor_cast<caf::actor>(sys.spawn(message_actor, job_spec{42, 7, "question", {}}, message_actor_config{},
-                       writer, launch));
+    origin = sys.spawn(message_actor, job_spec{42, 7, "question", {}}, message_actor_config{},
+                       writer, launch);
     self->send(origin, start_atom::value);
     consume_messages();
-    rel = sys.spawn(relay, std::int64_t{42}, caf::actor_cast<message_actor_actor>(origin), &stats);
+    rel = sys.spawn(relay, std::int64_t{42}, origin, &stats);
     consume_messages();
   }
   caf::actor subscriber(catchup::mode how) {
@@ -74,7 +74,7 @@ struct fixture : test_coordinator_fixture<> {
     consume_messages();
     return port;
   }
-  relay_state& relay_st() { return deref<relay_actor::stateful_base<relay_state>>(rel).state; }
+  relay_state& relay_st() { return deref<caf::stateful_actor<relay_state>>(rel).state; }
 };
 
 }  // namespace
@@ -106,7 +106,7 @@ CAF_TEST(a replay asked through the relay gives exactly the chunks after the off
   chunk("a");
   chunk("b");
   chunk("c");
-  auto epoch = deref<message_actor_actor::stateful_base<message_state>>(origin).state.epoch;
+  auto epoch = deref<caf::stateful_actor<message_state>>(origin).state.epoch;
   auto sub = sys.spawn(recorder);
   catchup c;
   c.how = catchup::mode::replay;
@@ -127,7 +127,7 @@ CAF_TEST(the last subscriber leaving stops the events crossing) {
   self->send(rel, caf::unsubscribe_atom::value, sub);
   consume_messages();
   CAF_CHECK(!relay_st().subscribed);
-  CAF_CHECK(deref<message_actor_actor::stateful_base<message_state>>(origin).state.subscribers.empty());
+  CAF_CHECK(deref<caf::stateful_actor<message_state>>(origin).state.subscribers.empty());
   chunk("unseen");
   CAF_CHECK(events(sub).empty());
 }

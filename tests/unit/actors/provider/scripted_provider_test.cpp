@@ -21,7 +21,7 @@ caf::behavior sink(caf::stateful_actor<sink_state>* self) {
 
 struct fixture : test_coordinator_fixture<> {
   scripted_config cfg;
-  job_sink_actor target = caf::actor_cast<job_sink_actor>(sys.spawn(sink));
+  caf::actor target = sys.spawn(sink);
   sink_state& seen() { return deref<caf::stateful_actor<sink_state>>(target).state; }
 };
 

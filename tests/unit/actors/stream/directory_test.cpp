@@ -13,16 +13,16 @@ namespace {
 
 struct fixture : test_coordinator_fixture<> {
   stream_writer_actor writer = sys.spawn(fake_writer);
-  directory_actor dir;
+  caf::actor dir;
   fixture() {
-    job_launcher launch = [](caf::local_actor* parent, const job_spec& spec) {
-      return parent->spawn(scripted_provider, caf::actor_cast<job_sink_actor>(parent),
+    job_launcher launch = [](caf::event_based_actor* parent, const job_spec& spec) {
+      return parent->spawn(scripted_provider, caf::actor_cast<caf::actor>(parent),
                            parse_scripted_plan(spec.question, scripted_config{}));
     };
     dir = sys.spawn(directory, message_actor_config{}, writer, launch);
   }
   std::size_t live() {
-    return deref<directory_actor::stateful_base<directory_state>>(dir).state.streams.size();
+    return deref<caf::stateful_actor<directory_state>>(dir).state.streams.size();
   }
 };
 

@@ -16,11 +16,11 @@ struct fixture : test_coordinator_fixture<> {
   stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor sub = sys.spawn(recorder);
   std::shared_ptr<caf::actor> job_slot = std::make_shared<caf::actor>();
-  message_actor_actor msg;
+  caf::actor msg;
 
   fixture() {
     auto slot = job_slot;
-    job_launcher launch = [slot](caf::local_actor* parent, const job_spec&) {
+    job_launcher launch = [slot](caf::event_based_actor* parent, const job_spec&) {
       *slot = parent->spawn(puppet_job);
       return *slot;
     };
@@ -32,7 +32,7 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   caf::actor job() { return *job_slot; }
-  message_state& state() { return deref<message_actor_actor::stateful_base<message_state>>(msg).state; }
+  message_state& state() { return deref<caf::stateful_actor<message_state>>(msg).state; }
   fake_writer_state& written() { return deref<fake_writer_actor>(writer).state; }
   std::vector<stream_event_ptr>& events() {
     return deref<caf::stateful_actor<recorder_state>>(sub).state.events;
@@ -327,7 +327,7 @@ CAF_TEST(a row that does not exist refuses to start with a clear error) {
   auto writer = fx.sys.spawn(fake_writer);
   fx.deref<fake_writer_actor>(writer).state.row_exists = false;
   bool launched = false;
-  job_launcher launch = [&](caf::local_actor* parent, const job_spec&) {
+  job_launcher launch = [&](caf::event_based_actor* parent, const job_spec&) {
     launched = true;
     return parent->spawn(puppet_job);
   };

@@ -64,8 +64,10 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       for (auto& tap : st.taps)
         tap->deliver(st.message_id, end);
       for (auto& [tag, w] : st.catching_up) {
-        w.caught_up.push_back(end);  // a connection not attached yet gets them as messages
-        for (auto& ev : w.port ? w.caught_up : std::vector<stream_event_ptr>{end}) {
+        // A connection not attached yet gets what was gathered for it, then the end, as messages
+        // (a subscriber without a port was sent its catch-up already: it gathered nothing).
+        w.caught_up.push_back(end);
+        for (auto& ev : w.caught_up) {
           if (w.tag == 0)
             self->send(w.sub, frame_atom::value, ev);
           else
@@ -101,12 +103,8 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
             st.catching_up.erase(w);
             if (accepted && (port ? st.tapped : st.subscribers).insert(sub))
               self->monitor(sub);
-            if (accepted && port) {
-              auto tap = port->tap();
-              if (std::find(st.taps.begin(), st.taps.end(), tap) == st.taps.end())
-                st.taps.push_back(std::move(tap));
-              port->attach(st.message_id, identifier, std::move(caught_up));
-            }
+            if (accepted && port)
+              attach_port(st.taps, *port, st.message_id, identifier, std::move(caught_up));
             rp.deliver(me, accepted);
             if (!accepted)
               drop(self, sub.address());

@@ -75,12 +75,8 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
         deliver(end_event(self));
       break;
   }
-  if (c.port) {
-    auto tap = c.port->tap();
-    if (std::find(st.taps.begin(), st.taps.end(), tap) == st.taps.end())
-      st.taps.push_back(std::move(tap));
-    c.port->attach(st.id, c.identifier, std::move(caught_up));
-  }
+  if (c.port)
+    attach_port(st.taps, *c.port, st.id, c.identifier, std::move(caught_up));
   return true;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include "actors/protocol.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,5 +29,16 @@ public:
   virtual void attach(std::int64_t message_id, const std::string& identifier,
                       std::vector<stream_event_ptr> catchup) = 0;
 };
+
+// Attaches `port` to message `message_id` as `identifier` with its catch-up, and adds the
+// port's thread to `taps` (the threads a message actor or relay delivers each event to).
+inline void attach_port(std::vector<std::shared_ptr<stream_tap>>& taps, tap_port& port,
+                        std::int64_t message_id, const std::string& identifier,
+                        std::vector<stream_event_ptr> catchup) {
+  auto tap = port.tap();
+  if (std::find(taps.begin(), taps.end(), tap) == taps.end())
+    taps.push_back(std::move(tap));
+  port.attach(message_id, identifier, std::move(catchup));
+}
 
 }  // namespace actorcable::actors

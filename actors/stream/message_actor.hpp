@@ -50,6 +50,7 @@ struct message_state {
   caf::actor_clock::time_point started_at;
   std::vector<std::function<void()>> end_waiters;  // answer (await_end_atom, ...), (outcome_atom)
   bool producer = false;  // the job is an outside producer (SPEC §11)
+  bool continued = false;  // taken over from another node or an earlier life (SPEC §12)
 };
 
 // Reacts to: (start_atom) -> bool, (chunk_atom, string), (thinking_atom, string),
@@ -58,7 +59,12 @@ struct message_state {
 // (actor, bool replay accepted), (unsubscribe_atom, actor),
 // (cancel_atom) -> bool, (await_end_atom, bool cancel) -> string final text, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
 // (info_atom) -> (string epoch, int64 parts, bool ended),
-// (outcome_atom) -> (string status, int64 content bytes, int64 parts) once the end is stored.
+// (outcome_atom) -> (string status, int64 content bytes, int64 parts) once the end is stored,
+// (handover_atom) -> bool: stops the job, writes the whole text, ends the row's lease so that a
+// peer continues the answer, and quits without announcing an end (false: nothing handed over),
+// (moved_atom) stops the job and quits with `stream_moved` (another node took the row).
+// Started with `spec.resumed`, it continues an answer taken over: the stored parts come first,
+// and a job that fails ends it `interrupted`.
 caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
                             message_actor_config cfg, stream_writer_actor writer, job_launcher launch);
 

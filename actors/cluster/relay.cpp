@@ -85,28 +85,30 @@ void end_interrupted(self_ptr self) {
 void learn_identity(self_ptr self) {
   auto origin = self->state.origin;
   self->request(origin, 10s, info_atom::value)
-    .then([=](std::string& epoch, std::int64_t chunks, bool ended) {
+    .then([=](std::string& epoch, std::int64_t chunks, bool ended, std::int64_t generation) {
             auto& st = self->state;
             if (st.origin != origin)
               return;
             st.epoch = std::move(epoch);
             st.chunks = std::max(st.chunks, chunks);
             st.ended = st.ended || ended;
+            st.generation = generation;
           },
           [](caf::error&) {});  // the origin is gone: the down handler sees to it
 }
 
 // SPEC §12: the answer goes on at `origin` (another node took it over). Everyone here gets its
 // state, which replaces whatever they had, then its events.
-void follow(self_ptr self, caf::actor origin) {
+void follow(self_ptr self, caf::actor origin, std::string epoch, std::int64_t generation) {
   auto& st = self->state;
   if (st.origin)
     self->demonitor(st.origin);
   st.origin = std::move(origin);
+  st.epoch = std::move(epoch);
+  st.generation = generation;
   st.ended = false;
   st.chunks = 0;
   self->monitor(st.origin);
-  learn_identity(self);
   st.subscribed = !st.subscribers.empty() || !st.tapped.empty();
   if (!st.subscribed)
     return;  // the next subscriber subscribes, with its own catch-up
@@ -238,8 +240,17 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
     [=](origin_atom, caf::actor& next) {
       if (!next || next == self->state.origin)
         return;
-      log::info("relay", "origin_moved", {{"message_id", self->state.message_id}});
-      follow(self, std::move(next));
+      self->request(next, 10s, info_atom::value)
+        .then([=](std::string& epoch, std::int64_t, bool, std::int64_t generation) {
+                auto& st = self->state;
+                bool newer = generation > st.generation || (!st.origin && generation >= st.generation);
+                if (next == st.origin || !newer)
+                  return;  // a stale owner's announcement
+                log::info("relay", "origin_moved", {{"message_id", st.message_id},
+                                                    {"generation", generation}});
+                follow(self, next, std::move(epoch), generation);
+              },
+              [](caf::error&) {});
     },
     [=](takeover_wait_atom, std::uint64_t loss) {
       if (!self->state.origin && loss == self->state.orphaned) {

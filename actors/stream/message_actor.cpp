@@ -229,6 +229,7 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
   if (spec.resumed) {
     st.answer.restore(*spec.resumed);
     st.continued = true;
+    st.generation = spec.resumed->continuations;
   }
   st.spec = std::move(spec);  // handed to the job at start, not kept for the actor's life
   st.epoch = new_epoch();
@@ -396,9 +397,9 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
       quit_counted(self, cfg, stream_moved);
     },
     [=](caf::get_atom) { return self->state.answer.content(); },
-    [=](info_atom) -> caf::result<std::string, std::int64_t, bool> {
+    [=](info_atom) -> caf::result<std::string, std::int64_t, bool, std::int64_t> {
       auto& st = self->state;
-      return {st.epoch, st.answer.parts(), st.ended};
+      return {st.epoch, st.answer.parts(), st.ended, st.generation};
     },
     [=](retire_atom) {
       log::info("message", "stream_retired", {{"message_id", self->state.id}});

@@ -62,6 +62,22 @@ using relay_atom = caf::atom_constant<caf::atom("relay")>;
 using members_atom = caf::atom_constant<caf::atom("members")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 
+// Answers outlive their process (SPEC §12):
+// writer -> directory: (continue_atom, job_spec with `resumed`) a row this node took over;
+// app -> directory: (handover_atom) -> vector<int64> ids: every local stream released for a
+// peer; message actor: (handover_atom) -> bool; directory -> cluster: (handover_atom, ids);
+// cluster -> a peer's cluster -> its directory -> its writer: (take_atom, ids) take them now;
+// directory -> relay: (origin_atom, actor) the message's actor is this one now.
+using continue_atom = caf::atom_constant<caf::atom("continue")>;
+using handover_atom = caf::atom_constant<caf::atom("handover")>;
+using take_atom = caf::atom_constant<caf::atom("take")>;
+using origin_atom = caf::atom_constant<caf::atom("origin")>;
+// writer -> message actor: (moved_atom) the row is another node's now (this node's lease ran out
+// and that node continues the answer): the actor stops its job and quits with `stream_moved`,
+// upon which its subscribers find the answer again where it went on.
+using moved_atom = caf::atom_constant<caf::atom("moved")>;
+constexpr auto stream_moved = caf::exit_reason::unreachable;
+
 // One report of a tool call (SPEC §9): `status` is running, done or error.
 struct tool_call {
   std::string call_id;
@@ -82,6 +98,14 @@ struct job_result {
   std::optional<std::int64_t> output_tokens;
 };
 
+// What was stored of an answer when a node took it over (SPEC §12): its job continues from it.
+struct resumed_answer {
+  std::string text;
+  std::string thinking;
+  std::string tool_calls = "[]";  // JSON array of each call's last report
+  std::int64_t continuations = 0;  // this one included
+};
+
 // What a provider needs to answer.
 struct job_spec {
   std::int64_t message_id = 0;
@@ -97,6 +121,7 @@ struct job_spec {
   // An outside producer's job (SPEC §11, actors/ingest): started as the job instead of a
   // provider, told its message actor with (start_atom, actor).
   caf::actor producer{};
+  std::optional<resumed_answer> resumed{};  // set: a continued answer
 };
 
 // One event of a message stream, encoded once and shared by every subscriber.

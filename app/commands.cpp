@@ -73,6 +73,29 @@ void drain(caf::actor_system& sys, const metrics& stats, const caf::actor& direc
              });
 }
 
+// SPEC §12: with live peers, every streaming answer is handed to one of them (which continues
+// it) instead of being drained; without, the drain below is what happens.
+void hand_over(caf::actor_system& sys, const caf::actor& cluster, const caf::actor& directory,
+               const actors::stream_writer_actor& writer) {
+  caf::scoped_actor self{sys};
+  std::vector<std::string> peers;
+  self->request(cluster, std::chrono::seconds(5), caf::get_atom::value)
+    .receive([&](std::vector<std::string>& names) { peers = std::move(names); },
+             [](caf::error&) {});
+  if (peers.empty())
+    return;
+  // The writer takes nothing from here on: not even the rows this node releases now.
+  caf::anon_send(writer, caf::put_atom::value, caf::actor{});
+  self->request(directory, std::chrono::seconds(45), actors::handover_atom::value)
+    .receive(
+      [&](std::vector<std::int64_t>& ids) {
+        log::info("server", "streams_handed_over", {{"streams", ids.size()}, {"peers", peers.size()}});
+      },
+      [](caf::error& err) {
+        log::error("server", "handover_failed", {{"error", caf::to_string(err)}});
+      });
+}
+
 }  // namespace
 
 int run_migrate(const config& cfg) {
@@ -121,6 +144,7 @@ caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
   ccfg.peers = settings.peers;
   ccfg.middleman = sys.middleman().actor_handle();
   ccfg.metrics = &stats;
+  ccfg.takeover_wait = settings.takeover_wait;
   auto cluster = sys.spawn(actors::cluster, ccfg);
   caf::anon_send(cluster, caf::put_atom::value, directory);
   caf::anon_send(directory, caf::put_atom::value, cluster);
@@ -153,9 +177,11 @@ int run_serve(const config& cfg) {
     persistence::pg_connection conn(settings.conninfo);
     persistence::migrate(conn);
     // Before listening: rows this node owned in its previous life are nobody's now. A client
-    // that resubscribes finds them closed (interrupted), never streaming forever.
-    for (auto id : persistence::close_orphans(conn, node, true))
-      log::warn("server", "orphan_stream_closed", {{"message_id", id}, {"node", node}});
+    // that resubscribes finds them closed (interrupted), never streaming forever. With
+    // streams.continue they are continued instead (below), once the actors are up.
+    if (!settings.writer.continue_streams)
+      for (auto id : persistence::close_orphans(conn, node, true))
+        log::warn("server", "orphan_stream_closed", {{"message_id", id}, {"node", node}});
   }
   // Signals are taken by sigwait below; every thread started from here on inherits the mask.
   sigset_t signals;
@@ -179,6 +205,7 @@ int run_serve(const config& cfg) {
     // What crosses between nodes.
     caf_cfg.add_message_type<actors::stream_event_ptr>("actorcable::stream_event");
     caf_cfg.add_message_type<actors::catchup>("actorcable::catchup");
+    caf_cfg.add_message_type<std::vector<std::int64_t>>("std::vector<int64_t>");
   }
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf_cfg.set("scheduler.max-threads", 2);
@@ -211,6 +238,19 @@ int run_serve(const config& cfg) {
     caf::anon_send(hub, caf::put_atom::value, cluster);
   }
 
+  if (settings.writer.continue_streams) {
+    // Before listening, so that no answer of this life can be taken for one of the last.
+    caf::scoped_actor self{sys};
+    self->request(writer, std::chrono::seconds(30), actors::adopt_atom::value)
+      .receive([&](std::int64_t taken) {
+                 if (taken > 0)
+                   log::info("server", "orphans_continued", {{"streams", taken}, {"node", node}});
+               },
+               [&](caf::error& err) {
+                 log::error("server", "orphans_not_continued", {{"error", caf::to_string(err)}});
+               });
+  }
+
   persistence::pg_pool pool(settings.conninfo, settings.pool_size);
   settings.api.metrics = &stats;
   net::api http_api(pool, directory, settings.api);
@@ -234,6 +274,8 @@ int run_serve(const config& cfg) {
   log::info("server", "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                    {"streaming", stats.active_streams.load()}});
   srv.begin_shutdown();
+  if (settings.writer.continue_streams && cluster)
+    hand_over(sys, cluster, directory, writer);
   drain(sys, stats, directory, writer, settings.drain);
   srv.stop();
   if (members) {  // retired: peers stop dialing it now, not at the end of its lease

@@ -45,6 +45,7 @@ const std::map<std::string, std::string>& defaults() {
     {"streams.history_budget_chars", "24000"},
     {"streams.db_down_limit_s", "30"},
     {"streams.max_replay_bytes", "262144"},
+    {"streams.continue", "on"},
     {"limits.answers_concurrent", "4"},
     {"limits.answers_per_minute", "20"},
     {"limits.connections", "64"},
@@ -81,6 +82,7 @@ const std::map<std::string, std::string>& env_overrides() {
     {"ACTORCABLE_PEERS", "cluster.peers"},
     {"ACTORCABLE_CLUSTER_ADVERTISE", "cluster.advertise"},
     {"ACTORCABLE_IDLE_TIMEOUT_S", "streams.idle_timeout_s"},
+    {"ACTORCABLE_STREAMS_CONTINUE", "streams.continue"},
     {"ACTORCABLE_WEB_ROOT", "server.web_root"},
     {"ACTORCABLE_LIMIT_ANSWERS_CONCURRENT", "limits.answers_concurrent"},
     {"ACTORCABLE_LIMIT_ANSWERS_PER_MINUTE", "limits.answers_per_minute"},
@@ -196,13 +198,16 @@ config config::load(const std::string& explicit_path) {
     "cluster.bind", "cluster.peers", "cluster.advertise",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model",
     "provider.anthropic_base_url", "provider.anthropic_api_key", "provider.anthropic_model",
-    "models.default", "models.failover"};
+    "models.default", "models.failover", "streams.continue"};
   for (auto& [key, value] : c.values_)
     if (is_named_provider_key(key) && key.substr(key.rfind('.')) == ".max_tokens")
       c.integer(key, 1, 1000000);
     else if (!text_keys.count(key) && !is_named_provider_key(key))
       c.integer(key, 0, INT32_MAX);
   c.integer("provider.scripted_rate", 1, 100000);
+  if (auto go_on = c.str("streams.continue"); go_on != "on" && go_on != "off")
+    throw config_error("streams.continue (ACTORCABLE_STREAMS_CONTINUE) must be on or off, not '"
+                       + go_on + "'");
   auto provider = c.str("provider.name");
   if (provider != "scripted" && provider != "openai" && provider != "anthropic")
     throw config_error("provider.name (AI_PROVIDER) must be scripted, openai or anthropic, not " + provider);

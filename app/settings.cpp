@@ -96,6 +96,8 @@ serve_settings read_serve_settings(const config& cfg) {
   w.lease_seconds = lease;
   w.lease_renew_interval = std::chrono::seconds(std::max(1, lease / 3));
   w.down_limit = seconds(cfg, "streams.db_down_limit_s", 1);
+  w.continue_streams = cfg.str("streams.continue") == "on";  // on | off: checked by config::load
+  w.history_budget_chars = count(cfg, "streams.history_budget_chars", 0, INT32_MAX);
 
   auto& m = s.streams;
   m.flush_interval = std::chrono::milliseconds(cfg.integer("streams.flush_interval_ms", 1, 60000));
@@ -174,6 +176,8 @@ serve_settings read_serve_settings(const config& cfg) {
   if (s.cluster_advertise.empty())
     s.cluster_advertise = s.cluster_host == "0.0.0.0" || s.cluster_host == "::" ? cfg.host_name() : s.cluster_host;
   s.lease_seconds = lease;
+  // A relay waits for the takeover: the lease to run out, a sweep, and the new owner's start.
+  s.takeover_wait = w.continue_streams ? std::chrono::seconds(2 * lease + 5) : std::chrono::seconds(0);
   s.membership_interval = std::chrono::seconds(std::max(1, lease / 3));
   for (auto& [host, port] : cfg.cluster_peers())
     s.peers.push_back({host, port});

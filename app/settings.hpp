@@ -28,6 +28,7 @@ struct serve_settings {
   std::string cluster_advertise;   // cluster.advertise, else the bind host (or the host name)
   std::vector<actors::peer_address> peers;
   int lease_seconds = 6;  // node.lease_s: also how long a silent node stays in the table
+  caf::timespan takeover_wait = std::chrono::seconds(17);  // cluster_config::takeover_wait
   caf::timespan membership_interval = std::chrono::seconds(2);  // lease_s / 3
   bool clustered() const { return !cluster_host.empty() || !peers.empty(); }
 };

@@ -118,6 +118,11 @@ std::string metrics::render() const {
   line(out, "actorcable_leases_lost_total", "counter",
        "Streams stopped because another node closed their row (this node's lease had expired).",
        v(leases_lost_total));
+  line(out, "actorcable_handovers_total", "counter",
+       "Streaming answers this node handed over to a peer when it stopped.", v(handovers_total));
+  line(out, "actorcable_takeovers_total", "counter",
+       "Streaming answers this node took over (handed over, or orphaned) to continue them.",
+       v(takeovers_total));
   line(out, "actorcable_cluster_peers_num", "gauge", "Other nodes connected to this one.",
        v(cluster_peers));
   line(out, "actorcable_cluster_frames_sent_total", "counter",

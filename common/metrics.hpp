@@ -62,6 +62,8 @@ struct metrics {
   std::atomic<std::int64_t> persist_rows_total{0};      // rows they updated
   std::atomic<std::int64_t> persist_finishes_total{0};  // final writes
   std::atomic<std::int64_t> leases_lost_total{0};       // streams this node stopped: row not ours
+  std::atomic<std::int64_t> handovers_total{0};   // streams this node handed to a peer (SPEC §12)
+  std::atomic<std::int64_t> takeovers_total{0};   // streams this node took over to continue them
   std::atomic<std::int64_t> cluster_peers{0};           // other nodes connected
   std::atomic<std::int64_t> cluster_frames_sent_total{0};      // events sent to other nodes
   std::atomic<std::int64_t> cluster_frames_received_total{0};  // events received from them

@@ -148,8 +148,8 @@ exchange create_exchange(pg_connection& conn, std::int64_t chat_id, std::int64_t
 std::optional<model::message> create_ingest_answer(pg_connection& conn, std::int64_t chat_id,
                                                    std::string_view model_id) {
   return conn.transaction([&]() -> std::optional<model::message> {
-    auto a = conn.exec("WITH m AS (INSERT INTO messages (chat_id, role, content, streaming, model_id) "
-                       "SELECT id, 'assistant', '', true, NULLIF($2, '') FROM chats WHERE id = $1 "
+    auto a = conn.exec("WITH m AS (INSERT INTO messages (chat_id, role, content, streaming, model_id, "
+                       "ingest) SELECT id, 'assistant', '', true, NULLIF($2, ''), true FROM chats WHERE id = $1 "
                        "RETURNING *) SELECT " AC_MESSAGE_COLUMNS " FROM m",
                        {param(chat_id), param(model_id)});
     if (a.rows() == 0)

@@ -76,30 +76,74 @@ bool finish_stream(pg_connection& conn, const std::string& node, const stream_en
 }
 
 std::vector<std::int64_t> renew_leases(pg_connection& conn, const std::string& node,
-                                       int lease_seconds) {
+                                       int lease_seconds, const std::vector<std::int64_t>& ids) {
+  if (ids.empty())
+    return {};
+  std::vector<std::string> texts;
+  for (auto id : ids)
+    texts.push_back(std::to_string(id));
   auto res = conn.exec("UPDATE messages SET lease_expires_at = now() + make_interval(secs => $2) "
-                       "WHERE streaming AND owner_node = $1 RETURNING id",
-                       {param(node), param(std::int64_t{lease_seconds})});
+                       "WHERE streaming AND owner_node = $1 AND id = ANY($3::bigint[]) RETURNING id",
+                       {param(node), param(std::int64_t{lease_seconds}), pg_array(texts)});
+  std::vector<std::int64_t> renewed;
+  for (int i = 0; i < res.rows(); ++i)
+    renewed.push_back(res.int64(i, 0));
+  return renewed;
+}
+
+std::vector<std::int64_t> close_orphans(pg_connection& conn, const std::string& node,
+                                        bool including_own, orphans which) {
+  auto res = conn.exec(
+    "UPDATE messages SET streaming = false, "
+    "stream_status = CASE WHEN ingest AND $3::boolean THEN 'error' ELSE 'interrupted' END, "
+    "stream_error = CASE WHEN ingest AND $3::boolean THEN 'producer lost' "
+    "ELSE 'owner ' || coalesce(owner_node, '?') || ' is gone' END, "
+    "lease_expires_at = NULL, updated_at = now() "
+    "WHERE streaming AND (ingest OR NOT $3::boolean) "
+    "AND ((owner_node = $1 AND $2::boolean) OR lease_expires_at < now() "
+    "OR (lease_expires_at IS NULL AND updated_at < now() - interval '60 seconds')) "
+    "RETURNING id",
+    {param(node), param(including_own), param(which == orphans::ingest_only)});
   std::vector<std::int64_t> ids;
   for (int i = 0; i < res.rows(); ++i)
     ids.push_back(res.int64(i, 0));
   return ids;
 }
 
-std::vector<std::int64_t> close_orphans(pg_connection& conn, const std::string& node,
-                                        bool including_own) {
+std::vector<taken_stream> take_orphans(pg_connection& conn, const std::string& node,
+                                       int lease_seconds, taking which,
+                                       const std::vector<std::int64_t>& only) {
+  std::vector<std::string> ids;
+  for (auto id : only)
+    ids.push_back(std::to_string(id));
+  // Under READ COMMITTED a row another node took meanwhile is checked again after its lock:
+  // its lease is then in the future and the row is skipped.
   auto res = conn.exec(
-    "UPDATE messages SET streaming = false, stream_status = 'interrupted', "
-    "stream_error = 'owner ' || coalesce(owner_node, '?') || ' is gone', "
-    "lease_expires_at = NULL, updated_at = now() "
-    "WHERE streaming AND ((owner_node = $1 AND $2::boolean) OR lease_expires_at < now() "
-    "OR (lease_expires_at IS NULL AND updated_at < now() - interval '60 seconds')) "
-    "RETURNING id",
-    {param(node), param(including_own)});
-  std::vector<std::int64_t> ids;
+    "UPDATE messages SET owner_node = $1, lease_expires_at = now() + make_interval(secs => $2), "
+    "continuations = continuations + 1, updated_at = now() "
+    "WHERE streaming AND NOT ingest AND role = 'assistant' "
+    "AND (cardinality($4::bigint[]) = 0 OR id = ANY($4::bigint[])) "
+    "AND CASE WHEN $3::boolean THEN owner_node = $1 "
+    "ELSE (lease_expires_at < now() OR (lease_expires_at IS NULL AND "
+    "updated_at < now() - interval '60 seconds')) END "
+    "RETURNING id, chat_id, content, thinking_text, tool_calls::text, coalesce(model_id, ''), "
+    "continuations",
+    {param(node), param(std::int64_t{lease_seconds}), param(which == taking::own), pg_array(ids)});
+  std::vector<taken_stream> rows;
   for (int i = 0; i < res.rows(); ++i)
-    ids.push_back(res.int64(i, 0));
-  return ids;
+    rows.push_back({res.int64(i, 0), res.int64(i, 1), res.text(i, 2), res.text(i, 3), res.text(i, 4),
+                    res.text(i, 5), res.int64(i, 6)});
+  return rows;
+}
+
+bool release_stream(pg_connection& conn, const std::string& node, const stream_end& state) {
+  auto res = conn.exec(
+    "UPDATE messages SET content = $3, thinking_text = $4, tool_calls = $5::jsonb, "
+    "lease_expires_at = now() - interval '1 second', updated_at = now() "
+    "WHERE id = $1 AND streaming AND owner_node = $2 RETURNING id",
+    {param(state.message_id), param(node), param(state.content), param(state.thinking),
+     param(state.tool_calls)});
+  return res.rows() == 1;
 }
 
 }  // namespace actorcable::persistence

@@ -47,14 +47,46 @@ std::vector<std::int64_t> append_contents(pg_connection& conn, const std::string
 // Ends the stream; false when the row is no longer this node's streaming row.
 bool finish_stream(pg_connection& conn, const std::string& node, const stream_end& end);
 
-// Extends this node's leases; returns the rows it still owns.
+// Extends this node's leases of the rows `ids` (those it streams into); returns the ones it
+// still owns.
 std::vector<std::int64_t> renew_leases(pg_connection& conn, const std::string& node,
-                                       int lease_seconds);
+                                       int lease_seconds, const std::vector<std::int64_t>& ids);
 
-// Closes as `interrupted` the streaming rows whose lease ran out, and with `including_own` those
-// owned by `node` (at start a node owns none: they are its dead incarnation's). Returns their ids.
+// Which orphaned rows a call handles: every one (streams.continue = off: all are closed
+// `interrupted`), or only the outside producers' (closed `error`, "producer lost": the others
+// are taken over and continued).
+enum class orphans { all, ingest_only };
+
+// Closes the streaming rows whose lease ran out, and with `including_own` those owned by `node`
+// (at start a node owns none: they are its dead incarnation's). Returns their ids.
 std::vector<std::int64_t> close_orphans(pg_connection& conn, const std::string& node,
-                                        bool including_own);
+                                        bool including_own, orphans which = orphans::all);
+
+// A streaming answer a node took over (SPEC §12): what was stored of it.
+struct taken_stream {
+  std::int64_t message_id = 0;
+  std::int64_t chat_id = 0;
+  std::string content;
+  std::string thinking;
+  std::string tool_calls = "[]";
+  std::string model_id;
+  std::int64_t continuations = 0;  // this one included
+};
+
+// Which orphans to take: this node's own from its previous life (at start), or the rows whose
+// lease ran out (any node's, e.g. a crashed one's, or one handed over).
+enum class taking { own, expired };
+
+// Makes `node` the owner of the orphaned streaming rows of a provider's answer (never an outside
+// producer's) and counts a continuation on each; only ids in `only` when it is not empty. Fenced:
+// of several nodes taking at once, each row goes to one.
+std::vector<taken_stream> take_orphans(pg_connection& conn, const std::string& node,
+                                       int lease_seconds, taking which,
+                                       const std::vector<std::int64_t>& only = {});
+
+// Hands a row over (SPEC §12): the whole text is written and the lease ends now, so that a peer
+// takes it at once; false when the row is no longer this node's streaming row.
+bool release_stream(pg_connection& conn, const std::string& node, const stream_end& state);
 
 // Text of a PostgreSQL array literal for text[] / bigint[] parameters.
 std::string pg_array(const std::vector<std::string>& items);

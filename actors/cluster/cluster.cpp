@@ -28,6 +28,8 @@ void add_peer(self_ptr self, const cluster_config& cfg, const std::string& name,
   slot = member;
   self->monitor(member);
   set_peer_gauge(self, cfg);
+  if (st.directory)
+    self->send(st.directory, hello_atom::value, member);
   log::info("cluster", "peer_connected", {{"node", cfg.node}, {"peer", name}});
 }
 
@@ -105,7 +107,7 @@ caf::actor relay_for(self_ptr self, const cluster_config& cfg, std::int64_t id,
   auto& relays = self->state.relays;
   if (auto i = relays.find(id); i != relays.end())
     return i->second;
-  auto r = self->spawn(relay, id, origin, cfg.metrics);
+  auto r = self->spawn(relay, id, origin, cfg.takeover_wait, cfg.metrics);
   self->monitor(r);
   relays.emplace(id, r);
   return r;
@@ -255,6 +257,27 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
         const std::vector<std::string>& messages) {
       for (auto& [name, member] : self->state.peers)
         self->send(member, broadcast_atom::value, streams, messages);
+    },
+    [=](handover_atom, const std::vector<std::int64_t>& ids) {
+      auto& peers = self->state.peers;  // by name: every node picks the same peer for an id
+      if (peers.empty())
+        return;  // their leases have ended: a node that comes later takes them
+      std::vector<std::vector<std::int64_t>> share(peers.size());
+      for (auto id : ids)
+        share[static_cast<std::size_t>(id) % peers.size()].push_back(id);
+      std::size_t k = 0;
+      for (auto& [name, member] : peers) {
+        if (!share[k].empty()) {
+          log::info("cluster", "handover", {{"node", cfg.node}, {"peer", name},
+                                            {"streams", share[k].size()}});
+          self->send(member, take_atom::value, share[k]);
+        }
+        ++k;
+      }
+    },
+    [=](take_atom, std::vector<std::int64_t>& ids) {
+      if (self->state.directory)
+        self->send(self->state.directory, take_atom::value, std::move(ids));
     },
     [=](broadcast_atom, std::vector<std::string>& streams, std::vector<std::string>& messages) {
       if (cfg.hub)

@@ -27,6 +27,9 @@ struct cluster_config {
   caf::actor hub;  // this node's broadcast hub
   caf::timespan retry_interval = std::chrono::seconds(1);
   caf::timespan find_timeout = std::chrono::seconds(3);
+  // streams.continue (SPEC §12): how long a relay whose origin was lost waits for the node that
+  // takes the answer over (0: it ends its stream `interrupted` at once).
+  caf::timespan takeover_wait{0};
   actorcable::metrics* metrics = nullptr;
 };
 
@@ -57,7 +60,9 @@ struct cluster_state {
 // (relay_atom, int64 id, actor origin) -> actor, (caf::get_atom) -> vector<string> peer names,
 // (members_atom, names, addresses) the live nodes of the membership table: new addresses are
 // dialed, a node gone from the table is lost; (publish_atom, streams, messages) this node's
-// broadcasts, sent once to each peer, where (broadcast_atom, streams, messages) goes to its hub.
+// broadcasts, sent once to each peer, where (broadcast_atom, streams, messages) goes to its hub;
+// (handover_atom, ids) rows this node released: each id is sent to one peer (by hash) as
+// (take_atom, ids), which a peer passes to its directory.
 caf::behavior cluster(caf::stateful_actor<cluster_state>* self, cluster_config cfg);
 
 }  // namespace actorcable::actors

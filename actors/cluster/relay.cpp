@@ -11,6 +11,8 @@ namespace {
 
 using self_ptr = caf::stateful_actor<relay_state>*;
 using namespace std::chrono_literals;
+// its own: the wait for the node that takes the answer over has ended (which loss it was for)
+using takeover_wait_atom = caf::atom_constant<caf::atom("tk_wait")>;
 
 void note(self_ptr self, const stream_event& ev) {
   auto& st = self->state;
@@ -20,6 +22,12 @@ void note(self_ptr self, const stream_event& ev) {
     st.chunks = std::max(st.chunks, ev.offset);
 }
 
+// Whether the message being handled comes from the current origin (not a replaced one's).
+bool from_origin(self_ptr self) {
+  auto& origin = self->state.origin;
+  return origin && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(origin);
+}
+
 void drop(self_ptr self, const caf::actor_addr& who) {
   auto& st = self->state;
   st.subscribers.erase(who);
@@ -27,68 +35,137 @@ void drop(self_ptr self, const caf::actor_addr& who) {
   if (st.subscribers.empty() && st.tapped.empty() && st.catching_up.empty() && st.subscribed) {
     // Nobody here listens: stop the events crossing, until someone subscribes again.
     st.subscribed = false;
-    self->send(st.origin, caf::unsubscribe_atom::value, caf::actor_cast<caf::actor>(self));
+    if (st.origin)
+      self->send(st.origin, caf::unsubscribe_atom::value, caf::actor_cast<caf::actor>(self));
   }
+}
+
+// Adds `sub` with no catch-up of its own (`port`: attached to its connection's tap).
+void add_direct(self_ptr self, const caf::actor& sub, tap_port* port, const std::string& identifier,
+                std::vector<stream_event_ptr> caught_up = {}) {
+  auto& st = self->state;
+  if ((port ? st.tapped : st.subscribers).insert(sub))
+    self->monitor(sub);
+  if (port)
+    attach_port(st.taps, *port, st.message_id, identifier, std::move(caught_up));
+}
+
+void deliver_all(self_ptr self, const stream_event_ptr& ev) {
+  auto& st = self->state;
+  if (!st.subscribers.empty()) {
+    auto msg = caf::make_message(frame_atom::value, ev);
+    for (auto& sub : st.subscribers)
+      self->send(sub, msg);
+  }
+  for (auto& tap : st.taps)
+    tap->deliver(st.message_id, ev);
+}
+
+// Nobody continues the stream: every subscriber here is told it ended `interrupted`.
+void end_interrupted(self_ptr self) {
+  auto& st = self->state;
+  stream_identity who{st.message_id, model::encode_id(model::model_kind::message, st.message_id),
+                      st.epoch};
+  auto end = make_end_event(who, st.chunks + 1, model::stream_status::interrupted);
+  deliver_all(self, end);
+  for (auto& [tag, w] : st.catching_up) {
+    // A connection not attached yet gets what was gathered for it, then the end, as messages
+    // (a subscriber without a port was sent its catch-up already: it gathered nothing).
+    w.caught_up.push_back(end);
+    for (auto& ev : w.caught_up) {
+      if (w.tag == 0)
+        self->send(w.sub, frame_atom::value, ev);
+      else
+        self->send(w.sub, frame_atom::value, ev, w.tag);
+    }
+  }
+  self->quit();
+}
+
+void learn_identity(self_ptr self) {
+  auto origin = self->state.origin;
+  self->request(origin, 10s, info_atom::value)
+    .then([=](std::string& epoch, std::int64_t chunks, bool ended, std::int64_t generation) {
+            auto& st = self->state;
+            if (st.origin != origin)
+              return;
+            st.epoch = std::move(epoch);
+            st.chunks = std::max(st.chunks, chunks);
+            st.ended = st.ended || ended;
+            st.generation = generation;
+          },
+          [](caf::error&) {});  // the origin is gone: the down handler sees to it
+}
+
+// SPEC §12: the answer goes on at `origin` (another node took it over). Everyone here gets its
+// state, which replaces whatever they had, then its events.
+void follow(self_ptr self, caf::actor origin, std::string epoch, std::int64_t generation) {
+  auto& st = self->state;
+  if (st.origin)
+    self->demonitor(st.origin);
+  st.origin = std::move(origin);
+  st.epoch = std::move(epoch);
+  st.generation = generation;
+  st.ended = false;
+  st.chunks = 0;
+  self->monitor(st.origin);
+  st.subscribed = !st.subscribers.empty() || !st.tapped.empty();
+  if (!st.subscribed)
+    return;  // the next subscriber subscribes, with its own catch-up
+  catchup c;
+  c.how = catchup::mode::state_always;
+  c.tag = st.state_tag = ++st.next_tag;
+  self->request(st.origin, 10s, caf::subscribe_atom::value, caf::actor_cast<caf::actor>(self), c)
+    .then([](caf::actor&, bool) {}, [](caf::error&) {});
 }
 
 }  // namespace
 
 caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
-                    actorcable::metrics* metrics) {
+                    caf::timespan takeover_wait, actorcable::metrics* metrics) {
   auto& st = self->state;
   st.message_id = message_id;
   st.origin = origin;
   self->monitor(origin);
-  self->request(origin, 10s, info_atom::value)
-    .then([=](std::string& epoch, std::int64_t chunks, bool ended) {
-      auto& st = self->state;
-      st.epoch = std::move(epoch);
-      st.chunks = std::max(st.chunks, chunks);
-      st.ended = st.ended || ended;
-    },
-    [](caf::error&) {});  // the origin is gone: the down handler ends the stream here
+  learn_identity(self);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
-    if (msg.source != st.origin) {
+    if (!st.origin || msg.source != st.origin) {
       drop(self, msg.source);
       return;
     }
-    if (!st.ended) {
-      log::warn("relay", "origin_lost", {{"message_id", st.message_id},
-                                         {"reason", caf::to_string(msg.reason)}});
-      stream_identity who{st.message_id, model::encode_id(model::model_kind::message, st.message_id),
-                          st.epoch};
-      auto end = make_end_event(who, st.chunks + 1, model::stream_status::interrupted);
-      for (auto& sub : st.subscribers)
-        self->send(sub, frame_atom::value, end);
-      for (auto& tap : st.taps)
-        tap->deliver(st.message_id, end);
-      for (auto& [tag, w] : st.catching_up) {
-        // A connection not attached yet gets what was gathered for it, then the end, as messages
-        // (a subscriber without a port was sent its catch-up already: it gathered nothing).
-        w.caught_up.push_back(end);
-        for (auto& ev : w.caught_up) {
-          if (w.tag == 0)
-            self->send(w.sub, frame_atom::value, ev);
-          else
-            self->send(w.sub, frame_atom::value, ev, w.tag);
-        }
-      }
+    if (st.ended) {
+      self->quit();  // a normal end: the subscribers were told, they must not hear another
+      return;
     }
-    // A normal exit: the subscribers were told, they must not announce another end.
-    self->quit();
+    log::warn("relay", "origin_lost", {{"message_id", st.message_id},
+                                       {"reason", caf::to_string(msg.reason)},
+                                       {"waiting_ms", std::chrono::duration_cast<std::chrono::milliseconds>(takeover_wait).count()}});
+    if (takeover_wait == caf::timespan{0}) {
+      end_interrupted(self);
+      return;
+    }
+    st.origin = nullptr;
+    self->delayed_send(self, takeover_wait, takeover_wait_atom::value, ++st.orphaned);
   });
   return {
     [=](caf::subscribe_atom, caf::actor& sub, catchup& c) -> caf::result<caf::actor, bool> {
       auto& st = self->state;
+      auto me = caf::actor_cast<caf::actor>(self);
+      if (!st.origin) {  // waiting for the node that takes over: its state will come to all
+        add_direct(self, sub, c.port.get(), c.identifier);
+        st.subscribed = true;
+        return {me, c.how != catchup::mode::replay};
+      }
       auto tag = ++st.next_tag;
       st.catching_up.emplace(tag, relay_state::waiting{sub, c.tag, std::move(c.port),
                                                        c.identifier, {}});
       st.subscribed = true;
       c.tag = tag;
       c.port = nullptr;  // the origin's events come here as messages, never to a port elsewhere
+      auto asked = st.origin;
       auto rp = self->make_response_promise<caf::actor, bool>();
-      auto me = caf::actor_cast<caf::actor>(self);
+      auto how = c.how;
       self->request(st.origin, 10s, caf::subscribe_atom::value, me, c)
         .then(
           [=](caf::actor&, bool accepted) mutable {
@@ -101,21 +178,29 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
             auto identifier = std::move(w->second.identifier);
             auto caught_up = std::move(w->second.caught_up);
             st.catching_up.erase(w);
-            if (accepted && (port ? st.tapped : st.subscribers).insert(sub))
-              self->monitor(sub);
-            if (accepted && port)
-              attach_port(st.taps, *port, st.message_id, identifier, std::move(caught_up));
+            if (accepted)
+              add_direct(self, sub, port.get(), identifier, std::move(caught_up));
             rp.deliver(me, accepted);
             if (!accepted)
               drop(self, sub.address());
           },
           [=](caf::error& err) mutable {
             auto& st = self->state;
-            if (auto w = st.catching_up.find(tag); w != st.catching_up.end()) {
-              auto sub = w->second.sub;
-              st.catching_up.erase(w);
-              drop(self, sub.address());
+            auto w = st.catching_up.find(tag);
+            if (w == st.catching_up.end()) {
+              rp.deliver(err);
+              return;
             }
+            auto sub = w->second.sub;
+            auto port = std::move(w->second.port);
+            auto identifier = std::move(w->second.identifier);
+            st.catching_up.erase(w);
+            if (st.origin != asked) {  // lost meanwhile: the new origin's state comes to all
+              add_direct(self, sub, port.get(), identifier);
+              rp.deliver(me, how != catchup::mode::replay);
+              return;
+            }
+            drop(self, sub.address());
             rp.deliver(err);
           });
       return rp;
@@ -125,24 +210,24 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       drop(self, sub.address());
     },
     [=](frame_atom, const stream_event_ptr& ev) {
-      if (!ev)
+      if (!ev || !from_origin(self))
         return;
       note(self, *ev);
       if (metrics)
         metrics->cluster_frames_received_total.fetch_add(1, std::memory_order_relaxed);
-      auto& st = self->state;
-      if (!st.subscribers.empty()) {
-        auto msg = caf::make_message(frame_atom::value, ev);
-        for (auto& sub : st.subscribers)
-          self->send(sub, msg);
-      }
-      for (auto& tap : st.taps)
-        tap->deliver(st.message_id, ev);
+      deliver_all(self, ev);
     },
     [=](frame_atom, const stream_event_ptr& ev, std::uint64_t tag) {
       auto& st = self->state;
+      if (!ev || !from_origin(self))
+        return;
+      if (tag == st.state_tag) {  // a new origin's state: for everyone here
+        note(self, *ev);
+        deliver_all(self, ev);
+        return;
+      }
       auto w = st.catching_up.find(tag);
-      if (!ev || w == st.catching_up.end())
+      if (w == st.catching_up.end())
         return;
       note(self, *ev);
       if (w->second.port)
@@ -152,15 +237,42 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       else
         self->send(w->second.sub, frame_atom::value, ev, w->second.tag);
     },
-    [=](cancel_atom) {
+    [=](origin_atom, caf::actor& next) {
+      if (!next || next == self->state.origin)
+        return;
+      self->request(next, 10s, info_atom::value)
+        .then([=](std::string& epoch, std::int64_t, bool, std::int64_t generation) {
+                auto& st = self->state;
+                bool newer = generation > st.generation || (!st.origin && generation >= st.generation);
+                if (next == st.origin || !newer)
+                  return;  // a stale owner's announcement
+                log::info("relay", "origin_moved", {{"message_id", st.message_id},
+                                                    {"generation", generation}});
+                follow(self, next, std::move(epoch), generation);
+              },
+              [](caf::error&) {});
+    },
+    [=](takeover_wait_atom, std::uint64_t loss) {
+      if (!self->state.origin && loss == self->state.orphaned) {
+        log::warn("relay", "takeover_missed", {{"message_id", self->state.message_id}});
+        end_interrupted(self);
+      }
+    },
+    [=](cancel_atom) -> caf::result<bool> {
+      if (!self->state.origin)
+        return caf::make_error(caf::sec::runtime_error, "the answer is being taken over");
       self->delegate(self->state.origin, cancel_atom::value);
       return caf::delegated<bool>{};
     },
-    [=](await_end_atom, bool cancel) {
+    [=](await_end_atom, bool cancel) -> caf::result<std::string> {
+      if (!self->state.origin)
+        return caf::make_error(caf::sec::runtime_error, "the answer is being taken over");
       self->delegate(self->state.origin, await_end_atom::value, cancel);
       return caf::delegated<std::string>{};
     },
-    [=](caf::get_atom) {
+    [=](caf::get_atom) -> caf::result<std::string> {
+      if (!self->state.origin)
+        return caf::make_error(caf::sec::runtime_error, "the answer is being taken over");
       self->delegate(self->state.origin, caf::get_atom::value);
       return caf::delegated<std::string>{};
     },

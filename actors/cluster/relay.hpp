@@ -19,6 +19,7 @@ struct relay_state {
   std::int64_t message_id = 0;
   caf::actor origin;
   std::string epoch;
+  std::int64_t generation = 0;  // the origin's: a newer owner's is higher (SPEC §12)
   std::int64_t chunks = 0;  // the highest chunk offset seen
   bool ended = false;
   bool subscribed = false;  // registered with the origin
@@ -34,13 +35,21 @@ struct relay_state {
   };
   std::unordered_map<std::uint64_t, waiting> catching_up;  // by the tag given to the origin
   std::uint64_t next_tag = 0;
+  std::uint64_t state_tag = 0;  // the tag of the state asked of a new origin: for everyone here
+  std::uint64_t orphaned = 0;   // counts the origins lost; the wait for a new one is this one's
 };
 
 // Reacts to: (subscribe_atom, actor sub, catchup) -> (actor this relay, bool accepted),
-// (unsubscribe_atom, actor sub), (cancel_atom) -> bool, (caf::get_atom) -> string content.
-// Lives as long as its origin; when the origin is lost without ending its stream (its node
-// died), the subscribers get streaming_end "interrupted".
+// (unsubscribe_atom, actor sub), (cancel_atom) -> bool, (caf::get_atom) -> string content,
+// (origin_atom, actor) the message's actor may be this one now (SPEC §12: taken over): followed
+// when its generation is higher than the origin's (or equal, while the origin is lost), so that
+// a stale owner's announcement (a node paused past its lease, back) is not followed.
+// When the origin is lost without ending its stream (its node died or handed the answer over),
+// the relay waits up to `takeover_wait` for the new origin: every subscriber here then gets its
+// current_state (exact whatever it had seen) and the events that follow. With no new origin by
+// then (or a wait of 0) the subscribers get streaming_end "interrupted". Events from an origin
+// that was replaced (a paused node's) are dropped.
 caf::behavior relay(caf::stateful_actor<relay_state>* self, std::int64_t message_id,
-                    caf::actor origin, actorcable::metrics* metrics);
+                    caf::actor origin, caf::timespan takeover_wait, actorcable::metrics* metrics);
 
 }  // namespace actorcable::actors

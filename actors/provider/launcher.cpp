@@ -46,6 +46,11 @@ caf::actor spawn_provider(caf::event_based_actor* parent, const caf::actor& targ
   if (p.type == "scripted") {
     auto plan = parse_scripted_plan(spec.question, cfg.scripted);
     plan.model = model;
+    if (auto& r = spec.resumed) {
+      plan.resume_text_bytes = r->text.size();
+      plan.resume_thinking_bytes = r->thinking.size();
+      plan.resume_after_tool = r->tool_calls != "[]" && !r->tool_calls.empty();
+    }
     return parent->spawn<caf::linked>(scripted_provider, target, std::move(plan));
   }
   auto http = p.http;

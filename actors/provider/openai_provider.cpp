@@ -164,6 +164,15 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
   auto turns = spec.history;
   if (turns.empty() || turns.back().content != spec.question)
     turns.push_back({"user", spec.question});
+  // A continued answer (SPEC §12): the stored text as a trailing assistant message (prefill),
+  // which the model continues. Anthropic refuses a prefill ending in white space.
+  if (spec.resumed && !spec.resumed->text.empty()) {
+    auto prefill = spec.resumed->text;
+    if (anthropic)
+      prefill.erase(prefill.find_last_not_of(" \t\r\n") + 1);
+    if (!prefill.empty())
+      turns.push_back({"assistant", std::move(prefill)});
+  }
   self->state.body = anthropic ? anthropic_request_body(cfg.model, cfg.max_tokens, turns)
                                : openai_request_body(cfg.model, openai_messages_json(turns));
   self->state.result.model_id = cfg.model;

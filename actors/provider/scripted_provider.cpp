@@ -110,38 +110,58 @@ caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::
     self->delayed_send(self, std::chrono::milliseconds(plan.delay_ms), caf::tick_atom::value);
   else
     self->send(self, caf::tick_atom::value);
+  // What a continued answer already has is skipped without waiting (SPEC §12).
+  auto skip = [](std::size_t& left, std::string text) -> std::optional<std::string> {
+    if (left >= text.size()) {
+      left -= text.size();
+      return std::nullopt;
+    }
+    text.erase(0, left);
+    left = 0;
+    return text;
+  };
   return {
-    [=](caf::tick_atom) {
+    [=](caf::tick_atom) mutable {
       auto& prelude = self->state.prelude;
       int tool_steps = plan.tool.empty() ? 0 : 2;
-      if (prelude < plan.thinking_chunks + tool_steps) {
+      while (prelude < plan.thinking_chunks + tool_steps) {
         if (prelude < plan.thinking_chunks) {
-          self->send(target, thinking_atom::value, scripted_thinking(prelude));
+          auto part = skip(plan.resume_thinking_bytes, scripted_thinking(prelude++));
+          if (!part)
+            continue;
+          self->send(target, thinking_atom::value, std::move(*part));
         } else {
-          bool running = prelude == plan.thinking_chunks;
+          bool running = prelude++ == plan.thinking_chunks;
+          if (plan.resume_after_tool)
+            continue;
           self->send(target, tool_atom::value,
                      tool_call{"call_1", plan.tool, running ? "running" : "done",
                                running ? "Running " + plan.tool : plan.tool + " finished"});
         }
-        ++prelude;
         self->delayed_send(self, pace, caf::tick_atom::value);
         return;
       }
       auto& sent = self->state.sent;
-      if (plan.fail_after && sent >= *plan.fail_after)
-        throw std::runtime_error("scripted provider failed after " + std::to_string(sent)
-                                 + " chunks");
-      if (plan.stall_after && sent >= *plan.stall_after)
-        return;  // silent from now on: only the message actor's idle timer ends this
-      if (sent >= plan.chunks) {
-        self->send(target, job_done_atom::value, job_result{plan.model, std::nullopt,
-                                                             std::int64_t{sent}});
-        self->quit();
+      for (;;) {
+        if (plan.fail_after && sent >= *plan.fail_after)
+          throw std::runtime_error("scripted provider failed after " + std::to_string(sent)
+                                   + " chunks");
+        if (plan.stall_after && sent >= *plan.stall_after)
+          return;  // silent from now on: only the message actor's idle timer ends this
+        if (sent >= plan.chunks) {
+          self->send(target, job_done_atom::value, job_result{plan.model, std::nullopt,
+                                                               std::int64_t{sent}});
+          self->quit();
+          return;
+        }
+        auto part = skip(plan.resume_text_bytes, plan.bench ? bench_chunk(sent) : scripted_chunk(sent));
+        ++sent;
+        if (!part)
+          continue;
+        self->send(target, chunk_atom::value, std::move(*part));
+        self->delayed_send(self, pace, caf::tick_atom::value);
         return;
       }
-      self->send(target, chunk_atom::value, plan.bench ? bench_chunk(sent) : scripted_chunk(sent));
-      ++sent;
-      self->delayed_send(self, pace, caf::tick_atom::value);
     },
   };
 }

@@ -24,8 +24,13 @@ struct scripted_plan {
   std::optional<int> stall_after;
   int thinking_chunks = 0;  // [[think:N]]
   std::string tool;         // [[tool:NAME]]: reported running, then done, before the text
-  bool bench = false;
-  std::string model = "scripted";  // the model id it answers as  // [[bench]]: each chunk is "<seq>|<emit unix ns>|" padded to 40 bytes
+  bool bench = false;  // [[bench]]: each chunk is "<seq>|<emit unix ns>|" padded to 40 bytes
+  std::string model = "scripted";  // the model id it answers as
+  // A continued answer (SPEC §12) resumes where the stored one stopped: this much of its text
+  // and reasoning is not sent again (a chunk cut by it is sent from there), nor its tool call.
+  std::size_t resume_text_bytes = 0;
+  std::size_t resume_thinking_bytes = 0;
+  bool resume_after_tool = false;
 };
 
 scripted_plan parse_scripted_plan(std::string_view question, const scripted_config& cfg);

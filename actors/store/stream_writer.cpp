@@ -1,6 +1,7 @@
 #include "actors/store/stream_writer.hpp"
 
 #include "common/log.hpp"
+#include "persistence/messages_repository.hpp"
 #include "persistence/pg/pg_connection.hpp"
 #include "persistence/stream_store.hpp"
 
@@ -80,7 +81,9 @@ void lease_lost(self_ptr self, const writer_config& cfg, std::int64_t id, caf::a
   if (cfg.metrics)
     cfg.metrics->leases_lost_total.fetch_add(1, std::memory_order_relaxed);
   log::warn("stream_writer", "lease_lost", {{"message_id", id}, {"node", cfg.node}});
-  if (owner)
+  if (owner && cfg.continue_streams)
+    caf::anon_send(owner, moved_atom::value);  // another node continues it (SPEC §12)
+  else if (owner)
     caf::anon_send(owner, end_atom::value, model::stream_status::interrupted,
                std::string("lease lost: the stream was closed by another node"), false);
 }
@@ -110,9 +113,12 @@ bool flush_appends(self_ptr self, const writer_config& cfg) {
                                                 std::memory_order_relaxed);
     }
     std::sort(written.begin(), written.end());
-    for (auto& [id, p] : st.appends)
+    for (auto& [id, p] : st.appends) {
       if (!std::binary_search(written.begin(), written.end(), id))
         lease_lost(self, cfg, id, p.owner);
+      else if (p.owner)
+        st.owned.emplace(id, p.owner);  // e.g. its claim failed while the database was down
+    }
     st.appends.clear();
   }
   return done;
@@ -140,6 +146,36 @@ bool flush_finishes(self_ptr self, const writer_config& cfg) {
     st.finishes.pop_front();
   }
   return true;
+}
+
+// Whether orphaned answers are taken over (SPEC §12): only once someone continues them.
+bool continuing(self_ptr self, const writer_config& cfg) {
+  return cfg.continue_streams && self->state.observer;
+}
+
+// Hands each row taken over to the observer as a job that continues it. A row whose job cannot
+// be built (the connection broke) is not renewed: its lease runs out and it is taken again.
+void continue_taken(self_ptr self, const writer_config& cfg, db::pg_connection& conn,
+                    const std::vector<db::taken_stream>& rows) {
+  for (auto& row : rows) {
+    job_spec spec;
+    spec.message_id = row.message_id;
+    spec.chat_id = row.chat_id;
+    spec.history = db::chat_history(conn, row.chat_id, row.message_id, cfg.history_budget_chars);
+    for (auto t = spec.history.rbegin(); t != spec.history.rend(); ++t)
+      if (t->role == "user") {
+        spec.question = t->content;
+        break;
+      }
+    spec.model_id = row.model_id;
+    spec.resumed = resumed_answer{row.content, row.thinking, row.tool_calls, row.continuations};
+    log::warn("stream_writer", "stream_taken_over",
+              {{"message_id", row.message_id}, {"node", cfg.node},
+               {"continuations", row.continuations}, {"stored_bytes", row.content.size()}});
+    if (cfg.metrics)
+      cfg.metrics->takeovers_total.fetch_add(1, std::memory_order_relaxed);
+    caf::anon_send(self->state.observer, continue_atom::value, std::move(spec));
+  }
 }
 
 void flush_all(self_ptr self, const writer_config& cfg) {
@@ -204,7 +240,10 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
     },
     [=](sweep_atom, bool including_own) {
       attempt(self, cfg, "sweep_failed", [&](db::pg_connection& conn) {
-        auto still = db::renew_leases(conn, cfg.node, cfg.lease_seconds);
+        std::vector<std::int64_t> ids;
+        for (auto& [id, owner] : self->state.owned)
+          ids.push_back(id);
+        auto still = db::renew_leases(conn, cfg.node, cfg.lease_seconds, ids);
         std::sort(still.begin(), still.end());
         std::vector<std::pair<std::int64_t, caf::actor>> lost;
         for (auto& [id, owner] : self->state.owned)
@@ -212,10 +251,57 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
             lost.emplace_back(id, owner);
         for (auto& [id, owner] : lost)
           lease_lost(self, cfg, id, owner);
-        for (auto id : db::close_orphans(conn, cfg.node, including_own))
-          log::warn("stream_writer", "orphan_stream_closed", {{"message_id", id}});
+        if (continuing(self, cfg)) {
+          continue_taken(self, cfg, conn,
+                         db::take_orphans(conn, cfg.node, cfg.lease_seconds, db::taking::expired));
+          for (auto id : db::close_orphans(conn, cfg.node, including_own, db::orphans::ingest_only))
+            log::warn("stream_writer", "orphan_stream_closed",
+                      {{"message_id", id}, {"reason", "producer lost"}});
+        } else if (!cfg.continue_streams) {
+          for (auto id : db::close_orphans(conn, cfg.node, including_own))
+            log::warn("stream_writer", "orphan_stream_closed", {{"message_id", id}});
+        }  // else: orphans wait for the observer that continues them
       });
       self->delayed_send(self, cfg.lease_renew_interval, sweep_atom::value, false);
+    },
+    [=](adopt_atom) -> caf::result<std::int64_t> {
+      std::int64_t taken = 0;
+      if (!continuing(self, cfg))
+        return taken;
+      if (!attempt(self, cfg, "adopt_failed", [&](db::pg_connection& conn) {
+            auto rows = db::take_orphans(conn, cfg.node, cfg.lease_seconds, db::taking::own);
+            taken = static_cast<std::int64_t>(rows.size());
+            continue_taken(self, cfg, conn, rows);
+            for (auto id : db::close_orphans(conn, cfg.node, true, db::orphans::ingest_only))
+              log::warn("stream_writer", "orphan_stream_closed",
+                        {{"message_id", id}, {"reason", "producer lost"}});
+          }))
+        return caf::make_error(caf::sec::runtime_error, "database unreachable");
+      return taken;
+    },
+    [=](take_atom, const std::vector<std::int64_t>& ids) {
+      if (!continuing(self, cfg) || ids.empty())
+        return;
+      attempt(self, cfg, "take_failed", [&](db::pg_connection& conn) {
+        continue_taken(self, cfg, conn,
+                       db::take_orphans(conn, cfg.node, cfg.lease_seconds, db::taking::expired, ids));
+      });
+    },
+    [=](release_atom, stream_close& state) -> caf::result<bool> {
+      auto& st = self->state;
+      st.appends.erase(state.message_id);  // the release carries the whole text
+      bool released = false;
+      db::stream_end end;
+      end.message_id = state.message_id;
+      end.content = state.content;
+      end.thinking = state.thinking;
+      end.tool_calls = state.tool_calls.empty() ? "[]" : state.tool_calls;
+      if (!attempt(self, cfg, "release_failed", [&](db::pg_connection& conn) {
+            released = db::release_stream(conn, cfg.node, end);
+          }))
+        return caf::make_error(caf::sec::runtime_error, "database unreachable");
+      st.owned.erase(state.message_id);
+      return released;
     },
     [=](sync_atom) -> caf::result<std::int64_t, std::int64_t> {
       if (!self->state.retry_scheduled)

@@ -49,6 +49,8 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;    // renew leases, c
 using sync_atom = caf::atom_constant<caf::atom("sync")>;      // write what is pending now
 using write_atom = caf::atom_constant<caf::atom("write")>;    // its own: flush the appends
 using retry_atom = caf::atom_constant<caf::atom("retry")>;    // its own: after a lost connection
+using release_atom = caf::atom_constant<caf::atom("release")>;  // hand a row over (SPEC §12)
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;      // take this node's own orphans
 // writer -> its observer (the directory): the database has been unreachable for (seconds)
 using db_down_atom = caf::atom_constant<caf::atom("db_down")>;
 
@@ -60,7 +62,13 @@ using db_down_atom = caf::atom_constant<caf::atom("db_down")>;
 // - (append_atom, delta): coalesced with the other streams' into one statement per flush;
 // - (finish_atom, close) -> bool: once the final write is stored (false: the row was not ours);
 // - (sweep_atom, including_own): renews this node's leases and closes orphaned rows (this
-//   node's own too when `including_own`, at start);
+//   node's own too when `including_own`, at start); with `continue_streams` and an observer it
+//   takes the orphans of provider answers over instead, and tells the observer
+//   (continue_atom, job_spec) for each (SPEC §12);
+// - (adopt_atom) -> int64: at start, takes over this node's own orphans (its previous life's);
+// - (take_atom, ids): takes over these rows now if their lease has ended (a peer handed them);
+// - (release_atom, close) -> bool: writes the whole text and ends the lease at once, so that a
+//   peer takes the row (false: the row was not ours);
 // - (sync_atom) -> (statements, rows): flushes what is pending, then answers the counts so far.
 using stream_writer_actor = caf::typed_actor<
   caf::reacts_to<caf::put_atom, caf::actor>,
@@ -68,6 +76,9 @@ using stream_writer_actor = caf::typed_actor<
   caf::reacts_to<append_atom, stream_delta>,
   caf::replies_to<finish_atom, stream_close>::with<bool>,
   caf::reacts_to<sweep_atom, bool>,
+  caf::replies_to<adopt_atom>::with<std::int64_t>,
+  caf::reacts_to<take_atom, std::vector<std::int64_t>>,
+  caf::replies_to<release_atom, stream_close>::with<bool>,
   caf::replies_to<sync_atom>::with<std::int64_t, std::int64_t>,
   caf::reacts_to<write_atom>,
   caf::reacts_to<retry_atom>>;
@@ -82,6 +93,9 @@ struct writer_config {
   // Streams end with error when the database stays unreachable this long (content is written
   // once it is back).
   caf::timespan down_limit = std::chrono::seconds(30);
+  // streams.continue: orphaned answers are taken over and continued rather than closed.
+  bool continue_streams = true;
+  std::size_t history_budget_chars = 24000;  // the context a continued job is given
   actorcable::metrics* metrics = nullptr;
 };
 

@@ -2,6 +2,8 @@
 
 #include "model/utf8.hpp"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 
 namespace actorcable::actors {
@@ -39,6 +41,25 @@ bool answer::add_tool(tool_call call) {
   tool_reports_.push_back(std::move(call));
   parts_.push_back({stream_event::kind::tool, tool_reports_.size() - 1, tool_reports_.size() - 1});
   return true;
+}
+
+void answer::restore(const resumed_answer& stored) {
+  add_thinking(stored.thinking);
+  boost::system::error_code ec;
+  auto calls = boost::json::parse(stored.tool_calls, ec);
+  if (!ec && calls.is_array())
+    for (auto& c : calls.as_array()) {
+      auto* o = c.if_object();
+      if (!o)
+        continue;
+      auto field = [&](const char* key) {
+        auto* v = o->if_contains(key);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+      };
+      add_tool({field("call_id"), field("name"), field("status"), field("summary")});
+    }
+  add_text(stored.text);
+  mark_handed();
 }
 
 std::string_view answer::running_tool() const {

@@ -18,6 +18,9 @@ public:
   bool add_text(std::string_view raw);
   bool add_thinking(std::string_view raw);
   bool add_tool(tool_call call);
+  // Starts from what was stored of an answer taken over (SPEC §12): its reasoning, each tool
+  // call's last report and its text become one part each, counted as handed to the writer.
+  void restore(const resumed_answer& stored);
 
   std::int64_t parts() const { return static_cast<std::int64_t>(parts_.size()); }
   const std::string& content() const { return content_; }

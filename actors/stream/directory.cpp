@@ -21,21 +21,38 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       }
     }
   });
-  // Spawns the message's actor and has it start (claim its row, then the job).
+  // Its message and chat actors are linked to it (they never outlive it), but their ends, however
+  // they end (an answer that moved to another node, a row that did not exist), are not its own:
+  // the down handler forgets them.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (self->state.children.erase(msg.source) == 0)
+      self->quit(msg.reason);
+  });
+  // Spawns the message's actor and has it start (claim its row, then the job). A relay of the
+  // message here (its owner was another node) is pointed at the new actor.
   auto spawn_stream = [=](job_spec& spec) {
     auto& st = self->state;
     auto id = spec.message_id;
     auto chat_id = spec.chat_id;
+    caf::actor relay;
+    if (auto old = st.streams.find(id); old != st.streams.end() && old->second.remote) {
+      relay = old->second.actor;
+      self->demonitor(relay);
+      st.streams.erase(old);
+    }
     // Linked: a message actor never outlives the directory that can find it.
     auto mcfg = cfg;
     mcfg.directory = caf::actor_cast<caf::actor>(self);
     auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
     self->monitor(actor);
+    st.children.insert(actor.address());
     st.streams.emplace(id, directory_state::stream{actor, chat_id});
     if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
       self->send(chat->second, stream_started_atom::value, id, actor);
     if (st.cluster)
       self->send(st.cluster, stream_started_atom::value, chat_id, id, actor);
+    if (relay)
+      self->send(relay, origin_atom::value, actor);
     self->delegate(actor, start_atom::value);
   };
   return {
@@ -44,6 +61,41 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
         return true;  // already streaming here: starting twice is a no-op
       spawn_stream(spec);
       return caf::delegated<bool>{};
+    },
+    [=](continue_atom, job_spec& spec) {
+      auto i = self->state.streams.find(spec.message_id);
+      if (i != self->state.streams.end() && !i->second.remote)
+        return;  // its actor is here and streams still (its lease had lapsed)
+      spawn_stream(spec);
+    },
+    [=](handover_atom) -> caf::result<std::vector<std::int64_t>> {
+      auto rp = self->make_response_promise<std::vector<std::int64_t>>();
+      auto handed = std::make_shared<std::vector<std::int64_t>>();
+      auto pending = std::make_shared<std::size_t>(1);
+      auto done = [=]() mutable {
+        if (--*pending > 0)
+          return;
+        if (self->state.cluster && !handed->empty())
+          self->send(self->state.cluster, handover_atom::value, *handed);
+        rp.deliver(*handed);
+      };
+      for (auto& [mid, s] : self->state.streams) {
+        if (s.remote)
+          continue;
+        ++*pending;
+        self->request(s.actor, cfg.writer_timeout + std::chrono::seconds(5), handover_atom::value)
+          .then([=, id = mid](bool released) mutable {
+                  if (released)
+                    handed->push_back(id);
+                  done();
+                },
+                [=](caf::error&) mutable { done(); });
+      }
+      done();
+      return rp;
+    },
+    [=](take_atom, std::vector<std::int64_t>& ids) {
+      self->send(writer, take_atom::value, std::move(ids));
     },
     [=](ingest_atom, job_spec& spec) -> caf::result<bool> {
       if (self->state.streams.count(spec.message_id))
@@ -113,6 +165,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
             live.emplace(mid, s.actor);
         auto chat = self->spawn<caf::linked>(chat_actor, chat_id, std::move(live));
         self->monitor(chat);
+        st.children.insert(chat.address());
         i = st.chats.emplace(chat_id, chat).first;
       }
       self->delegate(i->second, caf::subscribe_atom::value, std::move(sub));
@@ -140,8 +193,13 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       return i != self->state.streams.end() && !i->second.remote ? i->second.actor : caf::actor{};
     },
     [=](chat_stream_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
-      if (!self->state.cluster || self->state.streams.count(id))
+      if (!self->state.cluster)
         return;
+      if (auto i = self->state.streams.find(id); i != self->state.streams.end()) {
+        if (i->second.remote)  // taken over by another node (SPEC §12)
+          self->send(i->second.actor, origin_atom::value, std::move(origin));
+        return;
+      }
       self->request(self->state.cluster, std::chrono::seconds(5), relay_atom::value, id, origin)
         .then([=](caf::actor& r) {
                 auto& st = self->state;
@@ -152,6 +210,13 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
                   self->send(chat->second, stream_started_atom::value, id, r);
               },
               [](caf::error&) {});
+    },
+    [=](hello_atom, const caf::actor& peer) {
+      // A node that connects (again) learns the streams of this one, as if they started now:
+      // one it missed while it was cut off (SPEC §12) is found there from then on.
+      for (auto& [mid, s] : self->state.streams)
+        if (!s.remote)
+          self->send(peer, chat_stream_atom::value, s.chat_id, mid, s.actor);
     },
     [=](caf::get_atom) { return self->state.streams.size() + self->state.chats.size(); },
   };

@@ -4,6 +4,7 @@
 #include "actors/stream/message_actor.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 namespace actorcable::actors {
 
@@ -17,6 +18,7 @@ struct directory_state {
   std::unordered_map<std::int64_t, stream> streams;     // by message id
   std::unordered_map<std::int64_t, caf::actor> chats;   // by chat id
   caf::actor cluster;  // finds messages streaming on other nodes (none: a lone node)
+  std::unordered_set<caf::actor_addr> children;  // linked: their exits are not the directory's
 };
 
 // Reacts to: (start_atom, job_spec) -> bool (error if the row is not streaming),
@@ -31,7 +33,12 @@ struct directory_state {
 // error, (caf::get_atom) -> size_t live message and chat actors; in a cluster:
 // (caf::put_atom, actor cluster), (find_atom, int64 id) -> this node's actor of a message
 // (invalid when none), (chat_stream_atom, int64 chat, int64 id, actor origin) a stream that
-// started on another node. Messages not found here are looked for on the other nodes.
+// started on another node (a relay here is pointed at it when the message was taken over).
+// Messages not found here are looked for on the other nodes. SPEC §12: (continue_atom,
+// job_spec with `resumed`) continues an answer taken over, (handover_atom) -> vector<int64>
+// hands every local stream over (the cluster tells a peer to take them), (take_atom, ids) has
+// the writer take rows a peer handed over, (hello_atom, actor peer member) a peer connected: it
+// is told this node's streams as (chat_stream_atom, ...).
 caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
                         stream_writer_actor writer, job_launcher launch);
 

@@ -174,6 +174,51 @@ void start_job(self_ptr self, const message_actor_config& cfg, const job_launche
                         });
 }
 
+// SPEC §12: the job stops, the whole text is stored and the row's lease ends, so that a peer
+// takes the answer over and continues it. No end is announced: relays on other nodes wait for
+// the new owner; this node's clients were told to reconnect.
+caf::result<bool> hand_over(self_ptr self, const message_actor_config& cfg,
+                            const stream_writer_actor& writer) {
+  auto& st = self->state;
+  if (!st.streaming || st.producer)
+    return false;  // an outside producer's stream is not continued (SPEC §11)
+  st.streaming = false;
+  if (st.job)
+    self->send_exit(st.job, caf::exit_reason::kill);
+  stream_close state;
+  state.message_id = st.id;
+  state.content = st.answer.content();
+  state.thinking = st.answer.thinking();
+  state.tool_calls = st.answer.tool_calls_json();
+  st.answer.mark_handed();
+  auto rp = self->make_response_promise<bool>();
+  self->request(writer, cfg.writer_timeout, release_atom::value, std::move(state))
+    .then(
+      [=](bool released) mutable {
+        if (!released) {  // another node closed or took the row meanwhile
+          self->state.streaming = true;
+          stop_streaming(self, cfg, writer, model::stream_status::interrupted,
+                         "lease lost: the stream was closed by another node", false);
+          rp.deliver(false);
+          return;
+        }
+        count(cfg.metrics, &metrics::active_streams, -1);
+        count(cfg.metrics, &metrics::handovers_total, 1);
+        log::info("message", "stream_handed_over",
+                  {{"message_id", self->state.id}, {"bytes", self->state.answer.content().size()}});
+        rp.deliver(true);
+        quit_counted(self, cfg, caf::none);
+      },
+      [=](caf::error& err) mutable {  // the database is down: end it as a lone node would
+        log::warn("message", "handover_failed",
+                  {{"message_id", self->state.id}, {"error", caf::to_string(err)}});
+        self->state.streaming = true;
+        stop_streaming(self, cfg, writer, model::stream_status::interrupted, "the server shut down");
+        rp.deliver(false);
+      });
+  return rp;
+}
+
 }  // namespace
 
 caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config cfg,
@@ -181,6 +226,11 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
   auto& st = self->state;
   st.id = spec.message_id;
   st.oid = model::encode_id(model::model_kind::message, spec.message_id);
+  if (spec.resumed) {
+    st.answer.restore(*spec.resumed);
+    st.continued = true;
+    st.generation = spec.resumed->continuations;
+  }
   st.spec = std::move(spec);  // handed to the job at start, not kept for the actor's life
   st.epoch = new_epoch();
   st.last_activity = st.started_at = self->clock().now();
@@ -196,11 +246,15 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
     auto& st = self->state;
     if (msg.source == st.job) {
       auto status = status_for_exit(st, msg.reason);
+      if (status == model::stream_status::error && st.continued)
+        status = model::stream_status::interrupted;  // SPEC §12: a continuation that fails
       std::string error;
       if (status == model::stream_status::error && st.producer)
         error = reason_text(msg.reason);  // the producer's own words, or why it was lost
       else if (status == model::stream_status::error)
         error = "job failed: " + reason_text(msg.reason);
+      else if (status == model::stream_status::interrupted && st.continued)
+        error = "continuation failed: " + reason_text(msg.reason);
       else if (status == model::stream_status::interrupted)
         error = "job was killed: " + reason_text(msg.reason);
       stop_streaming(self, cfg, writer, status, error);
@@ -331,10 +385,21 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
                 {{"message_id", self->state.id}, {"status", model::to_string(status)}, {"reason", reason}});
       stop_streaming(self, cfg, writer, status, std::move(reason), wait_for_write);
     },
-    [=](caf::get_atom) { return self->state.answer.content(); },
-    [=](info_atom) -> caf::result<std::string, std::int64_t, bool> {
+    [=](handover_atom) -> caf::result<bool> { return hand_over(self, cfg, writer); },
+    [=](moved_atom) {
       auto& st = self->state;
-      return {st.epoch, st.answer.parts(), st.ended};
+      if (!st.streaming)
+        return;
+      log::warn("message", "stream_moved", {{"message_id", st.id},
+                                            {"reason", "lease lost: another node took the row"}});
+      if (st.job)
+        self->send_exit(st.job, caf::exit_reason::kill);
+      quit_counted(self, cfg, stream_moved);
+    },
+    [=](caf::get_atom) { return self->state.answer.content(); },
+    [=](info_atom) -> caf::result<std::string, std::int64_t, bool, std::int64_t> {
+      auto& st = self->state;
+      return {st.epoch, st.answer.parts(), st.ended, st.generation};
     },
     [=](retire_atom) {
       log::info("message", "stream_retired", {{"message_id", self->state.id}});

@@ -50,6 +50,8 @@ struct message_state {
   caf::actor_clock::time_point started_at;
   std::vector<std::function<void()>> end_waiters;  // answer (await_end_atom, ...), (outcome_atom)
   bool producer = false;  // the job is an outside producer (SPEC §11)
+  bool continued = false;  // taken over from another node or an earlier life (SPEC §12)
+  std::int64_t generation = 0;  // the row's continuations when this actor took it on
 };
 
 // Reacts to: (start_atom) -> bool, (chunk_atom, string), (thinking_atom, string),
@@ -57,8 +59,14 @@ struct message_state {
 // (subscribe_atom, actor, bool want_state) -> actor, (subscribe_atom, actor, catchup) ->
 // (actor, bool replay accepted), (unsubscribe_atom, actor),
 // (cancel_atom) -> bool, (await_end_atom, bool cancel) -> string final text, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
-// (info_atom) -> (string epoch, int64 parts, bool ended),
-// (outcome_atom) -> (string status, int64 content bytes, int64 parts) once the end is stored.
+// (info_atom) -> (string epoch, int64 parts, bool ended, int64 generation: the continuations
+// of the answer when this actor took it on; a later owner's is higher),
+// (outcome_atom) -> (string status, int64 content bytes, int64 parts) once the end is stored,
+// (handover_atom) -> bool: stops the job, writes the whole text, ends the row's lease so that a
+// peer continues the answer, and quits without announcing an end (false: nothing handed over),
+// (moved_atom) stops the job and quits with `stream_moved` (another node took the row).
+// Started with `spec.resumed`, it continues an answer taken over: the stored parts come first,
+// and a job that fails ends it `interrupted`.
 caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
                             message_actor_config cfg, stream_writer_actor writer, job_launcher launch);
 

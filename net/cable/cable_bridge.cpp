@@ -195,7 +195,18 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       if (link.actor != msg.source)
         continue;
       link.actor = nullptr;
-      if (msg.reason && msg.reason != caf::exit_reason::normal) {
+      if (msg.reason == actors::stream_moved) {
+        // Another node continues the answer (SPEC §12): each route catches up again from
+        // wherever it is found now (or from the row, until it is).
+        std::vector<std::string> identifiers;
+        for (auto& r : link.routes)
+          identifiers.push_back(r.identifier);
+        for (auto& identifier : identifiers) {
+          catchup whole;
+          whole.how = catchup::mode::state_always;
+          catch_up(self, cfg, mid, identifier, whole, caf::actor{});
+        }
+      } else if (msg.reason && msg.reason != caf::exit_reason::normal) {
         // The stream's actor died without ending the stream: the client must not wait forever.
         actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
         forward(self, cfg, actors::make_end_event(who, 0, model::stream_status::interrupted));

@@ -29,6 +29,33 @@ struct fixture : testing::writer_fixture {
                [&](caf::error& err) { CAF_FAIL("finish failed: " << caf::to_string(err)); });
     return written;
   }
+  // Another node's writer, whose continuations (SPEC §12) are told to this test.
+  stream_writer_actor node(const std::string& name) {
+    auto w = sys.spawn<caf::detached>(stream_writer, writer_config{conninfo, name});
+    self->send(w, caf::put_atom::value, caf::actor_cast<caf::actor>(self));
+    others.push_back(w);
+    return w;
+  }
+  std::vector<stream_writer_actor> others;
+  ~fixture() {
+    for (auto& w : others)
+      self->send_exit(w, caf::exit_reason::user_shutdown);
+  }
+  // The continuation a writer hands its observer (none within `within`: nullopt).
+  std::optional<job_spec> continuation(caf::timespan within) {
+    std::optional<job_spec> out;
+    self->receive([&](continue_atom, job_spec& spec) { out = std::move(spec); },
+                  caf::after(within) >> [] {});
+    return out;
+  }
+  void sync(const stream_writer_actor& w) {
+    self->request(w, 10s, sync_atom::value)
+      .receive([](std::int64_t, std::int64_t) {}, [](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+  }
+  std::string column(const std::string& name) {
+    return conn.exec("SELECT " + name + "::text FROM messages WHERE id = $1",
+                     {persistence::param(ex.answer.id)}).text(0, 0);
+  }
   std::string stored_content() {
     return conn.exec("SELECT content FROM messages WHERE id = $1", {persistence::param(ex.answer.id)})
       .text(0, 0);
@@ -145,6 +172,73 @@ CAF_TEST(claiming a missing row says so) {
     .receive([&](bool ok) { claimed = ok; },
              [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
   CAF_CHECK(!claimed);
+}
+
+CAF_TEST(an expired answer is taken over by exactly one of two nodes and continued from the stored text) {
+  conn.exec("UPDATE messages SET content = 'stored ', thinking_text = 'thought', "
+            "lease_expires_at = now() - interval '1 second' WHERE id = $1",
+            {persistence::param(ex.answer.id)});
+  auto chat = ex.answer.chat_id;
+  auto ingest = persistence::create_ingest_answer(conn, chat, "");
+  conn.exec("UPDATE messages SET owner_node = 'node-a', lease_expires_at = now() - interval '1 second' "
+            "WHERE id = $1", {persistence::param(ingest->id)});
+  auto b = node("node-b");
+  auto c = node("node-c");
+  self->send(b, sweep_atom::value, false);
+  self->send(c, sweep_atom::value, false);
+  sync(b);
+  sync(c);
+  auto spec = continuation(10s);
+  CAF_REQUIRE(spec.has_value());
+  CAF_CHECK_EQUAL(spec->message_id, ex.answer.id);
+  CAF_CHECK_EQUAL(spec->chat_id, chat);
+  CAF_CHECK_EQUAL(spec->question, "q");
+  CAF_REQUIRE(spec->resumed.has_value());
+  CAF_CHECK_EQUAL(spec->resumed->text, "stored ");
+  CAF_CHECK_EQUAL(spec->resumed->thinking, "thought");
+  CAF_CHECK_EQUAL(spec->resumed->continuations, 1);
+  CAF_CHECK(!continuation(std::chrono::milliseconds(300)).has_value());  // one node only
+  CAF_CHECK_EQUAL(column("continuations"), "1");
+  CAF_CHECK_EQUAL(column("streaming"), "true");
+  auto owner = column("owner_node");
+  CAF_CHECK(owner == "node-b" || owner == "node-c");
+  // An outside producer's answer is not continued: its producer is gone (SPEC §11).
+  auto row = persistence::find_message(conn, ingest->id);
+  CAF_CHECK(!row->streaming);
+  CAF_CHECK_EQUAL(row->stream_status, "error");
+}
+
+CAF_TEST(a released row is taken at once by the peer it was handed to) {
+  bool claimed = false;
+  self->request(writer, 5s, claim_atom::value, ex.answer.id)
+    .receive([&](bool ok) { claimed = ok; }, [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+  CAF_REQUIRE(claimed);
+  bool released = false;
+  self->request(writer, 5s, release_atom::value,
+                stream_close{ex.answer.id, "all of it", "", "[]", model::stream_status::complete, "", {}})
+    .receive([&](bool ok) { released = ok; }, [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+  CAF_REQUIRE(released);
+  CAF_CHECK_EQUAL(stored_content(), "all of it");
+  auto b = node("node-b");
+  self->send(b, take_atom::value, std::vector<std::int64_t>{ex.answer.id});
+  auto spec = continuation(10s);
+  CAF_REQUIRE(spec.has_value());
+  CAF_CHECK_EQUAL(spec->resumed->text, "all of it");
+  CAF_CHECK_EQUAL(column("owner_node"), "node-b");
+  // node-a's late write is refused: the row is node-b's now (fencing).
+  CAF_CHECK(!finish(stream_close{ex.answer.id, "late", "", "[]", model::stream_status::complete, "", {}}));
+}
+
+CAF_TEST(a restarted node continues its own answers from its previous life) {
+  auto again = node("node-a");  // the same name: its previous life owned the row
+  std::int64_t taken = -1;
+  self->request(again, 10s, adopt_atom::value)
+    .receive([&](std::int64_t n) { taken = n; }, [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+  CAF_CHECK_EQUAL(taken, 1);
+  auto spec = continuation(10s);
+  CAF_REQUIRE(spec.has_value());
+  CAF_CHECK_EQUAL(spec->message_id, ex.answer.id);
+  CAF_CHECK_EQUAL(column("continuations"), "1");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

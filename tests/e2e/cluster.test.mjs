@@ -1,6 +1,7 @@
 // A cluster of three `actorcable serve` processes on loopback sharing one PostgreSQL (SPEC §8):
 // clients on any node, one copy of each event per node, node loss, a paused node fenced off,
-// history across nodes. Unmodified @rails/actioncable and @anycable/core clients.
+// history across nodes. Unmodified @rails/actioncable and @anycable/core clients. Answers here
+// end with their node (streams.continue = off); e2e.continuation has them outlive it (SPEC §12).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect } from 'node:net';
@@ -29,7 +30,7 @@ function startNode(name) {
     ACTORCABLE_NODE_NAME: name,
     ACTORCABLE_CLUSTER_BIND: '127.0.0.1:0',
     ACTORCABLE_INGEST_KEY: INGEST_KEY,
-  }, { config: { 'server.subscribe_burst': 1000, 'streams.retention_s': 60 } });
+  }, { config: { 'server.subscribe_burst': 1000, 'streams.retention_s': 60, 'streams.continue': 'off' } });
 }
 
 // Resolves once `node` logged that it is connected to `peer` (again, if `after` log lines are

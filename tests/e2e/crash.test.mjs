@@ -36,8 +36,10 @@ async function message(server, oid) {
   return (await api(server, alice, 'GET', `/api/messages/${oid}`)).json;
 }
 
+// With streams.continue = off (SPEC §12 continues it: e2e.continuation).
 test('SIGKILL mid-stream, then a restart closes the orphan; a resubscriber gets interrupted', async () => {
-  const a = await startServer(db);
+  const off = { config: { 'streams.continue': 'off' } };
+  const a = await startServer(db, {}, off);
   const chat = await newChat(a, alice);
   const { response } = await ask(a, alice, chat.id, '[[chunks:1000]] [[rate:30]]');
   const c = watch(a, response.id);
@@ -45,7 +47,7 @@ test('SIGKILL mid-stream, then a restart closes the orphan; a resubscriber gets 
   await a.stop('SIGKILL');
   const killedAt = Date.now();
   const delivered = c.text();
-  const b = await startServer(db);
+  const b = await startServer(db, {}, off);
   try {
     const m = await message(b, response.id);
     assert.equal(m.streaming, false, 'closed by the time the new server answers');

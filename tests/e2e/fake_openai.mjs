@@ -26,6 +26,8 @@ export function startFakeOpenAI({ tls } = {}) {
       const n = (attempts.get(last) ?? 0) + 1;
       attempts.set(last, n);
       record.mode = mode;
+      const prefill = json.messages?.at(-1);
+      if (prefill?.role === 'assistant') return continueAnswer(mode, count, prefill.content, res, record, json.model);
       serve(mode, count, n, req, res, record, json.model);
     });
   };
@@ -51,6 +53,27 @@ export const thoughts = (n) => Array.from({ length: n }, (_, i) => `think${i} `)
 
 function streamHead(res) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+}
+
+// A trailing assistant message is a prefill (as llama.cpp, vLLM and Anthropic take it): the
+// answer goes on after that text. Mode `slow-noprefill` refuses it, as some servers do.
+function continueAnswer(mode, count, prefix, res, record, model = 'fake-model') {
+  const served = `${model}-served`;
+  const full = words(count).join('');
+  if (mode.endsWith('noprefill') || !full.startsWith(prefix)) {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ error: { message: 'the final message must be a user message' } }));
+  }
+  const rest = full.slice(prefix.length).match(/\S*\s*/g).filter((t) => t.length > 0);
+  res.on('close', () => { record.resolveClosed?.(); });
+  streamHead(res);
+  let i = 0;
+  const tick = () => {
+    if (res.destroyed) return;
+    if (i < rest.length) { res.write(delta(rest[i++], served)); setTimeout(tick, mode.startsWith('slow') ? 50 : 5); return; }
+    res.write(finish(served)); res.write(usage(rest.length, served)); res.end(event('[DONE]'));
+  };
+  tick();
 }
 
 function serve(mode, count, attempt, req, res, record, model = 'fake-model') {
@@ -86,6 +109,7 @@ function serve(mode, count, attempt, req, res, record, model = 'fake-model') {
         reasoning('R'.repeat(200000), served), delta('tok1 ', served), finish(served), usage(2, served)], 5,
       () => res.end(event('[DONE]')));
     case 'slow':  // 20 tokens per second, for cancellation
+    case 'slow-noprefill':
       streamHead(res);
       return paced(words(count).map((w) => delta(w, served)), 50, () => res.end(event('[DONE]')));
     case '429then':

@@ -35,6 +35,8 @@ struct fake_writer_state {
   std::vector<std::int64_t> claims;
   std::vector<actors::stream_delta> appends;
   std::vector<actors::stream_close> finishes;
+  std::vector<actors::stream_close> releases;  // handovers (SPEC §12)
+  std::vector<std::vector<std::int64_t>> takes;
   bool row_exists = true;
 };
 
@@ -56,6 +58,12 @@ fake_writer(actors::stream_writer_actor::stateful_pointer<fake_writer_state> sel
       return true;
     },
     [=](actors::sweep_atom, bool) {},
+    [=](actors::adopt_atom) { return std::int64_t{0}; },
+    [=](actors::take_atom, const std::vector<std::int64_t>& ids) { self->state.takes.push_back(ids); },
+    [=](actors::release_atom, actors::stream_close& state) {
+      self->state.releases.push_back(std::move(state));
+      return self->state.row_exists;
+    },
     [=](actors::sync_atom) { return std::make_tuple(std::int64_t{0}, std::int64_t{0}); },
     [=](actors::write_atom) {},
     [=](actors::retry_atom) {},

@@ -19,6 +19,8 @@ CAF_TEST(the built in defaults are the modules own defaults) {
   CAF_CHECK_EQUAL(s.writer.lease_seconds, w.lease_seconds);
   CAF_CHECK_EQUAL(s.writer.lease_renew_interval, w.lease_renew_interval);
   CAF_CHECK_EQUAL(s.writer.down_limit, w.down_limit);
+  CAF_CHECK_EQUAL(s.writer.continue_streams, w.continue_streams);
+  CAF_CHECK_EQUAL(s.writer.history_budget_chars, w.history_budget_chars);
   actors::message_actor_config m;
   CAF_CHECK_EQUAL(s.streams.flush_interval, m.flush_interval);
   CAF_CHECK_EQUAL(s.streams.idle_timeout, m.idle_timeout);

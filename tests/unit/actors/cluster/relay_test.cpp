@@ -1,6 +1,7 @@
 // A relay (this node's stand-in for a message actor elsewhere) under the deterministic scheduler:
 // each subscriber gets its catch-up, then the live events, in the origin's order; an origin lost
-// without an end ends the stream here as interrupted.
+// without an end ends the stream here as interrupted, or (SPEC §12) the relay follows the node
+// that took the answer over.
 #define CAF_SUITE relay
 #include "test_dsl.hpp"
 
@@ -28,7 +29,29 @@ struct fixture : test_coordinator_fixture<> {
                        writer, launch);
     self->send(origin, start_atom::value);
     consume_messages();
-    rel = sys.spawn(relay, std::int64_t{42}, origin, &stats);
+    rel = sys.spawn(relay, std::int64_t{42}, origin, caf::timespan{0}, &stats);
+    consume_messages();
+  }
+  // The relay again, waiting `wait` for a takeover when its origin is lost.
+  void awaiting_takeover(caf::timespan wait) {
+    self->send_exit(rel, caf::exit_reason::kill);
+    rel = sys.spawn(relay, std::int64_t{42}, origin, wait, &stats);
+    consume_messages();
+  }
+  // The message's actor on the node that took it over, from the stored text `stored`.
+  caf::actor taken_over(std::string stored) {
+    job_launcher launch = [](caf::event_based_actor* parent, const job_spec&) {
+      return parent->spawn(puppet_job);
+    };
+    job_spec spec{42, 7, "question", {}};
+    spec.resumed = resumed_answer{std::move(stored), "", "[]", 1};
+    auto next = sys.spawn(message_actor, std::move(spec), message_actor_config{}, writer, launch);
+    self->send(next, start_atom::value);
+    consume_messages();
+    return next;
+  }
+  void chunk_to(const caf::actor& to, std::string text) {
+    self->send(to, chunk_atom::value, std::move(text));
     consume_messages();
   }
   caf::actor subscriber(catchup::mode how) {
@@ -200,6 +223,69 @@ CAF_TEST(the last connection leaving a relay stops the events crossing) {
   CAF_CHECK(!relay_st().subscribed);
   chunk("unseen");
   CAF_CHECK(thread->delivered.empty());
+}
+
+CAF_TEST(a relay follows the node that took its answer over with its state then its events and no end) {
+  awaiting_takeover(std::chrono::seconds(17));
+  auto sub = subscriber(catchup::mode::none);
+  auto thread = std::make_shared<fake_tap>();
+  auto bridge = sys.spawn(recorder);
+  auto port = connection(thread, bridge, catchup::mode::none);
+  chunk("one ");
+  chunk("two ");
+  self->send_exit(origin, caf::exit_reason::remote_link_unreachable);
+  consume_messages();
+  CAF_CHECK_EQUAL(events(sub).size(), 2u);  // no end: the answer goes on elsewhere
+  CAF_CHECK(relay_st().origin == nullptr);
+  // A client arriving meanwhile is added; the state that comes covers it.
+  auto meanwhile = subscriber(catchup::mode::state_if_streaming);
+  // Stored before the crash: "one " (the last flush missed "two ").
+  auto next = taken_over("one ");
+  self->send(rel, origin_atom::value, next);
+  consume_messages();
+  chunk_to(next, "two three");
+  self->send(next, cancel_atom::value);
+  consume_messages();
+  for (auto& s : {sub, meanwhile}) {
+    CAF_CHECK_EQUAL(text(s), "one two three");
+    CAF_REQUIRE(!events(s).empty());
+    CAF_CHECK_EQUAL(actorcable::testing::end_status(*events(s).back()), "cancelled");
+    std::size_t ends = 0;
+    for (auto& ev : events(s))
+      ends += ev->type == stream_event::kind::end ? 1 : 0;
+    CAF_CHECK_EQUAL(ends, 1u);
+  }
+  CAF_CHECK_EQUAL(assembled_text(port->seen()), "one two three");
+}
+
+CAF_TEST(events of a replaced origin are dropped) {
+  awaiting_takeover(std::chrono::seconds(17));
+  auto sub = subscriber(catchup::mode::none);
+  chunk("one ");
+  // The origin's node was paused past its lease: another node took over, the old one lives.
+  auto next = taken_over("one ");
+  self->send(rel, origin_atom::value, next);
+  consume_messages();
+  chunk("stale");
+  self->send(origin, end_atom::value, model::stream_status::interrupted, std::string("lease lost"), false);
+  consume_messages();
+  chunk_to(next, "two");
+  CAF_CHECK_EQUAL(text(sub), "one two");
+  for (auto& ev : events(sub))
+    CAF_CHECK_NOT_EQUAL(ev->type, stream_event::kind::end);
+}
+
+CAF_TEST(with no takeover within the wait the stream ends here as interrupted) {
+  awaiting_takeover(std::chrono::seconds(17));
+  auto sub = subscriber(catchup::mode::none);
+  chunk("x");
+  self->send_exit(origin, caf::exit_reason::remote_link_unreachable);
+  consume_messages();
+  CAF_CHECK_EQUAL(events(sub).size(), 1u);
+  advance_time(std::chrono::seconds(17));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(events(sub).size(), 2u);
+  CAF_CHECK_EQUAL(actorcable::testing::end_status(*events(sub).back()), "interrupted");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

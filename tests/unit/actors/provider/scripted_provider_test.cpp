@@ -78,4 +78,23 @@ CAF_TEST(stall goes silent without exiting) {
   run();
 }
 
+CAF_TEST(a continued answer resumes at the stored length: the final text is the uninterrupted one) {
+  std::string whole;
+  for (int i = 0; i < 12; ++i)
+    whole += scripted_chunk(i);
+  for (std::size_t stored : {std::size_t{0}, std::size_t{1}, std::size_t{7}, whole.size() - 1, whole.size()}) {
+    auto sink_actor = sys.spawn(sink);
+    auto plan = parse_scripted_plan("[[chunks:12]]", cfg);
+    plan.resume_text_bytes = stored;
+    sys.spawn(scripted_provider, sink_actor, plan);
+    run();
+    auto& got = deref<caf::stateful_actor<sink_state>>(sink_actor).state;
+    std::string text = whole.substr(0, stored);
+    for (auto& c : got.chunks)
+      text += c;
+    CAF_CHECK_EQUAL(text, whole);
+    CAF_CHECK_EQUAL(got.done, 1);
+  }
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -3,7 +3,7 @@
 #include "test_dsl.hpp"
 
 #include "actors/stream/directory.hpp"
-#include "actors/provider/scripted_provider.hpp"
+#include "actors/provider/launcher.hpp"
 #include "fake_actors.hpp"
 
 using namespace actorcable::actors;
@@ -11,15 +11,21 @@ using namespace actorcable::testing;
 
 namespace {
 
+struct origin_probe_state {
+  caf::actor origin;
+};
+
+// Stands in for a relay: records where it was pointed.
+caf::behavior origin_probe(caf::stateful_actor<origin_probe_state>* self) {
+  return {[=](origin_atom, caf::actor& a) { self->state.origin = a; }};
+}
+
 struct fixture : test_coordinator_fixture<> {
   stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor dir;
   fixture() {
-    job_launcher launch = [](caf::event_based_actor* parent, const job_spec& spec) {
-      return parent->spawn(scripted_provider, caf::actor_cast<caf::actor>(parent),
-                           parse_scripted_plan(spec.question, scripted_config{}));
-    };
-    dir = sys.spawn(directory, message_actor_config{}, writer, launch);
+    dir = sys.spawn(directory, message_actor_config{}, writer,
+                    make_job_launcher(provider_config{}, nullptr));
   }
   std::size_t live() {
     return deref<caf::stateful_actor<directory_state>>(dir).state.streams.size();
@@ -63,6 +69,46 @@ CAF_TEST(subscribing to an unknown stream gives no actor) {
   pending.receive([&](caf::actor& a) { invalid = a == nullptr; },
                   [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
   CAF_CHECK(invalid);
+}
+
+CAF_TEST(a message actor that ends with an error or moves does not take the directory with it) {
+  auto& fw = deref<fake_writer_actor>(writer).state;
+  fw.row_exists = false;  // its start is refused: the actor quits with an error
+  self->send(dir, start_atom::value, job_spec{5, 1, "[[chunks:3]]", {}});
+  consume_messages();
+  CAF_CHECK_EQUAL(live(), 0u);
+  fw.row_exists = true;
+  self->send(dir, start_atom::value, job_spec{6, 1, "[[chunks:300]]", {}});
+  consume_messages();
+  CAF_REQUIRE_EQUAL(live(), 1u);
+  auto actor = deref<caf::stateful_actor<directory_state>>(dir).state.streams.at(6).actor;
+  self->send(actor, moved_atom::value);  // another node took its row (SPEC §12)
+  consume_messages();
+  CAF_CHECK_EQUAL(live(), 0u);
+  CAF_CHECK(deref<caf::stateful_actor<directory_state>>(dir).state.children.empty());
+  // The directory still answers.
+  self->send(dir, start_atom::value, job_spec{7, 1, "[[chunks:2]]", {}});
+  consume_messages();
+  CAF_CHECK_EQUAL(live(), 1u);
+}
+
+CAF_TEST(a stream taken over is started from its stored text and a relay of it points there) {
+  auto relay_stand_in = sys.spawn(origin_probe);
+  auto& st = deref<caf::stateful_actor<directory_state>>(dir).state;
+  st.streams.emplace(8, directory_state::stream{relay_stand_in, 1, true});
+  job_spec spec{8, 1, "[[chunks:3]]", {}};
+  spec.resumed = resumed_answer{scripted_chunk(0), "", "[]", 1};
+  self->send(dir, continue_atom::value, std::move(spec));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(live(), 1u);
+  CAF_CHECK(!st.streams.at(8).remote);  // the local actor replaced the relay
+  CAF_CHECK(deref<caf::stateful_actor<origin_probe_state>>(relay_stand_in).state.origin
+            == st.streams.at(8).actor);
+  run();
+  auto& fw = deref<fake_writer_actor>(writer).state;
+  CAF_REQUIRE_EQUAL(fw.finishes.size(), 1u);
+  CAF_CHECK_EQUAL(fw.finishes[0].message_id, 8);
+  CAF_CHECK_EQUAL(fw.finishes[0].content, scripted_chunk(0) + scripted_chunk(1) + scripted_chunk(2));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

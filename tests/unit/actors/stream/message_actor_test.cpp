@@ -31,6 +31,21 @@ struct fixture : test_coordinator_fixture<> {
     consume_messages();
   }
 
+  // A message actor continuing an answer taken over (SPEC §12) from what was stored.
+  caf::actor continued(resumed_answer stored) {
+    auto slot = job_slot;
+    job_launcher launch = [slot](caf::event_based_actor* parent, const job_spec&) {
+      *slot = parent->spawn(puppet_job);
+      return *slot;
+    };
+    job_spec spec{43, 7, "question", {}};
+    spec.resumed = std::move(stored);
+    auto m = sys.spawn(message_actor, std::move(spec), mcfg, writer, launch);
+    self->send(m, start_atom::value);
+    consume_messages();
+    return m;
+  }
+
   caf::actor job() { return *job_slot; }
   message_state& state() { return deref<caf::stateful_actor<message_state>>(msg).state; }
   fake_writer_state& written() { return deref<fake_writer_actor>(writer).state; }
@@ -318,6 +333,81 @@ CAF_TEST(dead subscriber is dropped) {
   CAF_CHECK_EQUAL(state().subscribers.size(), 0u);
   chunk("still streaming");
   CAF_CHECK(state().streaming);
+}
+
+CAF_TEST(a continued answer starts from the stored parts and writes only what follows) {
+  auto m = continued({"Hello ", "Thought. ",
+                      R"([{"call_id":"c1","name":"search","status":"done","summary":"search finished"}])", 1});
+  auto& st = deref<caf::stateful_actor<message_state>>(m).state;
+  CAF_CHECK(st.continued);
+  CAF_CHECK_EQUAL(st.answer.parts(), 3);
+  CAF_CHECK_EQUAL(st.answer.content(), "Hello ");
+  CAF_CHECK_EQUAL(st.answer.thinking(), "Thought. ");
+  CAF_CHECK_EQUAL(st.answer.tool_calls_json(),
+                  R"([{"call_id":"c1","name":"search","status":"done","summary":"search finished"}])");
+  auto appended = written().appends.size();
+  self->send(m, chunk_atom::value, std::string("world"));
+  consume_messages();
+  advance_time(mcfg.flush_interval);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(written().appends.size(), appended + 1);
+  auto& d = written().appends.back();
+  CAF_CHECK_EQUAL(d.message_id, 43);
+  CAF_CHECK_EQUAL(d.text, "world");  // the stored text is not written again
+  CAF_CHECK_EQUAL(d.text_base, 6);
+  CAF_CHECK_EQUAL(d.thinking, "");
+  CAF_CHECK_EQUAL(d.thinking_base, 9);
+  CAF_CHECK(!d.tools_changed);
+  auto late = sys.spawn(recorder);
+  self->send(m, caf::subscribe_atom::value, late, true);
+  consume_messages();
+  auto& seen = deref<caf::stateful_actor<recorder_state>>(late).state.events;
+  CAF_REQUIRE_EQUAL(seen.size(), 1u);
+  CAF_CHECK_EQUAL(assembled_text(seen), "Hello world");
+}
+
+CAF_TEST(a continued answer whose job fails ends interrupted) {
+  auto m = continued({"Hello ", "", "[]", 1});
+  auto finishes = written().finishes.size();
+  self->send(job(), std::string("throw"));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(written().finishes.size(), finishes + 1);
+  auto& f = written().finishes.back();
+  CAF_CHECK_EQUAL(f.message_id, 43);
+  CAF_CHECK_EQUAL(actorcable::model::to_string(f.status), "interrupted");
+  CAF_CHECK_EQUAL(f.error.rfind("continuation failed: ", 0), 0u);
+  CAF_CHECK_EQUAL(f.content, "Hello ");
+}
+
+CAF_TEST(a stream handed over stores its whole text and quits without announcing an end) {
+  chunk("a ");
+  chunk("b");
+  auto gone = std::make_shared<int>(0);
+  for (auto& a : {msg, job()})
+    a->attach_functor([gone](const caf::error&) { ++*gone; });
+  self->send(msg, handover_atom::value);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(written().releases.size(), 1u);
+  CAF_CHECK_EQUAL(written().releases[0].message_id, 42);
+  CAF_CHECK_EQUAL(written().releases[0].content, "a b");
+  CAF_CHECK(written().finishes.empty());
+  CAF_CHECK_EQUAL(ends(), 0u);  // subscribers elsewhere wait for the node that continues it
+  CAF_CHECK_EQUAL(events().size(), 2u);
+  CAF_CHECK_EQUAL(*gone, 2);  // the job and the actor
+}
+
+CAF_TEST(the stream of an outside producer is not handed over) {
+  job_spec spec{44, 7, "", {}};
+  auto producer = sys.spawn(puppet_job);
+  spec.producer = producer;
+  auto m = sys.spawn(message_actor, std::move(spec), mcfg, writer,
+                     job_launcher{[](caf::event_based_actor*, const job_spec&) { return caf::actor{}; }});
+  self->send(m, start_atom::value);
+  consume_messages();
+  self->send(m, handover_atom::value);
+  consume_messages();
+  CAF_CHECK(written().releases.empty());
+  CAF_CHECK(deref<caf::stateful_actor<message_state>>(m).state.streaming);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,56 @@
+// SPEC §12, continuing: a lone server killed mid-answer continues it when it starts again; the
+// openai provider continues through prefill, and a provider that refuses ends it interrupted.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ctx, setUp, tearDown, restartA, watchers, expectExact, row, rowId, until, sum, uninterrupted,
+  startNode, connectedTo, killAndRestart, TAKEOVER_MS } from './continuation_env.mjs';
+import { startFakeOpenAI } from './fake_openai.mjs';
+
+before(() => setUp({ nodes: ['b'] }));
+after(() => tearDown());
+
+test('a lone server killed mid-answer continues it when it starts again', { timeout: 120000 }, async () => {
+  const reference = await uninterrupted(ctx.nodes.b, 400);
+  const run = await killAndRestart('lone', {}, { 'streams.retention_s': 60 }, 'lone [[chunks:400]] [[rate:40]]', 40);
+  try {
+    assert.equal(run.end.message.status, 'complete');
+    assert.equal(run.row.content, reference);
+    assert.equal(run.client.text(), run.row.content);
+    assert.ok(run.stored.length > 0 && reference.startsWith(run.stored));
+  } finally {
+    run.client.close();
+    await run.server.stop();
+  }
+});
+
+test('openai continues through prefill; a provider that refuses prefill ends the answer interrupted', { timeout: 120000 }, async () => {
+  const fake = await startFakeOpenAI();
+  const env = { AI_PROVIDER: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-key', OPENAI_MODEL: 'fake-model' };
+  const words = (n) => Array.from({ length: n }, (_, i) => `tok${i} `).join('');
+  try {
+    const ok = await killAndRestart('prefill', env, {}, 'go on fault:slow tokens:200', 10);
+    try {
+      assert.equal(ok.end.message.status, 'complete');
+      assert.equal(ok.row.content, words(200));
+      assert.equal(ok.client.text(), ok.row.content);
+      const last = fake.requests.filter((q) => q.body.messages?.some((m) => m.content === 'go on fault:slow tokens:200')).at(-1);
+      assert.deepEqual(last.body.messages.at(-1), { role: 'assistant', content: ok.stored }, 'the stored text is the prefill');
+      assert.ok(ok.stored.length > 0);
+    } finally {
+      ok.client.close();
+      await ok.server.stop();
+    }
+    const refused = await killAndRestart('refusing', env, {}, 'no way fault:slow-noprefill tokens:200', 10);
+    try {
+      assert.equal(refused.end.message.status, 'interrupted');
+      assert.equal(refused.row.status, 'interrupted');
+      assert.equal(refused.row.content, refused.stored, 'the text before stays; nothing added');
+      assert.match(refused.row.error, /^continuation failed: /);
+    } finally {
+      refused.client.close();
+      await refused.server.stop();
+    }
+  } finally {
+    await fake.close();
+  }
+});

@@ -76,11 +76,16 @@ void note_usage(job_result& r, const std::string& model, std::optional<std::int6
 
 // Sends a part of the answer (text, or reasoning with `reasoning`); from the first one on, a
 // failure ends the stream instead of a retry.
-void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, const std::string& text,
+void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, std::string text,
              bool reasoning = false) {
+  auto& st = self->state;
+  if (!reasoning && !st.prefill_tail.empty() && !text.empty()) {
+    if (text.compare(0, st.prefill_tail.size(), st.prefill_tail) == 0)
+      text.erase(0, st.prefill_tail.size());  // the continuation repeats what was stored
+    st.prefill_tail.clear();
+  }
   if (text.empty())
     return;
-  auto& st = self->state;
   st.delivered = true;
   if (reasoning)
     self->send(target, actors::thinking_atom::value, text);
@@ -142,6 +147,27 @@ void on_anthropic_event(self_ptr self, const openai_config& cfg, caf::actor& tar
 
 }  // namespace
 
+std::vector<model::chat_turn> request_turns(const actors::job_spec& spec, bool anthropic,
+                                            std::string& tail) {
+  auto turns = spec.history;
+  if (turns.empty() || turns.back().content != spec.question)
+    turns.push_back({"user", spec.question});
+  tail.clear();
+  if (!spec.resumed || spec.resumed->text.empty())
+    return turns;
+  auto prefill = spec.resumed->text;
+  if (anthropic) {
+    auto keep = prefill.find_last_not_of(" \t\r\n") + 1;
+    tail = prefill.substr(keep);
+    prefill.erase(keep);
+  }
+  if (!prefill.empty())
+    turns.push_back({"assistant", std::move(prefill)});
+  else
+    tail.clear();  // nothing but white space was stored: no prefill
+  return turns;
+}
+
 std::string openai_messages_json(const std::vector<model::chat_turn>& turns) {
   boost::json::array out;
   for (auto& t : turns) {
@@ -161,18 +187,7 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
     fail(self, cfg, provider_error::connect, "the provider's base URL is not an http(s) URL: " + cfg.base_url);
     return {};
   }
-  auto turns = spec.history;
-  if (turns.empty() || turns.back().content != spec.question)
-    turns.push_back({"user", spec.question});
-  // A continued answer (SPEC §12): the stored text as a trailing assistant message (prefill),
-  // which the model continues. Anthropic refuses a prefill ending in white space.
-  if (spec.resumed && !spec.resumed->text.empty()) {
-    auto prefill = spec.resumed->text;
-    if (anthropic)
-      prefill.erase(prefill.find_last_not_of(" \t\r\n") + 1);
-    if (!prefill.empty())
-      turns.push_back({"assistant", std::move(prefill)});
-  }
+  auto turns = request_turns(spec, anthropic, self->state.prefill_tail);
   self->state.body = anthropic ? anthropic_request_body(cfg.model, cfg.max_tokens, turns)
                                : openai_request_body(cfg.model, openai_messages_json(turns));
   self->state.result.model_id = cfg.model;

@@ -44,8 +44,18 @@ struct openai_state {
   bool finished = false;   // the provider said the answer is complete (finish_reason, message_stop)
   std::uint64_t activity = 0;  // bumps with every token (idle timer generation)
   actors::job_result result;
+  // Anthropic: the white space cut off a continued answer's prefill, taken off the start of the
+  // first text that follows (SPEC §12).
+  std::string prefill_tail;
   ~openai_state();
 };
+
+// The turns of a request: the chat's, oldest first, the question last; for a continued answer
+// (SPEC §12) its stored text as a trailing assistant message (prefill), which the model goes on
+// from. Anthropic refuses a prefill that ends in white space: for it that tail is cut off and
+// returned in `tail`.
+std::vector<model::chat_turn> request_turns(const actors::job_spec& spec, bool anthropic,
+                                            std::string& tail);
 
 // The messages array for a request: the chat's turns, oldest first (the question last).
 std::string openai_messages_json(const std::vector<model::chat_turn>& turns);

@@ -136,7 +136,9 @@ CAF_TEST(a row owned by another node is never written) {
 }
 
 // Another node closed the row (this node's lease had run out): the writer tells the row's
-// message actor to stop, whether it learns it from an append or from a lease renewal.
+// message actor to stop, whether it learns it from an append or from a lease renewal. With
+// streams.continue (the default) that is (moved_atom): its subscribers look for the answer again
+// and find the row's end (SPEC §12).
 CAF_TEST(a row closed by another node stops its stream on the next append or renewal) {
   auto answer2 = persistence::create_exchange(conn, ex.answer.chat_id, *ex.question.user_id, "q2",
                                               "node-a", 10).answer;
@@ -151,11 +153,8 @@ CAF_TEST(a row closed by another node stops its stream on the next append or ren
             {persistence::param(ex.answer.id), persistence::param(answer2.id)});
   auto expect_stop = [&] {
     bool told = false;
-    self->receive(
-      [&](end_atom, model::stream_status status, const std::string& reason, bool wait_for_write) {
-        told = status == model::stream_status::interrupted && !wait_for_write && reason.find("lease lost") == 0;
-      },
-      caf::after(10s) >> [] { CAF_FAIL("the writer did not stop the stream"); });
+    self->receive([&](moved_atom) { told = true; },
+                  caf::after(10s) >> [] { CAF_FAIL("the writer did not stop the stream"); });
     CAF_CHECK(told);
   };
   self->send(writer, append_atom::value, stream_delta{ex.answer.id, "late text", 0});
@@ -164,6 +163,27 @@ CAF_TEST(a row closed by another node stops its stream on the next append or ren
   self->send(writer, sweep_atom::value, false);  // renews this node's leases
   expect_stop();
   CAF_CHECK_EQUAL(stored_content(), "");
+}
+
+CAF_TEST(with streams.continue off a row closed by another node ends its stream interrupted) {
+  writer_config off{conninfo, "node-a"};
+  off.continue_streams = false;
+  auto w = sys.spawn<caf::detached>(stream_writer, off);
+  others.push_back(w);
+  bool claimed = false;
+  self->request(w, 5s, claim_atom::value, ex.answer.id)
+    .receive([&](bool ok) { claimed = ok; }, [&](caf::error& err) { CAF_FAIL(caf::to_string(err)); });
+  CAF_REQUIRE(claimed);
+  conn.exec("UPDATE messages SET streaming = false, stream_status = 'interrupted', "
+            "owner_node = 'node-b' WHERE id = $1", {persistence::param(ex.answer.id)});
+  self->send(w, append_atom::value, stream_delta{ex.answer.id, "late text", 0});
+  bool told = false;
+  self->receive(
+    [&](end_atom, model::stream_status status, const std::string& reason, bool wait_for_write) {
+      told = status == model::stream_status::interrupted && !wait_for_write && reason.find("lease lost") == 0;
+    },
+    caf::after(10s) >> [] { CAF_FAIL("the writer did not stop the stream"); });
+  CAF_CHECK(told);
 }
 
 CAF_TEST(claiming a missing row says so) {

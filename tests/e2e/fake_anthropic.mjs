@@ -39,16 +39,36 @@ export function startFakeAnthropic() {
       const n = (attempts.get(last) ?? 0) + 1;
       attempts.set(last, n);
       const served = `${json.model}-served`;
+      const pace = mode === 'slow' ? 50 : 5;
       const stream = (events, cut = false) => {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         let i = 0;
         const tick = () => {
           if (res.destroyed) return;
-          if (i < events.length) { res.write(events[i++]); setTimeout(tick, 5); } else if (cut) res.socket.destroy(); else res.end();
+          if (i < events.length) { res.write(events[i++]); setTimeout(tick, pace); } else if (cut) res.socket.destroy(); else res.end();
         };
         tick();
       };
+      // A trailing assistant message is a prefill: the answer goes on from its text (which the
+      // real API requires without trailing white space; a prefill with it is refused here too).
+      const prefill = json.messages?.at(-1);
+      if (prefill?.role === 'assistant') {
+        const full = fakeWords(count).join('');
+        if (/\s$/.test(prefill.content) || !full.startsWith(prefill.content)) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          return res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error',
+            message: 'final assistant content cannot end with trailing whitespace' } }));
+        }
+        const rest = full.slice(prefill.content.length);
+        const tokens = rest.match(/\s*\S+/g) ?? [];
+        if (rest.length > tokens.join('').length) tokens.push(rest.slice(tokens.join('').length));
+        const events = normalStream(0, served).filter((e) => !e.includes('thinking') && !e.includes('signature'));
+        const at = events.findIndex((e) => e.includes('"type":"content_block_stop","index":1'));
+        events.splice(at, 0, ...tokens.map((text) => event({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text } })));
+        return stream(events);
+      }
       switch (mode) {
+        case 'slow':  // 20 events per second, to be killed mid-answer
         case 'normal':
           return stream(normalStream(count, served));
         case 'overloaded-then':  // HTTP 529 once, then a normal stream

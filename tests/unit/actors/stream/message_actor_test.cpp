@@ -396,6 +396,18 @@ CAF_TEST(a stream handed over stores its whole text and quits without announcing
   CAF_CHECK_EQUAL(*gone, 2);  // the job and the actor
 }
 
+CAF_TEST(a handover and a continuation are counted) {
+  actorcable::metrics stats;
+  mcfg.metrics = &stats;
+  auto m = continued({"Hello ", "", "[]", 1});
+  CAF_CHECK_EQUAL(stats.active_streams.load(), 1);
+  self->send(m, handover_atom::value);
+  consume_messages();
+  CAF_CHECK_EQUAL(stats.handovers_total.load(), 1);
+  CAF_CHECK_EQUAL(stats.active_streams.load(), 0);
+  CAF_CHECK_EQUAL(stats.message_actors.load(), 0);
+}
+
 CAF_TEST(the stream of an outside producer is not handed over) {
   job_spec spec{44, 7, "", {}};
   auto producer = sys.spawn(puppet_job);

@@ -22,14 +22,16 @@ void add_peer(self_ptr self, const cluster_config& cfg, const std::string& name,
     log::error("cluster", "peer_has_our_name", {{"node", name}});
     return;
   }
+  // Whenever a peer introduces itself (again: it may have been cut off while this node kept its
+  // entry), it is told this node's streams, so that it finds those it missed (SPEC §12).
+  if (st.directory)
+    self->send(st.directory, hello_atom::value, member);
   auto& slot = st.peers[name];
   if (slot == member)
     return;
   slot = member;
   self->monitor(member);
   set_peer_gauge(self, cfg);
-  if (st.directory)
-    self->send(st.directory, hello_atom::value, member);
   log::info("cluster", "peer_connected", {{"node", cfg.node}, {"peer", name}});
 }
 

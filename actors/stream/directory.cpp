@@ -94,6 +94,14 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       done();
       return rp;
     },
+    [=](moved_atom, std::int64_t id) {
+      auto i = self->state.streams.find(id);
+      if (i != self->state.streams.end() && !i->second.remote
+          && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(i->second.actor)) {
+        self->demonitor(i->second.actor);
+        self->state.streams.erase(i);
+      }
+    },
     [=](take_atom, std::vector<std::int64_t>& ids) {
       self->send(writer, take_atom::value, std::move(ids));
     },

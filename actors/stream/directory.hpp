@@ -38,7 +38,8 @@ struct directory_state {
 // job_spec with `resumed`) continues an answer taken over, (handover_atom) -> vector<int64>
 // hands every local stream over (the cluster tells a peer to take them), (take_atom, ids) has
 // the writer take rows a peer handed over, (hello_atom, actor peer member) a peer connected: it
-// is told this node's streams as (chat_stream_atom, ...).
+// is told this node's streams as (chat_stream_atom, ...), (moved_atom, int64 id) from a message
+// actor about to quit because another node took its row: forgotten at once.
 caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
                         stream_writer_actor writer, job_launcher launch);
 

@@ -394,6 +394,10 @@ caf::behavior message_actor(self_ptr self, job_spec spec, message_actor_config c
                                             {"reason", "lease lost: another node took the row"}});
       if (st.job)
         self->send_exit(st.job, caf::exit_reason::kill);
+      // Before quitting: the directory forgets this actor before a subscriber, told of the quit,
+      // can ask it for the answer again.
+      if (cfg.directory)
+        self->send(cfg.directory, moved_atom::value, st.id);
       quit_counted(self, cfg, stream_moved);
     },
     [=](caf::get_atom) { return self->state.answer.content(); },

@@ -148,6 +148,11 @@ void catch_up(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
     log::warn("cable", "stream_subscribe_failed", {{"connection", cfg.connection_id},
                                                    {"message_id", mid},
                                                    {"error", caf::to_string(err)}});
+    if (how.how == catchup::mode::state_always && self->state.subs.count(identifier)) {
+      // The client was promised a state: the row's, and its stream once it is found again.
+      send_stored_state(self, cfg, mid, identifier, true);
+      return;  // history_step_done once the row is sent
+    }
     history_step_done(self, identifier);
   };
   auto target = link.actor ? link.actor : known;

@@ -136,10 +136,20 @@ export async function watchers(oid) {
   return { plainB, plainC, extC, extA, all: [plainB, plainC] };
 }
 
+// What the nodes logged about streams, for a failure's message.
+function clusterLogs() {
+  return Object.entries(ctx.nodes).map(([k, n]) => `--- node ${k}:\n` + n.logs
+    .filter((l) => /"component":"(cluster|relay|message|stream_writer|cable|server)"/.test(l)).slice(-40).join('\n')).join('\n');
+}
+
 export async function expectExact(w, oid, reference) {
-  for (const c of w.all) await c.end();
-  await withTimeout(w.extC.ended, 40000, 'the end on C (extended)');
-  await withTimeout(w.extA.ended, 40000, 'the end for the client moved from A');
+  try {
+    for (const c of w.all) await c.end();
+    await withTimeout(w.extC.ended, 40000, 'the end on C (extended)');
+    await withTimeout(w.extA.ended, 40000, 'the end for the client moved from A');
+  } catch (e) {
+    throw new Error(`${e.message}\n${clusterLogs()}`);
+  }
   await until(() => !row(oid).streaming, 10000, 'the final write');
   const r = row(oid);
   assert.equal(r.status, 'complete');

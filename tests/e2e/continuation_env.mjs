@@ -133,7 +133,13 @@ export async function watchers(oid) {
   const plainC = rawWatch(ctx.nodes.c, oid);
   const extC = await movableCable(ctx.nodes.c, oid);
   const extA = await movableCable(ctx.nodes.a, oid);
-  return { plainB, plainC, extC, extA, all: [plainB, plainC] };
+  const all = [plainB, plainC];
+  const close = async () => {
+    for (const c of all) c.close();
+    await extC.close();
+    await extA.close();
+  };
+  return { plainB, plainC, extC, extA, all, close };
 }
 
 // What the nodes logged about streams, for a failure's message.

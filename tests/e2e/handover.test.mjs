@@ -29,9 +29,7 @@ test('SIGTERM: node A hands its answer to a peer, which continues it; every clie
     for (const c of w.all)
       assert.equal(c.frames.filter((f) => f.type === 'disconnect').length, 0);
   } finally {
-    for (const c of w.all) c.close();
-    await w.extC.close();
-    await w.extA.close();
+    await w.close();
   }
 });
 

@@ -26,9 +26,7 @@ test('SIGKILL: the node that takes the expired lease continues the answer within
     const r = await expectExact(w, response.id, reference);
     assert.ok(['node-b', 'node-c'].includes(r.owner));
   } finally {
-    for (const c of w.all) c.close();
-    await w.extC.close();
-    await w.extA.close();
+    await w.close();
   }
 });
 
@@ -54,9 +52,7 @@ test('SIGSTOP past the lease: exactly one node continues, the paused node\'s lat
     assert.ok(['node-b', 'node-c'].includes(r.owner));
     assert.equal(await sum('actorcable_takeovers_total', ctx.nodes.b, ctx.nodes.c) - takeoversBefore, 1, 'one node continued');
   } finally {
-    for (const c of w.all) c.close();
-    await w.extC.close();
-    await w.extA.close();
+    await w.close();
   }
 });
 

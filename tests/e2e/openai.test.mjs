@@ -6,7 +6,7 @@ import { createDatabase, startServer, token, api, newChat, ask, withTimeout } fr
 import { createConsumer, watchMessage, followAnswer } from './cable_env.mjs';
 import { startFakeOpenAI, thoughts } from './fake_openai.mjs';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 let db, server, fake, alice, chat;
@@ -271,7 +271,7 @@ function certificate(name) {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
     '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`,
     '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`], { stdio: 'ignore' });
-  return { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`), file: `${dir}/cert.pem` };
+  return { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`), file: `${dir}/cert.pem`, dir };
 }
 
 test('HTTPS: a trusted certificate for the host streams; one for another host is refused', async () => {
@@ -293,6 +293,7 @@ test('HTTPS: a trusted certificate for the host streams; one for another host is
     } finally {
       await srv.stop();
       await tlsFake.close();
+      rmSync(cert.dir, { recursive: true, force: true });
     }
   }
 });

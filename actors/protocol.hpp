@@ -218,9 +218,17 @@ typename Inspector::result_type inspect(Inspector& f, stream_event_ptr& x) {
   }
 }
 
-// Spawns the job that produces a message's answer, as a child of the message actor.
-using job_launcher =
-  std::function<caf::actor(caf::event_based_actor* parent, const job_spec& spec)>;
+// What a job (a provider, an outside producer) sends its message actor: the answer's parts,
+// then its result before it exits normally.
+using job_sink_actor = caf::typed_actor<
+  caf::reacts_to<chunk_atom, std::string>,
+  caf::reacts_to<thinking_atom, std::string>,
+  caf::reacts_to<tool_atom, tool_call>,
+  caf::reacts_to<job_done_atom, job_result>>;
+
+// Spawns the job that produces a message's answer, as a linked child of the message actor
+// `parent`, to which it sends its parts (job_sink_actor).
+using job_launcher = std::function<caf::actor(caf::local_actor* parent, const job_spec& spec)>;
 
 }  // namespace actorcable::actors
 

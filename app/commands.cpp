@@ -51,7 +51,7 @@ std::string require_secret(const config& cfg) {
 
 // Lets running answers finish for `drain_time`, then ends the rest as interrupted, and waits for
 // every final write. Polls a gauge: the actors it waits for have no handle to tell it.
-void drain(caf::actor_system& sys, const metrics& stats, const caf::actor& directory,
+void drain(caf::actor_system& sys, const metrics& stats, const actors::directory_actor& directory,
            const actors::stream_writer_actor& writer, std::chrono::seconds drain_time) {
   using clock = std::chrono::steady_clock;
   auto wait_until_idle = [&](clock::time_point deadline) {
@@ -75,7 +75,7 @@ void drain(caf::actor_system& sys, const metrics& stats, const caf::actor& direc
 
 // SPEC §12: with live peers, every streaming answer is handed to one of them (which continues
 // it) instead of being drained; without, the drain below is what happens.
-void hand_over(caf::actor_system& sys, const caf::actor& cluster, const caf::actor& directory,
+void hand_over(caf::actor_system& sys, const caf::actor& cluster, const actors::directory_actor& directory,
                const actors::stream_writer_actor& writer) {
   caf::scoped_actor self{sys};
   std::vector<std::string> peers;
@@ -136,7 +136,7 @@ int run_seed(const config& cfg, const std::string& email) {
 // Spawns this node's cluster member, publishes it on cluster.bind (port 0: a free one) and, when
 // published, registers it in the membership table. An invalid handle when the bind fails.
 caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
-                         const caf::actor& directory, const caf::actor& hub, metrics& stats,
+                         const actors::directory_actor& directory, const actors::broadcast_hub_actor& hub, metrics& stats,
                          caf::actor& members) {
   actors::cluster_config ccfg;
   ccfg.node = settings.node;
@@ -146,7 +146,7 @@ caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
   ccfg.metrics = &stats;
   ccfg.takeover_wait = settings.takeover_wait;
   auto cluster = sys.spawn(actors::cluster, ccfg);
-  caf::anon_send(cluster, caf::put_atom::value, directory);
+  caf::anon_send(cluster, caf::put_atom::value, caf::actor_cast<caf::actor>(directory));
   caf::anon_send(directory, caf::put_atom::value, cluster);
   std::string address;
   if (!settings.cluster_host.empty()) {
@@ -222,7 +222,7 @@ int run_serve(const config& cfg) {
     np.http.metrics = &stats;
   auto launcher = actors::make_job_launcher(settings.provider, provider_io.get());
   auto directory = sys.spawn(actors::directory, settings.streams, writer, launcher);
-  caf::anon_send(writer, caf::put_atom::value, directory);
+  caf::anon_send(writer, caf::put_atom::value, caf::actor_cast<caf::actor>(directory));
   // With an argument: CAF 0.17 dereferences the null argument tuple of an actor spawned without
   // one, which UBSan reports (and cannot suppress in a process out of descriptors).
   auto hub = sys.spawn(actors::broadcast_hub, &stats);
@@ -230,8 +230,8 @@ int run_serve(const config& cfg) {
   if (settings.clustered()) {
     cluster = start_cluster(sys, settings, directory, hub, stats, members);
     if (!cluster) {
-      for (auto& a : {directory, hub})
-        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
       return 1;
     }

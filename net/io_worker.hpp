@@ -26,7 +26,7 @@ struct net_context {
   server_config cfg;
   const api& http_api;
   persistence::pg_pool& pool;
-  caf::actor directory;
+  actors::directory_actor directory;
   boost::asio::thread_pool& db_workers;
   actorcable::metrics& stats;
   std::shared_ptr<connection_limiter> connections;

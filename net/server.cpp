@@ -45,7 +45,7 @@ void stop_when_drained(io_worker& w, std::chrono::steady_clock::time_point deadl
 
 struct server::impl {
   impl(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
-       caf::actor directory, actorcable::metrics& stats)
+       actors::directory_actor directory, actorcable::metrics& stats)
     : db_workers(cfg.db_threads),
       ctx{sys, cfg, a, pool, std::move(directory), db_workers, stats,
           std::make_shared<connection_limiter>(cfg.connections_per_user), {}} {
@@ -124,7 +124,7 @@ struct server::impl {
 };
 
 server::server(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
-               caf::actor directory, actorcable::metrics& stats)
+               actors::directory_actor directory, actorcable::metrics& stats)
   : impl_(std::make_unique<impl>(sys, std::move(cfg), a, pool, std::move(directory), stats)) {}
 
 server::~server() {

@@ -5,6 +5,8 @@
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
 
+#include "actors/broadcast/hub.hpp"
+#include "actors/stream/directory_actor.hpp"
 #include "net/cable/session_store.hpp"
 
 #include <chrono>
@@ -42,7 +44,7 @@ struct server_config {
   double subscribe_rate = 50;  // per connection, sustained per second
   double subscribe_burst = 100;
   caf::group access_changes;  // revocations for every bridge
-  caf::actor broadcasts;      // this node's broadcast hub (named streams, SPEC §11)
+  actors::broadcast_hub_actor broadcasts;  // this node's broadcast hub (named streams, SPEC §11)
   session_store_actor sessions;  // for ?sid= restores
   std::string secret;
   // The key of outside producers (SPEC §11: /ingest/..., /_broadcast); empty: those answer 404.
@@ -57,7 +59,7 @@ struct server_config {
 class server {
 public:
   server(caf::actor_system& sys, server_config cfg, const api& api, persistence::pg_pool& pool,
-         caf::actor directory, actorcable::metrics& stats);
+         actors::directory_actor directory, actorcable::metrics& stats);
   ~server();
 
   // Binds and starts the I/O threads; returns the bound port. Throws on bind failure.

@@ -5,7 +5,14 @@
 namespace actorcable::actors {
 namespace {
 
-using self_ptr = caf::stateful_actor<hub_state>*;
+using self_ptr = broadcast_hub_actor::stateful_pointer<hub_state>;
+
+// To a dynamically typed actor (a listener, the cluster), as the hub: CAF's send() addresses
+// typed actors only.
+template <class... Ts>
+void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
+  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
+}
 
 void forget(self_ptr self, const std::string& stream, const caf::actor_addr& who) {
   auto& st = self->state;
@@ -24,7 +31,7 @@ void deliver(self_ptr self, actorcable::metrics* metrics, const std::vector<std:
     if (it == self->state.listeners.end())
       continue;
     for (auto& listener : it->second)
-      self->send(listener, broadcast_atom::value, streams[i], messages[i]);
+      tell(self, listener, broadcast_atom::value, streams[i], messages[i]);
     if (metrics)
       metrics->broadcast_deliveries_total.fetch_add(static_cast<std::int64_t>(it->second.size()),
                                                     std::memory_order_relaxed);
@@ -33,7 +40,7 @@ void deliver(self_ptr self, actorcable::metrics* metrics, const std::vector<std:
 
 }  // namespace
 
-caf::behavior broadcast_hub(self_ptr self, actorcable::metrics* metrics) {
+broadcast_hub_actor::behavior_type broadcast_hub(self_ptr self, actorcable::metrics* metrics) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto it = self->state.joined.find(msg.source);
     if (it == self->state.joined.end())
@@ -74,7 +81,7 @@ caf::behavior broadcast_hub(self_ptr self, actorcable::metrics* metrics) {
         const std::vector<std::string>& messages) {
       deliver(self, metrics, streams, messages);
       if (self->state.cluster)
-        self->send(self->state.cluster, publish_atom::value, streams, messages);
+        tell(self, self->state.cluster, publish_atom::value, streams, messages);
     },
     [=](broadcast_atom, const std::vector<std::string>& streams,
         const std::vector<std::string>& messages) { deliver(self, metrics, streams, messages); },

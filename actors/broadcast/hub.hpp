@@ -19,10 +19,20 @@ struct hub_state {
   caf::actor cluster;  // where this node's publications go to reach the other nodes
 };
 
-// Reacts to: (caf::join_atom, string stream, actor listener), (caf::leave_atom, string stream,
-// actor listener) (a listener that terminates leaves everything), (caf::put_atom, actor cluster),
-// (publish_atom, streams, messages), (broadcast_atom, streams, messages): see protocol.hpp.
+// - (join_atom, stream, listener), (leave_atom, stream, listener): a listener that terminates
+//   leaves everything; listeners get (broadcast_atom, stream, message);
+// - (put_atom, cluster): where publications go to reach the other nodes;
+// - (publish_atom, streams, messages) from this node, delivered here and sent to the cluster;
+//   (broadcast_atom, streams, messages) from another node (or the database), delivered here.
+using broadcast_hub_actor = caf::typed_actor<
+  caf::reacts_to<caf::join_atom, std::string, caf::actor>,
+  caf::reacts_to<caf::leave_atom, std::string, caf::actor>,
+  caf::reacts_to<caf::put_atom, caf::actor>,
+  caf::reacts_to<publish_atom, std::vector<std::string>, std::vector<std::string>>,
+  caf::reacts_to<broadcast_atom, std::vector<std::string>, std::vector<std::string>>>;
+
 // `metrics` (may be null) counts the deliveries.
-caf::behavior broadcast_hub(caf::stateful_actor<hub_state>* self, actorcable::metrics* metrics);
+broadcast_hub_actor::behavior_type
+broadcast_hub(broadcast_hub_actor::stateful_pointer<hub_state> self, actorcable::metrics* metrics);
 
 }  // namespace actorcable::actors

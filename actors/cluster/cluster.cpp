@@ -109,7 +109,9 @@ caf::actor relay_for(self_ptr self, const cluster_config& cfg, std::int64_t id,
   auto& relays = self->state.relays;
   if (auto i = relays.find(id); i != relays.end())
     return i->second;
-  auto r = self->spawn(relay, id, origin, cfg.takeover_wait, cfg.metrics);
+  // Kept untyped: its handle travels in replies whose handlers take a caf::actor.
+  auto r = caf::actor_cast<caf::actor>(self->spawn(
+    relay, id, caf::actor_cast<message_actor_actor>(origin), cfg.takeover_wait, cfg.metrics));
   self->monitor(r);
   relays.emplace(id, r);
   return r;
@@ -194,7 +196,9 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
     }
   });
   return {
-    [=](caf::put_atom, caf::actor& directory) { self->state.directory = std::move(directory); },
+    [=](caf::put_atom, caf::actor& directory) {
+      self->state.directory = caf::actor_cast<directory_actor>(directory);
+    },
     [=](dial_atom, const std::string& text) { dial(self, cfg, text); },
     [=](members_atom, const std::vector<std::string>& names, const std::vector<std::string>& addresses) {
       update_members(self, cfg, names, addresses);

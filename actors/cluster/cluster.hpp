@@ -3,6 +3,8 @@
 // streams on another node, and keeps one relay per such message here.
 #pragma once
 #include "actors/protocol.hpp"
+#include "actors/broadcast/hub.hpp"
+#include "actors/stream/directory_actor.hpp"
 #include "common/metrics.hpp"
 
 #include <caf/io/middleman_actor.hpp>
@@ -24,7 +26,7 @@ struct cluster_config {
   std::string node;
   std::vector<peer_address> peers;
   caf::io::middleman_actor middleman;
-  caf::actor hub;  // this node's broadcast hub
+  broadcast_hub_actor hub;  // this node's broadcast hub
   caf::timespan retry_interval = std::chrono::seconds(1);
   caf::timespan find_timeout = std::chrono::seconds(3);
   // streams.continue (SPEC §12): how long a relay whose origin was lost waits for the node that
@@ -43,7 +45,7 @@ struct dial_target {
 
 struct cluster_state {
   static inline const char* name = "cluster";
-  caf::actor directory;
+  directory_actor directory;
   std::map<std::string, caf::actor> peers;           // by node name
   std::map<std::string, dial_target> targets;        // by address text
   std::map<caf::actor_addr, std::string> dialed;     // peer member -> its address text

@@ -9,10 +9,14 @@
 namespace actorcable::actors {
 namespace {
 
-using self_ptr = caf::stateful_actor<relay_state>*;
+using self_ptr = relay_actor::stateful_pointer<relay_state>;
+
+// To a dynamically typed subscriber, as this relay (CAF's send() addresses typed actors only).
+template <class... Ts>
+void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
+  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
+}
 using namespace std::chrono_literals;
-// its own: the wait for the node that takes the answer over has ended (which loss it was for)
-using takeover_wait_atom = caf::atom_constant<caf::atom("tk_wait")>;
 
 void note(self_ptr self, const stream_event& ev) {
   auto& st = self->state;
@@ -55,7 +59,7 @@ void deliver_all(self_ptr self, const stream_event_ptr& ev) {
   if (!st.subscribers.empty()) {
     auto msg = caf::make_message(frame_atom::value, ev);
     for (auto& sub : st.subscribers)
-      self->send(sub, msg);
+      tell(self, sub, msg);
   }
   for (auto& tap : st.taps)
     tap->deliver(st.message_id, ev);
@@ -74,9 +78,9 @@ void end_interrupted(self_ptr self) {
     w.caught_up.push_back(end);
     for (auto& ev : w.caught_up) {
       if (w.tag == 0)
-        self->send(w.sub, frame_atom::value, ev);
+        tell(self, w.sub, frame_atom::value, ev);
       else
-        self->send(w.sub, frame_atom::value, ev, w.tag);
+        tell(self, w.sub, frame_atom::value, ev, w.tag);
     }
   }
   self->quit();
@@ -99,10 +103,10 @@ void learn_identity(self_ptr self) {
 
 // SPEC §12: the answer goes on at `origin` (another node took it over). Everyone here gets its
 // state, which replaces whatever they had, then its events.
-void follow(self_ptr self, caf::actor origin, std::string epoch, std::int64_t generation) {
+void follow(self_ptr self, message_actor_actor origin, std::string epoch, std::int64_t generation) {
   auto& st = self->state;
   if (st.origin)
-    self->demonitor(st.origin);
+    self->demonitor(st.origin.address());
   st.origin = std::move(origin);
   st.epoch = std::move(epoch);
   st.generation = generation;
@@ -121,8 +125,9 @@ void follow(self_ptr self, caf::actor origin, std::string epoch, std::int64_t ge
 
 }  // namespace
 
-caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
-                    caf::timespan takeover_wait, actorcable::metrics* metrics) {
+relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
+                                 message_actor_actor origin, caf::timespan takeover_wait,
+                                 actorcable::metrics* metrics) {
   auto& st = self->state;
   st.message_id = message_id;
   st.origin = origin;
@@ -145,7 +150,7 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       end_interrupted(self);
       return;
     }
-    st.origin = nullptr;
+    st.origin = message_actor_actor{};
     self->delayed_send(self, takeover_wait, takeover_wait_atom::value, ++st.orphaned);
   });
   return {
@@ -233,11 +238,12 @@ caf::behavior relay(self_ptr self, std::int64_t message_id, caf::actor origin,
       if (w->second.port)
         w->second.caught_up.push_back(ev);
       else if (w->second.tag == 0)
-        self->send(w->second.sub, frame_atom::value, ev);
+        tell(self, w->second.sub, frame_atom::value, ev);
       else
-        self->send(w->second.sub, frame_atom::value, ev, w->second.tag);
+        tell(self, w->second.sub, frame_atom::value, ev, w->second.tag);
     },
-    [=](origin_atom, caf::actor& next) {
+    [=](origin_atom, const caf::actor& announced) {
+      auto next = caf::actor_cast<message_actor_actor>(announced);
       if (!next || next == self->state.origin)
         return;
       self->request(next, 10s, info_atom::value)

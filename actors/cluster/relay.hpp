@@ -6,6 +6,7 @@
 // actor: a relayed event costs one post per thread, not one message per connection.
 #pragma once
 #include "actors/stream/actor_list.hpp"
+#include "actors/stream/message_actor.hpp"
 #include "actors/stream/stream_tap.hpp"
 #include "actors/protocol.hpp"
 #include "common/metrics.hpp"
@@ -17,7 +18,7 @@ namespace actorcable::actors {
 struct relay_state {
   static inline const char* name = "relay";
   std::int64_t message_id = 0;
-  caf::actor origin;
+  message_actor_actor origin;
   std::string epoch;
   std::int64_t generation = 0;  // the origin's: a newer owner's is higher (SPEC §12)
   std::int64_t chunks = 0;  // the highest chunk offset seen
@@ -39,9 +40,12 @@ struct relay_state {
   std::uint64_t orphaned = 0;   // counts the origins lost; the wait for a new one is this one's
 };
 
-// Reacts to: (subscribe_atom, actor sub, catchup) -> (actor this relay, bool accepted),
-// (unsubscribe_atom, actor sub), (cancel_atom) -> bool, (caf::get_atom) -> string content,
-// (origin_atom, actor) the message's actor may be this one now (SPEC §12: taken over): followed
+// its own: the wait for the node that takes the answer over has ended (which loss it was for)
+using takeover_wait_atom = caf::atom_constant<caf::atom("tk_wait")>;
+
+// A stream (stream_actor: subscribe answers with this relay) that takes the origin's events,
+// (frame_atom, event) live and (frame_atom, event, tag) for a catch-up it asked for, and
+// (origin_atom, actor): the message's actor may be this one now (SPEC §12: taken over), followed
 // when its generation is higher than the origin's (or equal, while the origin is lost), so that
 // a stale owner's announcement (a node paused past its lease, back) is not followed.
 // When the origin is lost without ending its stream (its node died or handed the answer over),
@@ -49,7 +53,14 @@ struct relay_state {
 // current_state (exact whatever it had seen) and the events that follow. With no new origin by
 // then (or a wait of 0) the subscribers get streaming_end "interrupted". Events from an origin
 // that was replaced (a paused node's) are dropped.
-caf::behavior relay(caf::stateful_actor<relay_state>* self, std::int64_t message_id,
-                    caf::actor origin, caf::timespan takeover_wait, actorcable::metrics* metrics);
+using relay_actor = stream_actor::extend<
+  caf::reacts_to<frame_atom, stream_event_ptr>,
+  caf::reacts_to<frame_atom, stream_event_ptr, std::uint64_t>,
+  caf::reacts_to<origin_atom, caf::actor>,
+  caf::reacts_to<takeover_wait_atom, std::uint64_t>>;
+
+relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_state> self,
+                                 std::int64_t message_id, message_actor_actor origin,
+                                 caf::timespan takeover_wait, actorcable::metrics* metrics);
 
 }  // namespace actorcable::actors

@@ -38,7 +38,7 @@ std::string labels(const std::string& provider, const std::string& model) {
   return "provider=\"" + quoted(provider) + "\",model=\"" + quoted(model) + "\"";
 }
 
-caf::actor spawn_provider(caf::event_based_actor* parent, const caf::actor& target,
+caf::actor spawn_provider(caf::local_actor* parent, const job_sink_actor& target,
                           const provider_config& cfg, const named_provider& p,
                           const std::string& model, const job_spec& spec, provider_io* io) {
   if (cfg.openai.metrics)
@@ -70,7 +70,7 @@ struct failover_state {
 // Stands between the providers and the message actor while there is a model to fail over to:
 // it forwards every part (so it knows whether one was accepted) and, when a provider fails
 // before its first part, starts the next model's. It ends as the last provider ended.
-caf::behavior failover_job(caf::stateful_actor<failover_state>* self, caf::actor target,
+caf::behavior failover_job(caf::stateful_actor<failover_state>* self, job_sink_actor target,
                            provider_config cfg, job_spec spec, std::vector<std::string> models,
                            provider_io* io) {
   auto start_next = [=] {
@@ -82,7 +82,7 @@ caf::behavior failover_job(caf::stateful_actor<failover_state>* self, caf::actor
         log::info("provider", "attempt", {{"message_id", spec.message_id}, {"provider", p->name},
                                           {"model", model}});
         st.current_model = model;
-        st.current = spawn_provider(self, caf::actor_cast<caf::actor>(self), cfg, *p, model, spec, io);
+        st.current = spawn_provider(self, caf::actor_cast<job_sink_actor>(self), cfg, *p, model, spec, io);
         self->monitor(st.current);
         return true;
       }
@@ -128,9 +128,8 @@ job_launcher make_job_launcher(provider_config cfg, provider_io* io) {
     cfg.providers.push_back(single_provider(cfg));
     cfg.default_model = cfg.providers.front().models.front();
   }
-  return [cfg, io](caf::event_based_actor* parent, const job_spec& spec) -> caf::actor {
-    auto target = caf::actor_cast<caf::actor>(parent);
-
+  return [cfg, io](caf::local_actor* parent, const job_spec& spec) -> caf::actor {
+    auto target = caf::actor_cast<job_sink_actor>(parent);
     auto model = spec.model_id.empty() || !cfg.serving(spec.model_id) ? cfg.default_model
                                                                        : spec.model_id;
     std::vector<std::string> chain{model};

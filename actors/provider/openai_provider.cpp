@@ -57,7 +57,7 @@ void start_attempt(self_ptr self, const openai_config& cfg, const http_endpoint&
   st.session->start();
 }
 
-void finish(self_ptr self, caf::actor& target) {
+void finish(self_ptr self, actors::job_sink_actor& target) {
   auto& st = self->state;
   self->send(target, actors::job_done_atom::value, st.result);
   self->quit();
@@ -76,7 +76,7 @@ void note_usage(job_result& r, const std::string& model, std::optional<std::int6
 
 // Sends a part of the answer (text, or reasoning with `reasoning`); from the first one on, a
 // failure ends the stream instead of a retry.
-void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, std::string text,
+void deliver(self_ptr self, const openai_config& cfg, actors::job_sink_actor& target, std::string text,
              bool reasoning = false) {
   auto& st = self->state;
   if (!reasoning && !st.prefill_tail.empty() && !text.empty()) {
@@ -95,7 +95,7 @@ void deliver(self_ptr self, const openai_config& cfg, caf::actor& target, std::s
   self->delayed_send(self, cfg.idle_timeout, deadline_atom::value, std::string("idle"), gen);
 }
 
-void on_openai_event(self_ptr self, const openai_config& cfg, caf::actor& target, std::string_view data) {
+void on_openai_event(self_ptr self, const openai_config& cfg, actors::job_sink_actor& target, std::string_view data) {
   auto& st = self->state;
   auto ev = parse_openai_event(data);
   switch (ev.type) {
@@ -117,7 +117,7 @@ void on_openai_event(self_ptr self, const openai_config& cfg, caf::actor& target
   deliver(self, cfg, target, ev.content);
 }
 
-void on_anthropic_event(self_ptr self, const openai_config& cfg, caf::actor& target, std::string_view data) {
+void on_anthropic_event(self_ptr self, const openai_config& cfg, actors::job_sink_actor& target, std::string_view data) {
   auto& st = self->state;
   auto ev = parse_anthropic_event(data);
   switch (ev.type) {
@@ -179,7 +179,7 @@ std::string openai_messages_json(const std::vector<model::chat_turn>& turns) {
   return boost::json::serialize(out);
 }
 
-caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec spec,
+caf::behavior openai_provider(self_ptr self, actors::job_sink_actor target, actors::job_spec spec,
                               openai_config cfg, provider_io* io) {
   bool anthropic = cfg.api == provider_api::anthropic;
   auto ep = api_endpoint(cfg.base_url, anthropic ? "/messages" : "/chat/completions");
@@ -238,13 +238,6 @@ caf::behavior openai_provider(self_ptr self, caf::actor target, actors::job_spec
       else if (which == "total")
         fail(self, cfg, provider_error::timeout, "the answer took longer than " + std::to_string(cfg.total_timeout.count()) + " ms");
     },
-  };
-}
-
-actors::job_launcher make_openai_launcher(openai_config cfg, provider_io* io) {
-  return [cfg, io](caf::event_based_actor* parent, const actors::job_spec& spec) -> caf::actor {
-    return parent->spawn<caf::linked>(openai_provider, caf::actor_cast<caf::actor>(parent), spec,
-                                      cfg, io);
   };
 }
 

@@ -60,9 +60,7 @@ std::vector<model::chat_turn> request_turns(const actors::job_spec& spec, bool a
 // The messages array for a request: the chat's turns, oldest first (the question last).
 std::string openai_messages_json(const std::vector<model::chat_turn>& turns);
 
-caf::behavior openai_provider(caf::stateful_actor<openai_state>* self, caf::actor target,
+caf::behavior openai_provider(caf::stateful_actor<openai_state>* self, actors::job_sink_actor target,
                               actors::job_spec spec, openai_config cfg, provider_io* io);
-
-actors::job_launcher make_openai_launcher(openai_config cfg, provider_io* io);
 
 }  // namespace actorcable::actors

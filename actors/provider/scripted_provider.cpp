@@ -94,7 +94,7 @@ std::string bench_chunk(int i) {
   return out;
 }
 
-caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::actor target,
+caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, job_sink_actor target,
                                 scripted_plan plan) {
   self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& ptr) -> caf::error {
     try {

@@ -53,7 +53,7 @@ struct scripted_state {
 // Sends its reasoning (thinking_atom, text)... and tool reports (tool_atom, tool_call), then
 // (chunk_atom, text)... then (job_done_atom, job_result) to `target` and exits normally;
 // throws after fail_after chunks; goes silent (without exiting) after stall_after chunks.
-caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, caf::actor target,
+caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, job_sink_actor target,
                                 scripted_plan plan);
 
 }  // namespace actorcable::actors

@@ -2,6 +2,7 @@
 // connection's bridge through a CAF group, and sync changes (LISTEN actorcable_sync), passed to
 // this node's broadcast hub. Every node listens for itself. Detached: it waits on libpq's socket.
 #pragma once
+#include "actors/broadcast/hub.hpp"
 #include "actors/protocol.hpp"
 
 #include <chrono>
@@ -16,7 +17,7 @@ namespace actorcable::actors {
 struct listener_config {
   std::string conninfo;
   caf::group audience;
-  caf::actor hub;  // sync changes; none: not listened for
+  broadcast_hub_actor hub;  // sync changes; none: not listened for
   std::chrono::milliseconds wait = std::chrono::milliseconds(200);  // one poll(2) at most this long
 };
 

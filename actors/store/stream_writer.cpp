@@ -178,6 +178,14 @@ void continue_taken(self_ptr self, const writer_config& cfg, db::pg_connection& 
   }
 }
 
+// Ends the orphaned rows `which` (see db::orphans) and logs each.
+void close_orphans(db::pg_connection& conn, const writer_config& cfg, bool including_own,
+                   db::orphans which) {
+  const char* reason = which == db::orphans::ingest_only ? "producer lost" : "owner lost";
+  for (auto id : db::close_orphans(conn, cfg.node, including_own, which))
+    log::warn("stream_writer", "orphan_stream_closed", {{"message_id", id}, {"reason", reason}});
+}
+
 void flush_all(self_ptr self, const writer_config& cfg) {
   if (!flush_appends(self, cfg) || !flush_finishes(self, cfg))
     schedule_retry(self, cfg);
@@ -254,12 +262,9 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
         if (continuing(self, cfg)) {
           continue_taken(self, cfg, conn,
                          db::take_orphans(conn, cfg.node, cfg.lease_seconds, db::taking::expired));
-          for (auto id : db::close_orphans(conn, cfg.node, including_own, db::orphans::ingest_only))
-            log::warn("stream_writer", "orphan_stream_closed",
-                      {{"message_id", id}, {"reason", "producer lost"}});
+          close_orphans(conn, cfg, including_own, db::orphans::ingest_only);
         } else if (!cfg.continue_streams) {
-          for (auto id : db::close_orphans(conn, cfg.node, including_own))
-            log::warn("stream_writer", "orphan_stream_closed", {{"message_id", id}});
+          close_orphans(conn, cfg, including_own, db::orphans::all);
         }  // else: orphans wait for the observer that continues them
       });
       self->delayed_send(self, cfg.lease_renew_interval, sweep_atom::value, false);
@@ -272,9 +277,7 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
             auto rows = db::take_orphans(conn, cfg.node, cfg.lease_seconds, db::taking::own);
             taken = static_cast<std::int64_t>(rows.size());
             continue_taken(self, cfg, conn, rows);
-            for (auto id : db::close_orphans(conn, cfg.node, true, db::orphans::ingest_only))
-              log::warn("stream_writer", "orphan_stream_closed",
-                        {{"message_id", id}, {"reason", "producer lost"}});
+            close_orphans(conn, cfg, true, db::orphans::ingest_only);
           }))
         return caf::make_error(caf::sec::runtime_error, "database unreachable");
       return taken;

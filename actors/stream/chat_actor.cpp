@@ -5,7 +5,13 @@
 namespace actorcable::actors {
 namespace {
 
-using self_ptr = caf::stateful_actor<chat_state>*;
+using self_ptr = chat_actor_actor::stateful_pointer<chat_state>;
+
+// To a dynamically typed subscriber, as this actor (CAF's send() addresses typed actors only).
+template <class... Ts>
+void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
+  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
+}
 
 // An empty chat actor lingers a while before it quits: a subscriber arriving right after the last
 // one left finds it alive (the directory cannot see that it is about to quit).
@@ -20,8 +26,8 @@ void drop_subscriber(self_ptr self, const caf::actor_addr& who) {
 
 }  // namespace
 
-caf::behavior chat_actor(self_ptr self, std::int64_t chat_id,
-                         std::map<std::int64_t, caf::actor> live_streams) {
+chat_actor_actor::behavior_type chat_actor(self_ptr self, std::int64_t chat_id,
+                                           std::map<std::int64_t, caf::actor> live_streams) {
   self->state.chat_id = chat_id;
   self->state.streams = std::move(live_streams);
   for (auto& [mid, stream] : self->state.streams)
@@ -42,7 +48,7 @@ caf::behavior chat_actor(self_ptr self, std::int64_t chat_id,
       if (st.subscribers.insert(sub))
         self->monitor(sub);
       for (auto& [mid, stream] : st.streams)
-        self->send(sub, chat_stream_atom::value, st.chat_id, mid, stream);
+        tell(self, sub, chat_stream_atom::value, st.chat_id, mid, stream);
       return caf::actor_cast<caf::actor>(self);
     },
     [=](caf::unsubscribe_atom, const caf::actor& sub) {
@@ -60,8 +66,8 @@ caf::behavior chat_actor(self_ptr self, std::int64_t chat_id,
       self->monitor(stream);
       auto refresh = make_refresh_event(st.chat_id);
       for (auto& sub : st.subscribers) {
-        self->send(sub, frame_atom::value, refresh);
-        self->send(sub, chat_stream_atom::value, st.chat_id, mid, stream);
+        tell(self, sub, frame_atom::value, refresh);
+        tell(self, sub, chat_stream_atom::value, st.chat_id, mid, stream);
       }
     },
   };

@@ -17,11 +17,19 @@ struct chat_state {
   std::map<std::int64_t, caf::actor> streams;  // message id -> message actor
 };
 
-// Reacts to: (subscribe_atom, actor sub) -> sends it (chat_stream_atom, chat id, message id,
-// actor) for every live stream; (unsubscribe_atom, actor sub); (stream_started_atom, int64 message id,
-// actor stream) -> tells every subscriber, with a `refresh` frame. Quits some time after its last
-// subscriber left.
-caf::behavior chat_actor(caf::stateful_actor<chat_state>* self, std::int64_t chat_id,
-                         std::map<std::int64_t, caf::actor> live_streams);
+// - (subscribe_atom, sub) -> this actor: sends `sub` (chat_stream_atom, chat id, message id,
+//   stream) for every live stream, now and as they start;
+// - (unsubscribe_atom, sub);
+// - (stream_started_atom, message id, stream): tells every subscriber, with a `refresh` frame;
+// - its own timer: (retire_atom) quits some time after its last subscriber left.
+using chat_actor_actor = caf::typed_actor<
+  caf::replies_to<caf::subscribe_atom, caf::actor>::with<caf::actor>,
+  caf::reacts_to<caf::unsubscribe_atom, caf::actor>,
+  caf::reacts_to<stream_started_atom, std::int64_t, caf::actor>,
+  caf::reacts_to<retire_atom>>;
+
+chat_actor_actor::behavior_type chat_actor(chat_actor_actor::stateful_pointer<chat_state> self,
+                                           std::int64_t chat_id,
+                                           std::map<std::int64_t, caf::actor> live_streams);
 
 }  // namespace actorcable::actors

@@ -3,9 +3,29 @@
 #include "actors/stream/chat_actor.hpp"
 
 namespace actorcable::actors {
+namespace {
 
-caf::behavior directory(caf::stateful_actor<directory_state>* self, message_actor_config cfg,
-                        stream_writer_actor writer, job_launcher launch) {
+using self_ptr = directory_actor::stateful_pointer<directory_state>;
+
+// To a dynamically typed actor (a stream, which may be a relay; the cluster), as the directory:
+// CAF's send() addresses typed actors only.
+template <class... Ts>
+void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
+  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
+}
+
+// Hands the request being handled to a dynamically typed actor, whose answer goes to its sender.
+template <class... Rs, class... Ts>
+caf::result<Rs...> pass_on(self_ptr self, const caf::actor& to, Ts&&... xs) {
+  auto rp = self->make_response_promise();
+  rp.delegate(to, std::forward<Ts>(xs)...);
+  return caf::delegated<Rs...>{};
+}
+
+}  // namespace
+
+directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg,
+                                         stream_writer_actor writer, job_launcher launch) {
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto i = st.streams.begin(); i != st.streams.end(); ++i) {
@@ -15,7 +35,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       }
     }
     for (auto i = st.chats.begin(); i != st.chats.end(); ++i) {
-      if (i->second == msg.source) {
+      if (i->second.address() == msg.source) {
         st.chats.erase(i);
         return;
       }
@@ -42,18 +62,19 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
     }
     // Linked: a message actor never outlives the directory that can find it.
     auto mcfg = cfg;
-    mcfg.directory = caf::actor_cast<caf::actor>(self);
-    auto actor = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
+    mcfg.directory = self;
+    auto local = self->spawn<caf::linked>(message_actor, std::move(spec), mcfg, writer, launch);
+    auto actor = caf::actor_cast<caf::actor>(local);  // kept beside relays, which are untyped
     self->monitor(actor);
     st.children.insert(actor.address());
     st.streams.emplace(id, directory_state::stream{actor, chat_id});
     if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
       self->send(chat->second, stream_started_atom::value, id, actor);
     if (st.cluster)
-      self->send(st.cluster, stream_started_atom::value, chat_id, id, actor);
+      tell(self, st.cluster, stream_started_atom::value, chat_id, id, actor);
     if (relay)
-      self->send(relay, origin_atom::value, actor);
-    self->delegate(actor, start_atom::value);
+      tell(self, relay, origin_atom::value, actor);
+    self->delegate(local, start_atom::value);
   };
   return {
     [=](start_atom, job_spec& spec) -> caf::result<bool> {
@@ -76,7 +97,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
         if (--*pending > 0)
           return;
         if (self->state.cluster && !handed->empty())
-          self->send(self->state.cluster, handover_atom::value, *handed);
+          tell(self, self->state.cluster, handover_atom::value, *handed);
         rp.deliver(*handed);
       };
       for (auto& [mid, s] : self->state.streams) {
@@ -115,53 +136,48 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       auto i = self->state.streams.find(id);
       if (i == self->state.streams.end() || i->second.remote)
         return caf::make_error(caf::sec::runtime_error, "no stream of that message here");
-      self->delegate(i->second.actor, outcome_atom::value);
-      return caf::delegated<std::string, std::int64_t, std::int64_t>{};
+      return pass_on<std::string, std::int64_t, std::int64_t>(self, i->second.actor,
+                                                              outcome_atom::value);
     },
     [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, bool want_state)
       -> caf::result<caf::actor> {
       auto i = self->state.streams.find(id);
       if (i == self->state.streams.end() || i->second.remote)
         return caf::actor{};
-      self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), want_state);
-      return caf::delegated<caf::actor>{};
+      return pass_on<caf::actor>(self, i->second.actor, caf::subscribe_atom::value, std::move(sub),
+                                 want_state);
     },
     [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, catchup& c)
       -> caf::result<caf::actor, bool> {
       auto i = self->state.streams.find(id);
       if (i != self->state.streams.end())
-        self->delegate(i->second.actor, caf::subscribe_atom::value, std::move(sub), std::move(c));
-      else if (self->state.cluster)
-        self->delegate(self->state.cluster, caf::subscribe_atom::value, id, std::move(sub),
-                       std::move(c));
-      else
-        return {caf::actor{}, false};
-      return caf::delegated<caf::actor, bool>{};
+        return pass_on<caf::actor, bool>(self, i->second.actor, caf::subscribe_atom::value,
+                                         std::move(sub), std::move(c));
+      if (self->state.cluster)
+        return pass_on<caf::actor, bool>(self, self->state.cluster, caf::subscribe_atom::value, id,
+                                         std::move(sub), std::move(c));
+      return {caf::actor{}, false};
     },
     [=](caf::unsubscribe_atom, std::int64_t id, caf::actor& sub) {
       auto i = self->state.streams.find(id);
       if (i != self->state.streams.end())
-        self->send(i->second.actor, caf::unsubscribe_atom::value, std::move(sub));
+        tell(self, i->second.actor, caf::unsubscribe_atom::value, std::move(sub));
     },
     [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
       auto i = self->state.streams.find(id);
       if (i != self->state.streams.end())
-        self->delegate(i->second.actor, cancel_atom::value);
-      else if (self->state.cluster)
-        self->delegate(self->state.cluster, cancel_atom::value, id);
-      else
-        return false;
-      return caf::delegated<bool>{};
+        return pass_on<bool>(self, i->second.actor, cancel_atom::value);
+      if (self->state.cluster)
+        return pass_on<bool>(self, self->state.cluster, cancel_atom::value, id);
+      return false;
     },
     [=](await_end_atom, std::int64_t id, bool cancel) -> caf::result<std::string> {
       auto i = self->state.streams.find(id);
       if (i != self->state.streams.end())
-        self->delegate(i->second.actor, await_end_atom::value, cancel);
-      else if (self->state.cluster)
-        self->delegate(self->state.cluster, await_end_atom::value, id, cancel);
-      else
-        return caf::make_error(caf::sec::runtime_error, "no actor streams message " + std::to_string(id));
-      return caf::delegated<std::string>{};
+        return pass_on<std::string>(self, i->second.actor, await_end_atom::value, cancel);
+      if (self->state.cluster)
+        return pass_on<std::string>(self, self->state.cluster, await_end_atom::value, id, cancel);
+      return caf::make_error(caf::sec::runtime_error, "no actor streams message " + std::to_string(id));
     },
     [=](caf::join_atom, std::int64_t chat_id, caf::actor& sub) -> caf::result<caf::actor> {
       auto& st = self->state;
@@ -187,13 +203,13 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
     [=](end_atom, model::stream_status status, const std::string& reason) {
       for (auto& [mid, s] : self->state.streams)
         if (!s.remote)
-          self->send(s.actor, end_atom::value, status, reason, true);
+          tell(self, s.actor, end_atom::value, status, reason, true);
     },
     [=](db_down_atom, std::int64_t seconds) {
       for (auto& [mid, s] : self->state.streams)
         if (!s.remote)
-          self->send(s.actor, end_atom::value, model::stream_status::error,
-                     "database unreachable for " + std::to_string(seconds) + " s", false);
+          tell(self, s.actor, end_atom::value, model::stream_status::error,
+               "database unreachable for " + std::to_string(seconds) + " s", false);
     },
     [=](caf::put_atom, caf::actor& cluster) { self->state.cluster = std::move(cluster); },
     [=](find_atom, std::int64_t id) {
@@ -205,7 +221,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
         return;
       if (auto i = self->state.streams.find(id); i != self->state.streams.end()) {
         if (i->second.remote)  // taken over by another node (SPEC §12)
-          self->send(i->second.actor, origin_atom::value, std::move(origin));
+          tell(self, i->second.actor, origin_atom::value, std::move(origin));
         return;
       }
       self->request(self->state.cluster, std::chrono::seconds(5), relay_atom::value, id, origin)
@@ -224,7 +240,7 @@ caf::behavior directory(caf::stateful_actor<directory_state>* self, message_acto
       // one it missed while it was cut off (SPEC §12) is found there from then on.
       for (auto& [mid, s] : self->state.streams)
         if (!s.remote)
-          self->send(peer, chat_stream_atom::value, s.chat_id, mid, s.actor);
+          tell(self, peer, chat_stream_atom::value, s.chat_id, mid, s.actor);
     },
     [=](caf::get_atom) { return self->state.streams.size() + self->state.chats.size(); },
   };

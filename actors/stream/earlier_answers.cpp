@@ -5,7 +5,7 @@
 
 namespace actorcable::actors {
 
-void after_earlier_answers(caf::event_based_actor* self, caf::actor directory, job_spec spec,
+void after_earlier_answers(message_actor_actor::pointer self, directory_actor directory, job_spec spec,
                            caf::timespan cancel_wait, std::function<void(job_spec&)> then) {
   if (spec.busy.empty() || !directory) {
     auto& h = spec.history;

@@ -1,7 +1,7 @@
 // A question asked while its chat's answers still stream (SPEC §9 on_busy): its answer starts
 // once they have ended.
 #pragma once
-#include "actors/protocol.hpp"
+#include "actors/stream/message_actor.hpp"
 
 #include <functional>
 
@@ -11,7 +11,7 @@ namespace actorcable::actors {
 // with `spec.cancel_busy`, waiting at most `cancel_wait`; a queued question waits as long as
 // they stream) and puts each one's final text in its turn of `spec.history`; an answer no node
 // streams any more is not waited for. Then calls `then` with the spec, its empty turns dropped.
-void after_earlier_answers(caf::event_based_actor* self, caf::actor directory, job_spec spec,
+void after_earlier_answers(message_actor_actor::pointer self, directory_actor directory, job_spec spec,
                            caf::timespan cancel_wait, std::function<void(job_spec&)> then);
 
 }  // namespace actorcable::actors

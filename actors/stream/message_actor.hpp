@@ -5,6 +5,7 @@
 #include "actors/stream/answer.hpp"
 #include "actors/protocol.hpp"
 #include "actors/store/stream_writer.hpp"
+#include "actors/stream/directory_actor.hpp"
 #include "actors/stream/stream_tap.hpp"
 #include "common/metrics.hpp"
 
@@ -21,7 +22,7 @@ struct message_actor_config {
   // refused: the client gets reject_history and then current_state, one frame.
   std::size_t max_replay_bytes = 256 * 1024;
   actorcable::metrics* metrics = nullptr;
-  caf::actor directory;  // set by the directory: where the answers this one waits for are found
+  directory_actor directory;  // set by the directory: where the answers this one waits for are found
 };
 
 struct message_state {
@@ -54,20 +55,48 @@ struct message_state {
   std::int64_t generation = 0;  // the row's continuations when this actor took it on
 };
 
-// Reacts to: (start_atom) -> bool, (chunk_atom, string), (thinking_atom, string),
-// (tool_atom, tool_call), (job_done_atom, job_result),
-// (subscribe_atom, actor, bool want_state) -> actor, (subscribe_atom, actor, catchup) ->
-// (actor, bool replay accepted), (unsubscribe_atom, actor),
-// (cancel_atom) -> bool, (await_end_atom, bool cancel) -> string final text, (end_atom, status, reason, bool wait_for_write), (caf::get_atom) -> string content,
-// (info_atom) -> (string epoch, int64 parts, bool ended, int64 generation: the continuations
-// of the answer when this actor took it on; a later owner's is higher),
-// (outcome_atom) -> (string status, int64 content bytes, int64 parts) once the end is stored,
-// (handover_atom) -> bool: stops the job, writes the whole text, ends the row's lease so that a
-// peer continues the answer, and quits without announcing an end (false: nothing handed over),
-// (moved_atom) stops the job and quits with `stream_moved` (another node took the row).
-// Started with `spec.resumed`, it continues an answer taken over: the stored parts come first,
-// and a job that fails ends it `interrupted`.
-caf::behavior message_actor(caf::stateful_actor<message_state>* self, job_spec spec,
-                            message_actor_config cfg, stream_writer_actor writer, job_launcher launch);
+// What the holder of a stream asks of it: the message actor, or its relay on another node.
+// - (subscribe_atom, sub, catchup) -> (the stream, whether a replay asked for was possible):
+//   `sub` gets the catch-up, then every event (as (frame_atom, event[, tag]) messages, or through
+//   its connection's tap when the catch-up names a port);
+// - (unsubscribe_atom, sub);
+// - (cancel_atom) -> whether it was still streaming; (await_end_atom, cancel first) -> the final
+//   text once the end is stored; (get_atom) -> the text so far.
+using stream_actor = caf::typed_actor<
+  caf::replies_to<caf::subscribe_atom, caf::actor, catchup>::with<caf::actor, bool>,
+  caf::reacts_to<caf::unsubscribe_atom, caf::actor>,
+  caf::replies_to<cancel_atom>::with<bool>,
+  caf::replies_to<await_end_atom, bool>::with<std::string>,
+  caf::replies_to<caf::get_atom>::with<std::string>>;
+
+// The message actor: a stream, a job's sink, and
+// - (start_atom) -> bool: claims the row, then starts the job (once earlier answers ended);
+// - (subscribe_atom, sub, want_state) -> this actor (a chat's subscriber: current_state or none);
+// - (outcome_atom) -> (status, content bytes, parts) once the end is stored;
+// - (end_atom, status, reason, wait_for_write): ends the stream now (shutdown, lease lost);
+// - (info_atom) -> (epoch, parts, ended, generation): what a relay needs to number an end of its
+//   own; the generation is the row's continuations when this actor took the answer on (SPEC §12);
+// - (handover_atom) -> bool: stops the job, writes the whole text and ends the row's lease so that
+//   a peer continues the answer; quits without announcing an end (false: nothing handed over);
+// - (moved_atom): another node took the row: stops the job, quits with `stream_moved`;
+// - its own timers: (caf::flush_atom) hands the writer the text since the last flush,
+//   (idle_atom) checks for a silent job, (retire_atom) quits after the retention.
+// Started with `spec.resumed`, it continues an answer taken over: the stored parts come first, and
+// a job that fails ends it `interrupted`.
+using message_actor_actor = stream_actor::extend_with<job_sink_actor>::extend<
+  caf::replies_to<start_atom>::with<bool>,
+  caf::replies_to<caf::subscribe_atom, caf::actor, bool>::with<caf::actor>,
+  caf::replies_to<outcome_atom>::with<std::string, std::int64_t, std::int64_t>,
+  caf::reacts_to<end_atom, model::stream_status, std::string, bool>,
+  caf::replies_to<info_atom>::with<std::string, std::int64_t, bool, std::int64_t>,
+  caf::replies_to<handover_atom>::with<bool>,
+  caf::reacts_to<moved_atom>,
+  caf::reacts_to<caf::flush_atom>,
+  caf::reacts_to<idle_atom>,
+  caf::reacts_to<retire_atom>>;
+
+message_actor_actor::behavior_type
+message_actor(message_actor_actor::stateful_pointer<message_state> self, job_spec spec,
+              message_actor_config cfg, stream_writer_actor writer, job_launcher launch);
 
 }  // namespace actorcable::actors

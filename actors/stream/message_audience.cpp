@@ -1,4 +1,4 @@
-#include "actors/stream/message_audience.hpp"
+#include "actors/stream/message_parts.hpp"
 
 #include "actors/stream/stream_frames.hpp"
 
@@ -40,9 +40,9 @@ bool add_subscriber(self_ptr self, const message_actor_config& cfg, const caf::a
     if (c.port)
       caught_up.push_back(std::move(ev));
     else if (c.tag == 0)
-      self->send(sub, frame_atom::value, std::move(ev));
+      tell(self, sub, frame_atom::value, std::move(ev));
     else
-      self->send(sub, frame_atom::value, std::move(ev), c.tag);
+      tell(self, sub, frame_atom::value, std::move(ev), c.tag);
   };
   std::int64_t chunks = st.answer.parts();
   if (c.how == catchup::mode::replay
@@ -90,7 +90,7 @@ void broadcast(self_ptr self, const message_actor_config& cfg, const stream_even
   std::int64_t remote = 0;
   auto msg = caf::make_message(frame_atom::value, ev);  // one message, shared by every mailbox
   for (auto& sub : self->state.subscribers) {
-    self->send(sub, msg);
+    tell(self, sub, msg);
     if (sub.node() != self->node())
       ++remote;  // a relay on another node: one copy there, whatever its subscribers
   }

@@ -69,7 +69,7 @@ http_reply method_not_allowed(std::string allow) {
 
 }  // namespace
 
-api::api(persistence::pg_pool& pool, caf::actor directory, api_settings settings)
+api::api(persistence::pg_pool& pool, actors::directory_actor directory, api_settings settings)
   : pool_(pool), directory_(std::move(directory)), settings_(std::move(settings)) {}
 
 http_reply api::limited(const persistence::limit_refusal& refusal, std::int64_t user_id) const {

@@ -1,6 +1,7 @@
 // The HTTP API (SPEC §4) as a plain function of a request: no sockets here. Calls block on
 // PostgreSQL, so the server runs them on its database worker threads.
 #pragma once
+#include "actors/stream/directory_actor.hpp"
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "persistence/messages_repository.hpp"
@@ -54,7 +55,7 @@ struct api_settings {
 
 class api {
 public:
-  api(persistence::pg_pool& pool, caf::actor directory, api_settings settings);
+  api(persistence::pg_pool& pool, actors::directory_actor directory, api_settings settings);
 
   http_reply handle(const http_call& call) const;
 
@@ -64,7 +65,7 @@ private:
                           const std::string& target) const;
 
   persistence::pg_pool& pool_;
-  caf::actor directory_;
+  actors::directory_actor directory_;
   api_settings settings_;
   mutable log_throttle limited_log_;
 };

@@ -3,6 +3,8 @@
 // (offsets, history, session restore) when the client speaks actioncable-v1-ext-json.
 #pragma once
 #include "actors/protocol.hpp"
+#include "actors/broadcast/hub.hpp"
+#include "actors/stream/directory_actor.hpp"
 #include "common/metrics.hpp"
 #include "net/cable/cable_protocol.hpp"
 #include "net/cable/cable_socket.hpp"
@@ -62,10 +64,10 @@ typename Inspector::result_type inspect(Inspector& f, stored_row& x) {
 }
 
 struct bridge_config {
-  caf::actor directory;
+  actors::directory_actor directory;
   session_store_actor sessions;  // extended protocol
   caf::group access_changes;  // revocations from the database
-  caf::actor broadcasts;  // this node's broadcast hub; none: named streams are not heard
+  actors::broadcast_hub_actor broadcasts;  // this node's broadcast hub; none: named streams are not heard
   persistence::pg_pool* pool = nullptr;
   // Runs blocking work (database lookups) off the actor threads.
   std::function<void(std::function<void()>)> run_blocking;

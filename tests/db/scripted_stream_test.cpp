@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct fixture : testing::writer_fixture {
-  caf::actor dir;
+  directory_actor dir;
   std::int64_t chat_id = 0, user_id = 0;
 
   fixture() {

@@ -31,7 +31,7 @@ using strings = std::vector<std::string>;
 
 struct fixture : test_coordinator_fixture<> {
   actorcable::metrics stats;
-  caf::actor hub = sys.spawn(broadcast_hub, &stats);
+  broadcast_hub_actor hub = sys.spawn(broadcast_hub, &stats);
   caf::actor a = sys.spawn(listener);
   caf::actor b = sys.spawn(listener);
 
@@ -48,8 +48,8 @@ struct fixture : test_coordinator_fixture<> {
     self->send(hub, broadcast_atom::value, std::move(streams), std::move(messages));
     consume_messages();
   }
-  std::size_t streams_known() { return deref<caf::stateful_actor<hub_state>>(hub).state.listeners.size(); }
-  std::size_t listeners_known() { return deref<caf::stateful_actor<hub_state>>(hub).state.joined.size(); }
+  std::size_t streams_known() { return deref<broadcast_hub_actor::stateful_base<hub_state>>(hub).state.listeners.size(); }
+  std::size_t listeners_known() { return deref<broadcast_hub_actor::stateful_base<hub_state>>(hub).state.joined.size(); }
 };
 
 using got_list = std::vector<std::pair<std::string, std::string>>;

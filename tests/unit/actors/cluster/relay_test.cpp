@@ -19,28 +19,30 @@ struct fixture : test_coordinator_fixture<> {
   actorcable::metrics stats;
   actors::stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor origin;
-  caf::actor rel;
+  relay_actor rel;
 
   fixture() {
-    job_launcher launch = [](caf::event_based_actor* parent, const job_spec&) {
+    job_launcher launch = [](caf::local_actor* parent, const job_spec&) {
       return parent->spawn(puppet_job);
     };
-    origin = sys.spawn(message_actor, job_spec{42, 7, "question", {}}, message_actor_config{},
-                       writer, launch);
+    origin = caf::actor_cast<caf::actor>(sys.spawn(message_actor, job_spec{42, 7, "question", {}}, message_actor_config{},
+                       writer, launch));
     self->send(origin, start_atom::value);
     consume_messages();
-    rel = sys.spawn(relay, std::int64_t{42}, origin, caf::timespan{0}, &stats);
+    rel = sys.spawn(relay, std::int64_t{42}, caf::actor_cast<message_actor_actor>(origin),
+                    caf::timespan{0}, &stats);
     consume_messages();
   }
   // The relay again, waiting `wait` for a takeover when its origin is lost.
   void awaiting_takeover(caf::timespan wait) {
     self->send_exit(rel, caf::exit_reason::kill);
-    rel = sys.spawn(relay, std::int64_t{42}, origin, wait, &stats);
+    rel = sys.spawn(relay, std::int64_t{42}, caf::actor_cast<message_actor_actor>(origin), wait,
+                    &stats);
     consume_messages();
   }
   // The message's actor on the node that took it over, from the stored text `stored`.
   caf::actor taken_over(std::string stored) {
-    job_launcher launch = [](caf::event_based_actor* parent, const job_spec&) {
+    job_launcher launch = [](caf::local_actor* parent, const job_spec&) {
       return parent->spawn(puppet_job);
     };
     job_spec spec{42, 7, "question", {}};
@@ -48,7 +50,7 @@ struct fixture : test_coordinator_fixture<> {
     auto next = sys.spawn(message_actor, std::move(spec), message_actor_config{}, writer, launch);
     self->send(next, start_atom::value);
     consume_messages();
-    return next;
+    return caf::actor_cast<caf::actor>(next);
   }
   void chunk_to(const caf::actor& to, std::string text) {
     self->send(to, chunk_atom::value, std::move(text));
@@ -97,7 +99,7 @@ struct fixture : test_coordinator_fixture<> {
     consume_messages();
     return port;
   }
-  relay_state& relay_st() { return deref<caf::stateful_actor<relay_state>>(rel).state; }
+  relay_state& relay_st() { return deref<relay_actor::stateful_base<relay_state>>(rel).state; }
 };
 
 }  // namespace
@@ -129,7 +131,7 @@ CAF_TEST(a replay asked through the relay gives exactly the chunks after the off
   chunk("a");
   chunk("b");
   chunk("c");
-  auto epoch = deref<caf::stateful_actor<message_state>>(origin).state.epoch;
+  auto epoch = deref<message_actor_actor::stateful_base<message_state>>(origin).state.epoch;
   auto sub = sys.spawn(recorder);
   catchup c;
   c.how = catchup::mode::replay;
@@ -150,7 +152,7 @@ CAF_TEST(the last subscriber leaving stops the events crossing) {
   self->send(rel, caf::unsubscribe_atom::value, sub);
   consume_messages();
   CAF_CHECK(!relay_st().subscribed);
-  CAF_CHECK(deref<caf::stateful_actor<message_state>>(origin).state.subscribers.empty());
+  CAF_CHECK(deref<message_actor_actor::stateful_base<message_state>>(origin).state.subscribers.empty());
   chunk("unseen");
   CAF_CHECK(events(sub).empty());
 }

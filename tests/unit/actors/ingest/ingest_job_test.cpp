@@ -28,11 +28,11 @@ ingest_part part_of(std::string_view line) {
 
 struct fixture : test_coordinator_fixture<> {
   stream_writer_actor writer = sys.spawn(fake_writer);
-  caf::actor dir;
+  directory_actor dir;
   std::shared_ptr<counting_sink> sink = std::make_shared<counting_sink>();
   caf::actor job = sys.spawn(ingest_job, std::shared_ptr<ingest_sink>(sink));
   fixture() {
-    job_launcher no_provider = [](caf::event_based_actor*, const job_spec&) -> caf::actor {
+    job_launcher no_provider = [](caf::local_actor*, const job_spec&) -> caf::actor {
       CAF_FAIL("a producer's stream launched a provider");
       return {};
     };

@@ -21,7 +21,7 @@ caf::behavior sink(caf::stateful_actor<sink_state>* self) {
 
 struct fixture : test_coordinator_fixture<> {
   scripted_config cfg;
-  caf::actor target = sys.spawn(sink);
+  job_sink_actor target = caf::actor_cast<job_sink_actor>(sys.spawn(sink));
   sink_state& seen() { return deref<caf::stateful_actor<sink_state>>(target).state; }
 };
 
@@ -86,7 +86,7 @@ CAF_TEST(a continued answer resumes at the stored length: the final text is the 
     auto sink_actor = sys.spawn(sink);
     auto plan = parse_scripted_plan("[[chunks:12]]", cfg);
     plan.resume_text_bytes = stored;
-    sys.spawn(scripted_provider, sink_actor, plan);
+    sys.spawn(scripted_provider, caf::actor_cast<job_sink_actor>(sink_actor), plan);
     run();
     auto& got = deref<caf::stateful_actor<sink_state>>(sink_actor).state;
     std::string text = whole.substr(0, stored);

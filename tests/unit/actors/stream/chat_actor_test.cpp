@@ -41,7 +41,7 @@ using ids = std::vector<std::int64_t>;
 struct fixture : test_coordinator_fixture<> {
   caf::actor s1 = sys.spawn(idle_stream);
   caf::actor s2 = sys.spawn(idle_stream);
-  caf::actor chat = sys.spawn(chat_actor, std::int64_t{7},
+  chat_actor_actor chat = sys.spawn(chat_actor, std::int64_t{7},
                               std::map<std::int64_t, caf::actor>{{1, s1}});
 
   auto& heard(const caf::actor& x) { return deref<caf::stateful_actor<heard_state>>(x).state; }
@@ -56,7 +56,7 @@ struct fixture : test_coordinator_fixture<> {
     consume_messages();
   }
   bool chat_alive() {
-    return !deref<caf::stateful_actor<chat_state>>(chat).getf(caf::abstract_actor::is_terminated_flag);
+    return !deref<chat_actor_actor::stateful_base<chat_state>>(chat).getf(caf::abstract_actor::is_terminated_flag);
   }
 };
 

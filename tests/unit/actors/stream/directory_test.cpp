@@ -22,13 +22,13 @@ caf::behavior origin_probe(caf::stateful_actor<origin_probe_state>* self) {
 
 struct fixture : test_coordinator_fixture<> {
   stream_writer_actor writer = sys.spawn(fake_writer);
-  caf::actor dir;
+  directory_actor dir;
   fixture() {
     dir = sys.spawn(directory, message_actor_config{}, writer,
                     make_job_launcher(provider_config{}, nullptr));
   }
   std::size_t live() {
-    return deref<caf::stateful_actor<directory_state>>(dir).state.streams.size();
+    return deref<directory_actor::stateful_base<directory_state>>(dir).state.streams.size();
   }
 };
 
@@ -81,11 +81,11 @@ CAF_TEST(a message actor that ends with an error or moves does not take the dire
   self->send(dir, start_atom::value, job_spec{6, 1, "[[chunks:300]]", {}});
   consume_messages();
   CAF_REQUIRE_EQUAL(live(), 1u);
-  auto actor = deref<caf::stateful_actor<directory_state>>(dir).state.streams.at(6).actor;
+  auto actor = deref<directory_actor::stateful_base<directory_state>>(dir).state.streams.at(6).actor;
   self->send(actor, moved_atom::value);  // another node took its row (SPEC §12)
   consume_messages();
   CAF_CHECK_EQUAL(live(), 0u);
-  CAF_CHECK(deref<caf::stateful_actor<directory_state>>(dir).state.children.empty());
+  CAF_CHECK(deref<directory_actor::stateful_base<directory_state>>(dir).state.children.empty());
   // The directory still answers.
   self->send(dir, start_atom::value, job_spec{7, 1, "[[chunks:2]]", {}});
   consume_messages();
@@ -94,7 +94,7 @@ CAF_TEST(a message actor that ends with an error or moves does not take the dire
 
 CAF_TEST(a stream taken over is started from its stored text and a relay of it points there) {
   auto relay_stand_in = sys.spawn(origin_probe);
-  auto& st = deref<caf::stateful_actor<directory_state>>(dir).state;
+  auto& st = deref<directory_actor::stateful_base<directory_state>>(dir).state;
   st.streams.emplace(8, directory_state::stream{relay_stand_in, 1, true});
   job_spec spec{8, 1, "[[chunks:3]]", {}};
   spec.resumed = resumed_answer{scripted_chunk(0), "", "[]", 1};

@@ -16,11 +16,11 @@ struct fixture : test_coordinator_fixture<> {
   stream_writer_actor writer = sys.spawn(fake_writer);
   caf::actor sub = sys.spawn(recorder);
   std::shared_ptr<caf::actor> job_slot = std::make_shared<caf::actor>();
-  caf::actor msg;
+  message_actor_actor msg;
 
   fixture() {
     auto slot = job_slot;
-    job_launcher launch = [slot](caf::event_based_actor* parent, const job_spec&) {
+    job_launcher launch = [slot](caf::local_actor* parent, const job_spec&) {
       *slot = parent->spawn(puppet_job);
       return *slot;
     };
@@ -34,7 +34,7 @@ struct fixture : test_coordinator_fixture<> {
   // A message actor continuing an answer taken over (SPEC §12) from what was stored.
   caf::actor continued(resumed_answer stored) {
     auto slot = job_slot;
-    job_launcher launch = [slot](caf::event_based_actor* parent, const job_spec&) {
+    job_launcher launch = [slot](caf::local_actor* parent, const job_spec&) {
       *slot = parent->spawn(puppet_job);
       return *slot;
     };
@@ -43,11 +43,11 @@ struct fixture : test_coordinator_fixture<> {
     auto m = sys.spawn(message_actor, std::move(spec), mcfg, writer, launch);
     self->send(m, start_atom::value);
     consume_messages();
-    return m;
+    return caf::actor_cast<caf::actor>(m);
   }
 
   caf::actor job() { return *job_slot; }
-  message_state& state() { return deref<caf::stateful_actor<message_state>>(msg).state; }
+  message_state& state() { return deref<message_actor_actor::stateful_base<message_state>>(msg).state; }
   fake_writer_state& written() { return deref<fake_writer_actor>(writer).state; }
   std::vector<stream_event_ptr>& events() {
     return deref<caf::stateful_actor<recorder_state>>(sub).state.events;
@@ -338,7 +338,7 @@ CAF_TEST(dead subscriber is dropped) {
 CAF_TEST(a continued answer starts from the stored parts and writes only what follows) {
   auto m = continued({"Hello ", "Thought. ",
                       R"([{"call_id":"c1","name":"search","status":"done","summary":"search finished"}])", 1});
-  auto& st = deref<caf::stateful_actor<message_state>>(m).state;
+  auto& st = deref<message_actor_actor::stateful_base<message_state>>(m).state;
   CAF_CHECK(st.continued);
   CAF_CHECK_EQUAL(st.answer.parts(), 3);
   CAF_CHECK_EQUAL(st.answer.content(), "Hello ");
@@ -383,7 +383,7 @@ CAF_TEST(a stream handed over stores its whole text and quits without announcing
   chunk("a ");
   chunk("b");
   auto gone = std::make_shared<int>(0);
-  for (auto& a : {msg, job()})
+  for (auto& a : {caf::actor_cast<caf::actor>(msg), job()})
     a->attach_functor([gone](const caf::error&) { ++*gone; });
   self->send(msg, handover_atom::value);
   consume_messages();
@@ -413,13 +413,13 @@ CAF_TEST(the stream of an outside producer is not handed over) {
   auto producer = sys.spawn(puppet_job);
   spec.producer = producer;
   auto m = sys.spawn(message_actor, std::move(spec), mcfg, writer,
-                     job_launcher{[](caf::event_based_actor*, const job_spec&) { return caf::actor{}; }});
+                     job_launcher{[](caf::local_actor*, const job_spec&) { return caf::actor{}; }});
   self->send(m, start_atom::value);
   consume_messages();
   self->send(m, handover_atom::value);
   consume_messages();
   CAF_CHECK(written().releases.empty());
-  CAF_CHECK(deref<caf::stateful_actor<message_state>>(m).state.streaming);
+  CAF_CHECK(deref<message_actor_actor::stateful_base<message_state>>(m).state.streaming);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
@@ -429,7 +429,7 @@ CAF_TEST(a row that does not exist refuses to start with a clear error) {
   auto writer = fx.sys.spawn(fake_writer);
   fx.deref<fake_writer_actor>(writer).state.row_exists = false;
   bool launched = false;
-  job_launcher launch = [&](caf::event_based_actor* parent, const job_spec&) {
+  job_launcher launch = [&](caf::local_actor* parent, const job_spec&) {
     launched = true;
     return parent->spawn(puppet_job);
   };

@@ -4,6 +4,7 @@
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "net/api/api.hpp"
+#include "net/cable/bridge_store.hpp"
 #include "net/ws/connection_limiter.hpp"
 #include "net/ws/io_tap.hpp"
 #include "net/server.hpp"
@@ -26,6 +27,7 @@ struct net_context {
   server_config cfg;
   const api& http_api;
   persistence::pg_pool& pool;
+  std::shared_ptr<const bridge_store> store;  // every bridge's database lookups
   actors::directory_actor directory;
   boost::asio::thread_pool& db_workers;
   actorcable::metrics& stats;

@@ -47,7 +47,8 @@ struct server::impl {
   impl(caf::actor_system& sys, server_config cfg, const api& a, persistence::pg_pool& pool,
        actors::directory_actor directory, actorcable::metrics& stats)
     : db_workers(cfg.db_threads),
-      ctx{sys, cfg, a, pool, std::move(directory), db_workers, stats,
+      ctx{sys, cfg, a, pool, std::make_shared<const bridge_store>(pg_bridge_store(pool)),
+          std::move(directory), db_workers, stats,
           std::make_shared<connection_limiter>(cfg.connections_per_user), {}} {
     for (std::size_t i = 0; i < std::max<std::size_t>(1, cfg.io_threads); ++i)
       workers.push_back(std::make_unique<io_worker>(stats));

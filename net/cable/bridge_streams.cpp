@@ -4,8 +4,6 @@
 #include "common/log.hpp"
 #include "net/cable/cable_bridge.hpp"
 #include "net/ws/io_tap.hpp"
-#include "persistence/messages_repository.hpp"
-#include "persistence/pg/pg_pool.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -42,12 +40,10 @@ void emit(bridge_ptr self, const bridge_config& cfg, const std::string& identifi
 void send_stored_state(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
                        const std::string& identifier, bool with_state) {
   auto bridge = caf::actor_cast<caf::actor>(self);
-  auto pool = cfg.pool;
-  cfg.run_blocking([bridge, pool, mid, identifier, with_state] {
+  cfg.run_blocking([bridge, store = cfg.store, mid, identifier, with_state] {
     std::optional<model::message> row;
     try {
-      auto conn = pool->acquire();
-      row = persistence::find_message(*conn, mid);
+      row = store->message(mid);
     } catch (const std::exception& e) {
       log::error("cable", "row_lookup_failed", {{"message_id", mid}, {"error", e.what()}});
     }

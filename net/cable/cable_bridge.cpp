@@ -4,8 +4,6 @@
 #include "actors/stream/stream_frames.hpp"
 #include "common/log.hpp"
 #include "net/cable/session_store.hpp"
-#include "persistence/access.hpp"
-#include "persistence/pg/pg_pool.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -68,23 +66,11 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
       }
       st.busy = true;
       auto bridge = me(self);
-      auto pool = cfg.pool;
-      auto user = cfg.user_id;
-      cfg.run_blocking([bridge, pool, user, t = *target, id = cmd.identifier,
-                        history = std::move(cmd.history)] {
+      cfg.run_blocking([bridge, store = cfg.store, user = cfg.user_id, t = *target,
+                        id = cmd.identifier, history = std::move(cmd.history)] {
         std::optional<persistence::access_scope> scope;
         try {
-          auto conn = pool->acquire();
-          switch (t.kind) {
-            case model::model_kind::message:
-              scope = persistence::message_access(*conn, user, t.id);
-              break;
-            case model::model_kind::account:
-              scope = persistence::account_access(*conn, user, t.id);
-              break;
-            default:
-              scope = persistence::chat_access(*conn, user, t.id);
-          }
+          scope = store->access(user, t);
         } catch (const std::exception& e) {
           log::error("cable", "authorization_failed", {{"error", e.what()}});
         }

@@ -6,6 +6,7 @@
 #include "actors/broadcast/hub.hpp"
 #include "actors/stream/directory_actor.hpp"
 #include "common/metrics.hpp"
+#include "net/cable/bridge_store.hpp"
 #include "net/cable/cable_protocol.hpp"
 #include "net/cable/cable_socket.hpp"
 #include "net/cable/command_budget.hpp"
@@ -16,10 +17,6 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
-
-namespace actorcable::persistence {
-class pg_pool;
-}
 
 namespace actorcable::net {
 
@@ -68,8 +65,8 @@ struct bridge_config {
   session_store_actor sessions;  // extended protocol
   caf::group access_changes;  // revocations from the database
   actors::broadcast_hub_actor broadcasts;  // this node's broadcast hub; none: named streams are not heard
-  persistence::pg_pool* pool = nullptr;
-  // Runs blocking work (database lookups) off the actor threads.
+  std::shared_ptr<const bridge_store> store;  // its database lookups
+  // Runs blocking work (the store's lookups) off the actor threads.
   std::function<void(std::function<void()>)> run_blocking;
   std::int64_t user_id = 0;
   bool extended = false;  // actioncable-v1-ext-json

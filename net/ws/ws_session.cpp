@@ -78,7 +78,7 @@ void ws_session::on_accept(beast::error_code ec) {
   bool extended = protocol_ == ext_protocol;
   bridge_config bcfg;
   bcfg.directory = ctx_.directory;
-  bcfg.pool = &ctx_.pool;
+  bcfg.store = ctx_.store;
   auto* workers = &ctx_.db_workers;
   bcfg.run_blocking = [workers](std::function<void()> fn) {
     boost::asio::post(*workers, std::move(fn));

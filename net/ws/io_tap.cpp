@@ -2,7 +2,6 @@
 
 #include "actors/stream/stream_frames.hpp"
 #include "net/cable/cable_protocol.hpp"
-#include "net/ws/ws_session.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -101,7 +100,7 @@ void io_tap::drain(std::int64_t message_id) {
     fan_out(message_id, events);
 }
 
-void io_tap::add(std::int64_t message_id, ws_session* s, const std::string& identifier,
+void io_tap::add(std::int64_t message_id, tap_connection* s, const std::string& identifier,
                  bool extended) {
   auto& list = routes_[message_id];
   auto a = std::find_if(list.begin(), list.end(), [&](const audience& a) {
@@ -112,7 +111,7 @@ void io_tap::add(std::int64_t message_id, ws_session* s, const std::string& iden
   a->sessions.push_back(s);
 }
 
-void io_tap::remove(std::int64_t message_id, ws_session* s, const std::string& identifier) {
+void io_tap::remove(std::int64_t message_id, tap_connection* s, const std::string& identifier) {
   if (fanning_out_) {
     deferred_.push_back({message_id, s, identifier});
     return;
@@ -137,7 +136,7 @@ void io_tap::remove(std::int64_t message_id, ws_session* s, const std::string& i
     routes_.erase(it);
 }
 
-void io_tap::write(ws_session& s, const std::string& identifier, bool extended,
+void io_tap::write(tap_connection& s, const std::string& identifier, bool extended,
                    const actors::stream_event_ptr& ev) {
   auto frame = event_frame(*ev, identifier, extended);
   count_broadcast(stats_, *ev, *frame, 1);

@@ -17,7 +17,18 @@
 
 namespace actorcable::net {
 
-class ws_session;
+// What the tap needs of a connection, on its thread (net/ws/ws_session is one; the unit suite
+// has its own).
+class tap_connection {
+public:
+  virtual ~tap_connection() = default;
+  // Queues `frame` to be written; `update`: a plain-protocol update that later ones may merge
+  // into while it waits in the queue.
+  virtual void enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) = 0;
+  // Between cork() and uncork() frames only queue; uncork() writes them together.
+  virtual void cork() = 0;
+  virtual void uncork() = 0;
+};
 
 // The frame of `ev` for `identifier`, built once per identifier and protocol, then shared.
 frame_ptr event_frame(const actors::stream_event& ev, const std::string& identifier, bool extended);
@@ -43,16 +54,16 @@ public:
 
   // On the thread only. A session is added once per (message, identifier) and removed before
   // it is destroyed.
-  void add(std::int64_t message_id, ws_session* s, const std::string& identifier, bool extended);
-  void remove(std::int64_t message_id, ws_session* s, const std::string& identifier);
-  void write(ws_session& s, const std::string& identifier, bool extended,
+  void add(std::int64_t message_id, tap_connection* s, const std::string& identifier, bool extended);
+  void remove(std::int64_t message_id, tap_connection* s, const std::string& identifier);
+  void write(tap_connection& s, const std::string& identifier, bool extended,
              const actors::stream_event_ptr& ev);
 
 private:
   struct audience {
     std::string identifier;
     bool extended;
-    std::vector<ws_session*> sessions;
+    std::vector<tap_connection*> sessions;
   };
   void drain(std::int64_t message_id);
   void fan_out(std::int64_t message_id, const std::vector<actors::stream_event_ptr>& events);
@@ -73,7 +84,7 @@ private:
   bool fanning_out_ = false;
   struct removal {
     std::int64_t message_id;
-    ws_session* session;
+    tap_connection* session;
     std::string identifier;
   };
   std::vector<removal> deferred_;

@@ -19,6 +19,7 @@ namespace actorcable::net {
 
 class ws_session : public cable_socket,
                    public actors::tap_port,
+                   public tap_connection,
                    public std::enable_shared_from_this<ws_session> {
 public:
   ws_session(boost::beast::tcp_stream stream, io_worker& worker, net_context& ctx);
@@ -40,11 +41,11 @@ public:
 
   // On the worker's thread only. By reference: a frame written at once is not copied, so
   // threads sharing it do not contend on its reference count.
-  void enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update = {});
+  void enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update = {}) override;
   // Between cork() and uncork() frames only queue; uncork() writes them in gathered writes
   // (a batch of events costs a few syscalls, not one per frame). On the worker's thread only.
-  void cork();
-  void uncork();
+  void cork() override;
+  void uncork() override;
   // Ends the session without a close handshake (shutdown past its deadline).
   void finish();
 

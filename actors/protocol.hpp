@@ -33,7 +33,7 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using await_end_atom = caf::atom_constant<caf::atom("await_end")>;
 using idle_atom = caf::atom_constant<caf::atom("idle_chk")>;
 using end_atom = caf::atom_constant<caf::atom("end_now")>;  // (end_atom, stream_status, reason, bool)
-// (outcome_atom) -> (string status, int64 content bytes, int64 parts), once the end is stored;
+// (outcome_atom) -> (stream_status, int64 content bytes, int64 parts), once the end is stored;
 // through the directory (outcome_atom, int64 id)
 using outcome_atom = caf::atom_constant<caf::atom("outcome")>;
 // (ingest_atom, job_spec with a producer) -> bool: the message's stream with an outside

@@ -2,6 +2,7 @@
 
 #include "app/settings.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/broadcast/hub.hpp"
 #include "actors/store/db_listener.hpp"
 #include "actors/provider/launcher.hpp"
@@ -196,6 +197,7 @@ int run_serve(const config& cfg) {
     provider_io = std::make_unique<actors::provider_io>();
 
   caf::actor_system_config caf_cfg;
+  actors::add_error_category(caf_cfg);
   if (settings.clustered()) {
     caf_cfg.load<caf::io::middleman>();
     // A peer that stops answering (paused, cut off) is taken as lost after 5 s; its relays here

@@ -1,5 +1,6 @@
 #include "actors/cluster/cluster.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/cluster/relay.hpp"
 #include "common/host_port.hpp"
 #include "common/log.hpp"
@@ -244,7 +245,7 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
         if (r)
           rp.delegate(r, await_end_atom::value, cancel);
         else
-          rp.deliver(caf::make_error(caf::sec::runtime_error, "no node streams message " + std::to_string(id)));
+          rp.deliver(make_error(errc::no_stream, "no node streams message " + std::to_string(id)));
       });
       return rp;
     },

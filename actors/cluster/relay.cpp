@@ -1,5 +1,6 @@
 #include "actors/cluster/relay.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/stream/stream_frames.hpp"
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
@@ -266,19 +267,19 @@ relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
     },
     [=](cancel_atom) -> caf::result<bool> {
       if (!self->state.origin)
-        return caf::make_error(caf::sec::runtime_error, "the answer is being taken over");
+        return make_error(errc::taking_over, "the answer is being taken over");
       self->delegate(self->state.origin, cancel_atom::value);
       return caf::delegated<bool>{};
     },
     [=](await_end_atom, bool cancel) -> caf::result<std::string> {
       if (!self->state.origin)
-        return caf::make_error(caf::sec::runtime_error, "the answer is being taken over");
+        return make_error(errc::taking_over, "the answer is being taken over");
       self->delegate(self->state.origin, await_end_atom::value, cancel);
       return caf::delegated<std::string>{};
     },
     [=](caf::get_atom) -> caf::result<std::string> {
       if (!self->state.origin)
-        return caf::make_error(caf::sec::runtime_error, "the answer is being taken over");
+        return make_error(errc::taking_over, "the answer is being taken over");
       self->delegate(self->state.origin, caf::get_atom::value);
       return caf::delegated<std::string>{};
     },

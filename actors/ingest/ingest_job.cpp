@@ -1,5 +1,6 @@
 #include "actors/ingest/ingest_job.hpp"
 
+#include "actors/errors.hpp"
 namespace actorcable::actors {
 namespace {
 
@@ -32,7 +33,7 @@ bool hand_over(self_ptr self, std::vector<ingest_part>& parts) {
       }
       case ingest_part::kind::end:
         if (p.failed)
-          self->quit(caf::make_error(caf::sec::runtime_error,
+          self->quit(make_error(errc::producer_failed,
                                      p.error.empty() ? std::string("the producer reported an error")
                                                      : std::move(p.error)));
         else
@@ -75,7 +76,7 @@ caf::behavior ingest_job(self_ptr self, std::shared_ptr<ingest_sink> sink) {
         when_taken(self, sink);
     },
     [=](ingest_lost_atom, std::string& reason) {
-      self->quit(caf::make_error(caf::sec::runtime_error, std::move(reason)));
+      self->quit(make_error(errc::producer_failed, std::move(reason)));
     },
   };
 }

@@ -1,5 +1,6 @@
 #include "actors/provider/launcher.hpp"
 
+#include "actors/errors.hpp"
 #include "common/log.hpp"
 
 #include <algorithm>
@@ -111,7 +112,7 @@ caf::behavior failover_job(caf::stateful_actor<failover_state>* self, job_sink_a
     self->quit(msg.reason);
   });
   if (!start_next())
-    self->quit(caf::make_error(caf::sec::runtime_error, "no provider serves the chat's models"));
+    self->quit(make_error(errc::no_provider, "no provider serves the chat's models"));
   auto part = [=] { self->state.delivered = true; };
   return {
     [=](chunk_atom a, std::string& text) { part(); self->send(target, a, std::move(text)); },

@@ -1,5 +1,6 @@
 #include "actors/provider/openai_provider.hpp"
 
+#include "actors/errors.hpp"
 #include "common/log.hpp"
 #include "actors/provider/anthropic_events.hpp"
 #include "actors/provider/openai_events.hpp"
@@ -36,7 +37,7 @@ void fail(self_ptr self, const openai_config& cfg, provider_error kind, const st
     counter(*m, kind).fetch_add(1, std::memory_order_relaxed);
   log::warn("openai", "answer_failed", {{"reason", reason}, {"kind", to_string(kind)},
                                         {"attempt", self->state.attempt}});
-  self->quit(caf::make_error(caf::sec::runtime_error, reason));
+  self->quit(make_error(errc::provider_failed, reason));
 }
 
 void start_attempt(self_ptr self, const openai_config& cfg, const http_endpoint& ep,

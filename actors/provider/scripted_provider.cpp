@@ -1,5 +1,6 @@
 #include "actors/provider/scripted_provider.hpp"
 
+#include "actors/errors.hpp"
 #include <array>
 #include <cctype>
 #include <chrono>
@@ -100,9 +101,9 @@ caf::behavior scripted_provider(caf::stateful_actor<scripted_state>* self, job_s
     try {
       std::rethrow_exception(ptr);
     } catch (const std::exception& e) {
-      return caf::make_error(caf::sec::runtime_error, e.what());
+      return make_error(errc::job_failed, e.what());
     } catch (...) {
-      return caf::make_error(caf::sec::runtime_error, "unknown exception");
+      return make_error(errc::job_failed, "unknown exception");
     }
   });
   auto pace = std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(1.0 / plan.rate));

@@ -1,5 +1,6 @@
 #include "actors/store/stream_writer.hpp"
 
+#include "actors/errors.hpp"
 #include "common/log.hpp"
 #include "persistence/messages_repository.hpp"
 #include "persistence/pg/pg_connection.hpp"
@@ -202,7 +203,7 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
       if (!attempt(self, cfg, "claim_failed", [&](db::pg_connection& conn) {
             claimed = db::claim_stream(conn, id, cfg.node, cfg.lease_seconds);
           }))
-        return caf::make_error(caf::sec::runtime_error, "database unreachable");
+        return make_error(errc::database_unreachable, "database unreachable");
       if (claimed)
         self->state.owned[id] = caf::actor_cast<caf::actor>(self->current_sender());
       return claimed;
@@ -279,7 +280,7 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
             continue_taken(self, cfg, conn, rows);
             close_orphans(conn, cfg, true, db::orphans::ingest_only);
           }))
-        return caf::make_error(caf::sec::runtime_error, "database unreachable");
+        return make_error(errc::database_unreachable, "database unreachable");
       return taken;
     },
     [=](take_atom, const std::vector<std::int64_t>& ids) {
@@ -302,7 +303,7 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
       if (!attempt(self, cfg, "release_failed", [&](db::pg_connection& conn) {
             released = db::release_stream(conn, cfg.node, end);
           }))
-        return caf::make_error(caf::sec::runtime_error, "database unreachable");
+        return make_error(errc::database_unreachable, "database unreachable");
       st.owned.erase(state.message_id);
       return released;
     },

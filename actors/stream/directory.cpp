@@ -1,5 +1,6 @@
 #include "actors/stream/directory.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/stream/chat_actor.hpp"
 
 namespace actorcable::actors {
@@ -132,12 +133,13 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
       spawn_stream(spec);
       return caf::delegated<bool>{};
     },
-    [=](outcome_atom, std::int64_t id) -> caf::result<std::string, std::int64_t, std::int64_t> {
+    [=](outcome_atom, std::int64_t id)
+      -> caf::result<model::stream_status, std::int64_t, std::int64_t> {
       auto i = self->state.streams.find(id);
       if (i == self->state.streams.end() || i->second.remote)
-        return caf::make_error(caf::sec::runtime_error, "no stream of that message here");
-      return pass_on<std::string, std::int64_t, std::int64_t>(self, i->second.actor,
-                                                              outcome_atom::value);
+        return make_error(errc::no_stream, "no stream of that message here");
+      return pass_on<model::stream_status, std::int64_t, std::int64_t>(self, i->second.actor,
+                                                                        outcome_atom::value);
     },
     [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, bool want_state)
       -> caf::result<caf::actor> {
@@ -177,7 +179,7 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
         return pass_on<std::string>(self, i->second.actor, await_end_atom::value, cancel);
       if (self->state.cluster)
         return pass_on<std::string>(self, self->state.cluster, await_end_atom::value, id, cancel);
-      return caf::make_error(caf::sec::runtime_error, "no actor streams message " + std::to_string(id));
+      return make_error(errc::no_stream, "no actor streams message " + std::to_string(id));
     },
     [=](caf::join_atom, std::int64_t chat_id, caf::actor& sub) -> caf::result<caf::actor> {
       auto& st = self->state;

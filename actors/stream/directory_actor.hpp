@@ -31,7 +31,7 @@ namespace actorcable::actors {
 using directory_actor = caf::typed_actor<
   caf::replies_to<start_atom, job_spec>::with<bool>,
   caf::replies_to<ingest_atom, job_spec>::with<bool>,
-  caf::replies_to<outcome_atom, std::int64_t>::with<std::string, std::int64_t, std::int64_t>,
+  caf::replies_to<outcome_atom, std::int64_t>::with<model::stream_status, std::int64_t, std::int64_t>,
   caf::replies_to<caf::subscribe_atom, std::int64_t, caf::actor, bool>::with<caf::actor>,
   caf::replies_to<caf::subscribe_atom, std::int64_t, caf::actor, catchup>::with<caf::actor, bool>,
   caf::reacts_to<caf::unsubscribe_atom, std::int64_t, caf::actor>,

@@ -1,4 +1,6 @@
 #include "actors/stream/message_actor.hpp"
+
+#include "actors/errors.hpp"
 #include "actors/stream/message_parts.hpp"
 
 #include "actors/stream/stream_frames.hpp"
@@ -13,15 +15,6 @@ namespace actorcable::actors {
 namespace {
 
 using namespace message_parts;
-
-// The words of a job's error for people and the row: the text it was made with
-// (make_error(sec::runtime_error, "why")), else CAF's rendering of the whole error.
-std::string reason_text(const caf::error& e) {
-  auto& ctx = e.context();
-  if (ctx.match_elements<std::string>())
-    return ctx.get_as<std::string>(0);
-  return caf::to_string(e);
-}
 
 void flush(self_ptr self, const stream_writer_actor& writer) {
   auto& st = self->state;
@@ -141,13 +134,13 @@ message_actor(self_ptr self, job_spec spec, message_actor_config cfg, stream_wri
         status = model::stream_status::interrupted;  // SPEC §12: a continuation that fails
       std::string error;
       if (status == model::stream_status::error && st.producer)
-        error = reason_text(msg.reason);  // the producer's own words, or why it was lost
+        error = error_words(msg.reason);  // the producer's own words, or why it was lost
       else if (status == model::stream_status::error)
-        error = "job failed: " + reason_text(msg.reason);
+        error = "job failed: " + error_words(msg.reason);
       else if (status == model::stream_status::interrupted && st.continued)
-        error = "continuation failed: " + reason_text(msg.reason);
+        error = "continuation failed: " + error_words(msg.reason);
       else if (status == model::stream_status::interrupted)
-        error = "job was killed: " + reason_text(msg.reason);
+        error = "job was killed: " + error_words(msg.reason);
       stop_streaming(self, cfg, writer, status, error);
       return;
     }
@@ -161,9 +154,8 @@ message_actor(self_ptr self, job_spec spec, message_actor_config cfg, stream_wri
           [=](bool exists) mutable {
             auto& st = self->state;
             if (!exists) {
-              auto err = caf::make_error(caf::sec::runtime_error,
-                                         "message " + std::to_string(st.id)
-                                           + " does not exist or is not streaming");
+              auto err = make_error(errc::not_streaming, "message " + std::to_string(st.id)
+                                                           + " does not exist or is not streaming");
               log::error("message", "start_refused", {{"message_id", st.id},
                                                       {"reason", "no such streaming row"}});
               rp.deliver(err);
@@ -254,17 +246,17 @@ message_actor(self_ptr self, job_spec spec, message_actor_config cfg, stream_wri
       st.end_waiters.push_back([=]() mutable { rp.deliver(self->state.answer.content()); });
       return rp;
     },
-    [=](outcome_atom) -> caf::result<std::string, std::int64_t, std::int64_t> {
-      auto outcome = [self]() -> std::tuple<std::string, std::int64_t, std::int64_t> {
+    [=](outcome_atom) -> caf::result<model::stream_status, std::int64_t, std::int64_t> {
+      auto outcome = [self]() -> std::tuple<model::stream_status, std::int64_t, std::int64_t> {
         auto& st = self->state;
-        return {std::string(model::to_string(st.status)),
-                static_cast<std::int64_t>(st.answer.content().size()), st.answer.parts()};
+        return {st.status, static_cast<std::int64_t>(st.answer.content().size()),
+                st.answer.parts()};
       };
       if (self->state.ended) {
         auto [status, bytes, parts] = outcome();
         return {status, bytes, parts};
       }
-      auto rp = self->make_response_promise<std::string, std::int64_t, std::int64_t>();
+      auto rp = self->make_response_promise<model::stream_status, std::int64_t, std::int64_t>();
       self->state.end_waiters.push_back([=]() mutable {
         auto [status, bytes, parts] = outcome();
         rp.deliver(status, bytes, parts);

@@ -86,7 +86,7 @@ using stream_actor = caf::typed_actor<
 using message_actor_actor = stream_actor::extend_with<job_sink_actor>::extend<
   caf::replies_to<start_atom>::with<bool>,
   caf::replies_to<caf::subscribe_atom, caf::actor, bool>::with<caf::actor>,
-  caf::replies_to<outcome_atom>::with<std::string, std::int64_t, std::int64_t>,
+  caf::replies_to<outcome_atom>::with<model::stream_status, std::int64_t, std::int64_t>,
   caf::reacts_to<end_atom, model::stream_status, std::string, bool>,
   caf::replies_to<info_atom>::with<std::string, std::int64_t, bool, std::int64_t>,
   caf::replies_to<handover_atom>::with<bool>,

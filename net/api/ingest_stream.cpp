@@ -254,7 +254,8 @@ private:
     caf::scoped_actor self{ctx_.sys};
     self->request(ctx_.directory, ctx_.cfg.writer_timeout + 5s, actors::outcome_atom::value, message_id_)
       .receive(
-        [&](std::string& status, std::int64_t bytes, std::int64_t parts) {
+        [&](model::stream_status ended, std::int64_t bytes, std::int64_t parts) {
+          auto status = model::to_string(ended);
           json::object out;
           out["id"] = model::encode_id(model::model_kind::message, message_id_);
           out["status"] = status;

@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -137,17 +136,6 @@ struct stream_event {
   std::string ext_fields;    // `,"stream_id":..,"epoch":..,"offset":n` for the extended protocol
   std::chrono::steady_clock::time_point emitted_at{};  // when the chunk reached its actor
   std::string oid;  // the message's obfuscated id
-
-  // Whole frames built by the first connection that needs one for its identifier (and
-  // protocol), shared by every other connection with the same identifier: a broadcast is
-  // serialised once per identifier, not once per subscriber.
-  struct cached_frame {
-    std::string identifier;
-    bool extended;
-    std::shared_ptr<const std::string> frame;
-  };
-  mutable std::mutex frames_mutex;
-  mutable std::vector<cached_frame> frames;
 };
 using stream_event_ptr = std::shared_ptr<const stream_event>;
 

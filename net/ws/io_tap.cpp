@@ -13,16 +13,21 @@ namespace actorcable::net {
 using actors::stream_event;
 
 frame_ptr event_frame(const stream_event& ev, const std::string& identifier, bool extended) {
-  constexpr std::size_t max_cached = 8;
-  std::lock_guard<std::mutex> lock(ev.frames_mutex);
-  for (auto& c : ev.frames)
-    if (c.extended == extended && c.identifier == identifier)
+  return make_frame(broadcast_frame(identifier, ev.message_json,
+                                    extended ? std::string_view(ev.ext_fields) : std::string_view()));
+}
+
+frame_ptr io_tap::frame_for(const actors::stream_event_ptr& ev, const std::string& identifier,
+                            bool extended) {
+  auto same_event = [&](const std::weak_ptr<const stream_event>& w) {
+    return !w.owner_before(ev) && !ev.owner_before(w);
+  };
+  for (auto& c : frames_)
+    if (c.frame && c.extended == extended && same_event(c.ev) && c.identifier == identifier)
       return c.frame;
-  auto frame = make_frame(broadcast_frame(identifier, ev.message_json,
-                                          extended ? std::string_view(ev.ext_fields) : std::string_view()));
-  if (ev.frames.size() < max_cached)
-    ev.frames.push_back({identifier, extended, frame});
-  return frame;
+  auto& slot = frames_[next_frame_++ % frames_.size()];
+  slot = {ev, identifier, extended, event_frame(*ev, identifier, extended)};
+  return slot.frame;
 }
 
 actors::stream_event_ptr mergeable(const actors::stream_event_ptr& ev, bool extended) {
@@ -138,7 +143,7 @@ void io_tap::remove(std::int64_t message_id, tap_connection* s, const std::strin
 
 void io_tap::write(tap_connection& s, const std::string& identifier, bool extended,
                    const actors::stream_event_ptr& ev) {
-  auto frame = event_frame(*ev, identifier, extended);
+  auto frame = frame_for(ev, identifier, extended);
   count_broadcast(stats_, *ev, *frame, 1);
   s.enqueue(frame, mergeable(ev, extended));
 }
@@ -185,7 +190,7 @@ void io_tap::fan_out(std::int64_t message_id, const std::vector<actors::stream_e
       for (auto* s : a.sessions)
         s->cork();
     for (auto& ev : a.extended || !batch ? events : merged) {
-      auto frame = event_frame(*ev, a.identifier, a.extended);
+      auto frame = frame_for(ev, a.identifier, a.extended);
       count_broadcast(stats_, *ev, *frame, a.sessions.size());
       auto update = mergeable(ev, a.extended);
       for (auto* s : a.sessions)

@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -30,7 +31,7 @@ public:
   virtual void uncork() = 0;
 };
 
-// The frame of `ev` for `identifier`, built once per identifier and protocol, then shared.
+// The frame of `ev` for `identifier` in its protocol.
 frame_ptr event_frame(const actors::stream_event& ev, const std::string& identifier, bool extended);
 
 // The event when it is a plain-protocol update that later ones may merge into (extended clients
@@ -88,6 +89,19 @@ private:
     std::string identifier;
   };
   std::vector<removal> deferred_;
+  // The frames built last on this thread: a frame is built once per event, identifier and
+  // protocol, and shared by the connections that take it (the many subscribers joining with one
+  // current_state included). The event stays immutable; this cache is the thread's own.
+  struct cached_frame {
+    std::weak_ptr<const actors::stream_event> ev;
+    std::string identifier;
+    bool extended = false;
+    frame_ptr frame;
+  };
+  std::array<cached_frame, 16> frames_;
+  std::size_t next_frame_ = 0;
+  frame_ptr frame_for(const actors::stream_event_ptr& ev, const std::string& identifier,
+                      bool extended);
 };
 
 }  // namespace actorcable::net

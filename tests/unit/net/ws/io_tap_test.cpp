@@ -155,6 +155,21 @@ CAF_TEST(a connection removed while the tap writes to it leaves after the turn) 
   CAF_CHECK_EQUAL(b.frames.size(), 2u);
 }
 
+CAF_TEST(a catch-up written to many connections is built once per identifier) {
+  fake_connection a, b, c;
+  auto state = actors::make_state_event(who, 3, {"w1 w2 w3 ", "", ""}, true);
+  tap->write(a, plain_id, false, state);
+  tap->write(b, plain_id, false, state);
+  tap->write(c, other_id, false, state);
+  CAF_REQUIRE_EQUAL(a.frames.size(), 1u);
+  CAF_CHECK(a.frames[0] == b.frames[0]);
+  CAF_CHECK(a.frames[0] != c.frames[0]);
+  auto again = actors::make_state_event(who, 3, {"w1 w2 w3 ", "", ""}, true);  // equal, not the same
+  tap->write(b, plain_id, false, again);
+  CAF_CHECK(b.frames[1] != a.frames[0]);
+  CAF_CHECK_EQUAL(*b.frames[1], *a.frames[0]);
+}
+
 CAF_TEST(nothing is posted once the thread is shut) {
   fake_connection a;
   tap->add(mid, &a, plain_id, false);

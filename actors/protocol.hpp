@@ -149,7 +149,7 @@ struct access_change {
   std::int64_t message_id = 0;  // message
 };
 
-class tap_port;  // actors/stream_tap.hpp
+class tap_port;  // actors/delivery/stream_tap.hpp
 
 // How a new subscriber catches up with a stream before it goes live (SPEC §5 history).
 struct catchup {

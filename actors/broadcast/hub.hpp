@@ -3,7 +3,7 @@
 // has it; a broadcast reaches each listener of the name once.
 #pragma once
 #include "actors/protocol.hpp"
-#include "actors/stream/actor_list.hpp"
+#include "actors/delivery/actor_list.hpp"
 #include "common/metrics.hpp"
 
 #include <string>

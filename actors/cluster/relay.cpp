@@ -1,7 +1,7 @@
 #include "actors/cluster/relay.hpp"
 
 #include "actors/errors.hpp"
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
 

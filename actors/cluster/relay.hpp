@@ -5,9 +5,9 @@
 // connection's subscription attaches to its I/O thread's tap, as it would to a local message
 // actor: a relayed event costs one post per thread, not one message per connection.
 #pragma once
-#include "actors/stream/actor_list.hpp"
+#include "actors/delivery/actor_list.hpp"
 #include "actors/stream/message_actor.hpp"
-#include "actors/stream/stream_tap.hpp"
+#include "actors/delivery/stream_tap.hpp"
 #include "actors/protocol.hpp"
 #include "common/metrics.hpp"
 

@@ -3,7 +3,7 @@
 // and how much of it the writer has been handed.
 #pragma once
 #include "actors/store/stream_writer.hpp"
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 #include "actors/stream/chat_actor.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 
 namespace actorcable::actors {
 namespace {

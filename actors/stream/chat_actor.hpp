@@ -2,7 +2,7 @@
 // its subscribers about each one, present and future, so a Chat:<id>:messages subscription
 // follows new answers without the client subscribing again.
 #pragma once
-#include "actors/stream/actor_list.hpp"
+#include "actors/delivery/actor_list.hpp"
 #include "actors/protocol.hpp"
 
 #include <map>

@@ -3,7 +3,7 @@
 #include "actors/errors.hpp"
 #include "actors/stream/message_parts.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
 #include "actors/stream/earlier_answers.hpp"

@@ -1,12 +1,12 @@
 // One actor per streaming message: it owns the text, the chunk count (offset), the subscribers
 // and the job, and it alone ends the stream, exactly once, whatever happens to the job.
 #pragma once
-#include "actors/stream/actor_list.hpp"
+#include "actors/delivery/actor_list.hpp"
 #include "actors/stream/answer.hpp"
 #include "actors/protocol.hpp"
 #include "actors/store/stream_writer.hpp"
 #include "actors/stream/directory_actor.hpp"
-#include "actors/stream/stream_tap.hpp"
+#include "actors/delivery/stream_tap.hpp"
 #include "common/metrics.hpp"
 
 #include <chrono>

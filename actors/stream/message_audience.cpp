@@ -1,6 +1,6 @@
 #include "actors/stream/message_parts.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 
 #include <algorithm>
 

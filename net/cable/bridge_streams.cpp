@@ -1,6 +1,6 @@
 // The message streams of a bridge: routes from message actors to identifiers, catch-up
 // (current_state or history replay) before a route goes live, and forwarding of events.
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 #include "common/log.hpp"
 #include "net/cable/cable_bridge.hpp"
 #include "net/ws/io_tap.hpp"

@@ -1,7 +1,7 @@
 // The bridge actor's protocol side: commands, subscriptions, revocations, session restore.
 #include "net/cable/cable_bridge.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 #include "common/log.hpp"
 #include "net/cable/session_store.hpp"
 

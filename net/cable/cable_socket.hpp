@@ -2,7 +2,7 @@
 // from CAF's threads and are posted onto the connection's own I/O thread.
 #pragma once
 #include "actors/protocol.hpp"
-#include "actors/stream/stream_tap.hpp"
+#include "actors/delivery/stream_tap.hpp"
 #include "net/cable/cable_protocol.hpp"
 
 namespace actorcable::net {
@@ -16,7 +16,7 @@ public:
   virtual void send_update(frame_ptr frame, actors::stream_event_ptr) { send(std::move(frame)); }
   // Sends `last_frame` after what is queued, then closes the connection.
   virtual void close_with(frame_ptr last_frame) = 0;
-  // Where local message actors attach this connection's routes (actors/stream_tap.hpp); null:
+  // Where local message actors attach this connection's routes (actors/delivery/stream_tap.hpp); null:
   // the bridge takes the events and forwards them.
   virtual std::shared_ptr<actors::tap_port> port() { return nullptr; }
   // `identifier` takes no more events of the message from the tap (after what was attached).

@@ -1,6 +1,6 @@
 #include "net/ws/io_tap.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 #include "net/cable/cable_protocol.hpp"
 
 #include <boost/asio/post.hpp>

@@ -1,10 +1,10 @@
-// An I/O thread's tap (actors/stream_tap.hpp): the message streams its connections follow, so
+// An I/O thread's tap (actors/delivery/stream_tap.hpp): the message streams its connections follow, so
 // an event is posted to the thread once and written from there to each connection, with one
 // frame per identifier shared by all of them. A thread that falls behind catches up: the
 // updates of a message that piled up meanwhile go out as one frame per plain-protocol
 // connection (the text stays exact; extended clients get every offset).
 #pragma once
-#include "actors/stream/stream_tap.hpp"
+#include "actors/delivery/stream_tap.hpp"
 #include "common/metrics.hpp"
 #include "net/cable/cable_socket.hpp"
 

@@ -1,6 +1,6 @@
 #include "net/ws/write_queue.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 
 namespace actorcable::net {
 namespace {

@@ -3,7 +3,7 @@
 #pragma once
 #include "actors/protocol.hpp"
 #include "actors/store/stream_writer.hpp"
-#include "actors/stream/stream_tap.hpp"
+#include "actors/delivery/stream_tap.hpp"
 
 #include <boost/json.hpp>
 

@@ -4,7 +4,7 @@
 #define CAF_SUITE io_tap
 #include "test_dsl.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 #include "common/metrics.hpp"
 #include "model/obfuscated_id.hpp"
 #include "net/ws/io_tap.hpp"

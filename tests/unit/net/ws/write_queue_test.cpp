@@ -4,7 +4,7 @@
 #define CAF_SUITE write_queue
 #include "test_dsl.hpp"
 
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 #include "net/ws/write_queue.hpp"
 
 #include <boost/json.hpp>

@@ -1,7 +1,7 @@
 #define CAF_SUITE actor_list
 #include "test_dsl.hpp"
 
-#include "actors/stream/actor_list.hpp"
+#include "actors/delivery/actor_list.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "actors/stream/stream_frames.hpp"
+#include "actors/delivery/stream_frames.hpp"
 
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"

@@ -140,16 +140,16 @@ void catch_up(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
     }
     history_step_done(self, identifier);
   };
-  auto on_error = [=](caf::error& err) {
+  // The stream's actor was gone by the time the request reached it (it retired or moved while
+  // the directory still listed it), or did not answer: the client is answered as if no actor
+  // streamed the message (a replay refused, then the row's state; the row's end), never left
+  // waiting.
+  auto on_error = [=](caf::error& err) mutable {
     log::warn("cable", "stream_subscribe_failed", {{"connection", cfg.connection_id},
                                                    {"message_id", mid},
                                                    {"error", caf::to_string(err)}});
-    if (how.how == catchup::mode::state_always && self->state.subs.count(identifier)) {
-      // The client was promised a state: the row's, and its stream once it is found again.
-      send_stored_state(self, cfg, mid, identifier, true);
-      return;  // history_step_done once the row is sent
-    }
-    history_step_done(self, identifier);
+    caf::actor none;
+    on_reply(none, false);
   };
   auto target = link.actor ? link.actor : known;
   if (target)

@@ -57,7 +57,13 @@ struct fixture : test_coordinator_fixture<> {
   bool database_down = false;
   caf::actor bridge;
 
-  fixture() {
+  fixture() { spawn_bridge(false); }
+
+  // A bridge for `extended` (actioncable-v1-ext-json) clients, in place of the last one.
+  void spawn_bridge(bool extended) {
+    if (bridge)
+      self->send_exit(bridge, caf::exit_reason::user_shutdown);
+    socket = std::make_shared<fake_socket>();
     auto store = std::make_shared<bridge_store>();
     store->access = [this](std::int64_t uid, const channel_target& t)
       -> std::optional<persistence::access_scope> {
@@ -77,6 +83,7 @@ struct fixture : test_coordinator_fixture<> {
     cfg.store = store;
     cfg.run_blocking = [](std::function<void()> fn) { fn(); };  // its reply is a message anyway
     cfg.user_id = user;
+    cfg.extended = extended;
     bridge = sys.spawn(cable_bridge, socket, cfg);
     consume_messages();
   }
@@ -198,6 +205,35 @@ CAF_TEST(an answer no actor streams is told from its row) {
   CAF_CHECK_EQUAL(status9, "complete");
   auto types10 = types_for(message_identifier(10));
   CAF_CHECK_EQUAL(types10, std::vector<std::string>{"confirm_subscription"});
+}
+
+CAF_TEST(an actor gone while the directory still lists it is answered from the row) {
+  spawn_bridge(true);
+  readable[11] = {1, 1};
+  model::message row;
+  row.id = 11;
+  row.content = "all of it";
+  row.stream_status = "complete";
+  rows[11] = row;
+  // The message actor retired, and the directory has not handled its down message yet.
+  auto retired = sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
+  self->send_exit(retired, caf::exit_reason::normal);
+  consume_messages();
+  deref<directory_actor::stateful_base<directory_state>>(dir).state.streams.emplace(
+    11, directory_state::stream{retired, 1});
+  auto ident = message_identifier(11);
+  auto oid = model::encode_id(model::model_kind::message, 11);
+  boost::json::object history{{"streams", boost::json::object{{"Message:" + oid,
+                                                               boost::json::object{{"offset", 3}, {"epoch", "e1"}}}}}};
+  client_sends(boost::json::serialize(
+    boost::json::object{{"command", "subscribe"}, {"identifier", ident}, {"history", history}}));
+  auto types = types_for(ident);
+  CAF_REQUIRE_GREATER_OR_EQUAL(types.size(), 2u);
+  CAF_CHECK_EQUAL(types[0], "confirm_subscription");
+  CAF_CHECK_EQUAL(types[1], "reject_history");
+  auto [text, status] = answer(ident);
+  CAF_CHECK_EQUAL(text, "all of it");
+  CAF_CHECK_EQUAL(status, "complete");
 }
 
 CAF_TEST(stop over the socket cancels the answer it names) {

@@ -170,8 +170,23 @@ struct catchup {
   std::string identifier;
 };
 
+// What a stream's actor tells about itself (info_atom): to a relay on another node, which numbers
+// an end of its own after `parts` and follows only a newer owner (`generation`), and to an
+// outside producer's job, for which the answer means its parts were taken.
+struct stream_info {
+  std::string epoch;
+  std::int64_t parts = 0;  // the offset of its last part
+  bool ended = false;
+  std::int64_t generation = 0;  // the row's continuations when this actor took the answer on
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_info& x) {
+  return f(caf::meta::type_name("stream_info"), x.epoch, x.parts, x.ended, x.generation);
+}
+
 // Events and catch-up requests cross nodes (cluster): a remote subscriber gets a copy of the
-// event; the frame caches and the emit time are local and not sent.
+// event; the emit time is local and not sent.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, catchup& x) {
   auto how = static_cast<std::uint8_t>(x.how);

@@ -138,7 +138,7 @@ int run_seed(const config& cfg, const std::string& email) {
 // published, registers it in the membership table. An invalid handle when the bind fails.
 caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
                          const actors::directory_actor& directory, const actors::broadcast_hub_actor& hub, metrics& stats,
-                         caf::actor& members) {
+                         actors::membership_actor& members) {
   actors::cluster_config ccfg;
   ccfg.node = settings.node;
   ccfg.hub = hub;
@@ -207,6 +207,7 @@ int run_serve(const config& cfg) {
     // What crosses between nodes.
     caf_cfg.add_message_type<actors::stream_event_ptr>("actorcable::stream_event");
     caf_cfg.add_message_type<actors::catchup>("actorcable::catchup");
+    caf_cfg.add_message_type<actors::stream_info>("actorcable::stream_info");
     caf_cfg.add_message_type<std::vector<std::int64_t>>("std::vector<int64_t>");
   }
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
@@ -228,7 +229,8 @@ int run_serve(const config& cfg) {
   // With an argument: CAF 0.17 dereferences the null argument tuple of an actor spawned without
   // one, which UBSan reports (and cannot suppress in a process out of descriptors).
   auto hub = sys.spawn(actors::broadcast_hub, &stats);
-  caf::actor cluster, members;
+  caf::actor cluster;
+  actors::membership_actor members;
   if (settings.clustered()) {
     cluster = start_cluster(sys, settings, directory, hub, stats, members);
     if (!cluster) {

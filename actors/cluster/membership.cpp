@@ -9,7 +9,7 @@ membership_state::~membership_state() = default;
 
 namespace {
 
-using self_ptr = caf::stateful_actor<membership_state>*;
+using self_ptr = membership_actor::stateful_pointer<membership_state>;
 
 persistence::pg_connection& connection(self_ptr self, const membership_config& cfg) {
   auto& conn = self->state.conn;
@@ -28,7 +28,7 @@ void beat(self_ptr self, const membership_config& cfg) {
       names.push_back(std::move(n.name));
       addresses.push_back(std::move(n.address));
     }
-    self->send(cfg.cluster, members_atom::value, std::move(names), std::move(addresses));
+    caf::anon_send(cfg.cluster, members_atom::value, std::move(names), std::move(addresses));
     if (st.logged_failure)
       log::info("cluster", "membership_restored", {{"node", cfg.node}});
     st.logged_failure = false;
@@ -43,14 +43,14 @@ void beat(self_ptr self, const membership_config& cfg) {
 
 }  // namespace
 
-caf::behavior membership(self_ptr self, membership_config cfg) {
+membership_actor::behavior_type membership(self_ptr self, membership_config cfg) {
   self->send(self, caf::tick_atom::value);
   return {
     [=](caf::tick_atom) {
       beat(self, cfg);
       self->delayed_send(self, cfg.interval, caf::tick_atom::value);
     },
-    [=](leave_atom) {
+    [=](leave_atom) -> bool {
       bool left = false;
       try {
         persistence::remove_node(connection(self, cfg), cfg.node);

@@ -28,8 +28,12 @@ struct membership_state {
   ~membership_state();
 };
 
-// Reacts to: caf::tick_atom (heartbeat and read, then again after `interval`), leave_atom ->
-// bool (delete the row; the actor quits).
-caf::behavior membership(caf::stateful_actor<membership_state>* self, membership_config cfg);
+// (tick_atom): heartbeat and read, then again after `interval`; the live nodes go to the cluster
+// as (members_atom, names, addresses). (leave_atom) -> bool: deletes the row, then quits.
+using membership_actor =
+  caf::typed_actor<caf::reacts_to<caf::tick_atom>, caf::replies_to<leave_atom>::with<bool>>;
+
+membership_actor::behavior_type
+membership(membership_actor::stateful_pointer<membership_state> self, membership_config cfg);
 
 }  // namespace actorcable::actors

@@ -90,14 +90,14 @@ void end_interrupted(self_ptr self) {
 void learn_identity(self_ptr self) {
   auto origin = self->state.origin;
   self->request(origin, 10s, info_atom::value)
-    .then([=](std::string& epoch, std::int64_t chunks, bool ended, std::int64_t generation) {
+    .then([=](stream_info& info) {
             auto& st = self->state;
             if (st.origin != origin)
               return;
-            st.epoch = std::move(epoch);
-            st.chunks = std::max(st.chunks, chunks);
-            st.ended = st.ended || ended;
-            st.generation = generation;
+            st.epoch = std::move(info.epoch);
+            st.chunks = std::max(st.chunks, info.parts);
+            st.ended = st.ended || info.ended;
+            st.generation = info.generation;
           },
           [](caf::error&) {});  // the origin is gone: the down handler sees to it
 }
@@ -248,14 +248,15 @@ relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
       if (!next || next == self->state.origin)
         return;
       self->request(next, 10s, info_atom::value)
-        .then([=](std::string& epoch, std::int64_t, bool, std::int64_t generation) {
+        .then([=](stream_info& info) {
                 auto& st = self->state;
+                auto generation = info.generation;
                 bool newer = generation > st.generation || (!st.origin && generation >= st.generation);
                 if (next == st.origin || !newer)
                   return;  // a stale owner's announcement
                 log::info("relay", "origin_moved", {{"message_id", st.message_id},
                                                     {"generation", generation}});
-                follow(self, next, std::move(epoch), generation);
+                follow(self, next, std::move(info.epoch), generation);
               },
               [](caf::error&) {});
     },

@@ -48,7 +48,7 @@ bool hand_over(self_ptr self, std::vector<ingest_part>& parts) {
 // never queue more than one read's worth of lines ahead of the stream.
 void when_taken(self_ptr self, const std::shared_ptr<ingest_sink>& sink) {
   self->request(self->state.stream, caf::infinite, info_atom::value)
-    .then([sink](const std::string&, std::int64_t, bool, std::int64_t) { sink->taken(); },
+    .then([sink](const stream_info&) { sink->taken(); },
           [](caf::error&) {});  // the stream is gone: ended() follows
 }
 

@@ -15,7 +15,7 @@ listener_state::~listener_state() = default;
 
 namespace {
 
-using self_ptr = caf::stateful_actor<listener_state>*;
+using self_ptr = db_listener_actor::stateful_pointer<listener_state>;
 
 // Waits for notifications and forwards them; false when the connection is lost.
 bool pump(self_ptr self, const listener_config& cfg) {
@@ -33,7 +33,7 @@ bool pump(self_ptr self, const listener_config& cfg) {
       else
         log::warn("db_listener", "unexpected_notification", {{"payload", n->extra}});
     } else if (auto change = parse_access_change(n->extra)) {
-      self->send(cfg.audience, access_atom::value, *change);
+      caf::anon_send(cfg.audience, access_atom::value, *change);  // a typed actor cannot send to a group
     } else {
       log::warn("db_listener", "unexpected_notification", {{"payload", n->extra}});
     }
@@ -70,7 +70,7 @@ std::optional<access_change> parse_access_change(std::string_view payload) {
   return c;
 }
 
-caf::behavior db_listener(self_ptr self, listener_config cfg) {
+db_listener_actor::behavior_type db_listener(self_ptr self, listener_config cfg) {
   self->send(self, caf::tick_atom::value);
   return {
     [=](caf::tick_atom) {

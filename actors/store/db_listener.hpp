@@ -30,6 +30,10 @@ struct listener_state {
 // Parses a notification payload; nullopt for anything unexpected.
 std::optional<access_change> parse_access_change(std::string_view payload);
 
-caf::behavior db_listener(caf::stateful_actor<listener_state>* self, listener_config cfg);
+// (tick_atom): waits up to `wait` for notifications and passes them on, then again.
+using db_listener_actor = caf::typed_actor<caf::reacts_to<caf::tick_atom>>;
+
+db_listener_actor::behavior_type
+db_listener(db_listener_actor::stateful_pointer<listener_state> self, listener_config cfg);
 
 }  // namespace actorcable::actors

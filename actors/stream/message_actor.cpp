@@ -271,9 +271,9 @@ message_actor(self_ptr self, job_spec spec, message_actor_config cfg, stream_wri
     [=](handover_atom) -> caf::result<bool> { return hand_over(self, cfg, writer); },
     [=](moved_atom) { move_away(self, cfg); },
     [=](caf::get_atom) { return self->state.answer.content(); },
-    [=](info_atom) -> caf::result<std::string, std::int64_t, bool, std::int64_t> {
+    [=](info_atom) {
       auto& st = self->state;
-      return {st.epoch, st.answer.parts(), st.ended, st.generation};
+      return stream_info{st.epoch, st.answer.parts(), st.ended, st.generation};
     },
     [=](retire_atom) {
       log::info("message", "stream_retired", {{"message_id", self->state.id}});

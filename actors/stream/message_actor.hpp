@@ -74,8 +74,7 @@ using stream_actor = caf::typed_actor<
 // - (subscribe_atom, sub, want_state) -> this actor (a chat's subscriber: current_state or none);
 // - (outcome_atom) -> (status, content bytes, parts) once the end is stored;
 // - (end_atom, status, reason, wait_for_write): ends the stream now (shutdown, lease lost);
-// - (info_atom) -> (epoch, parts, ended, generation): what a relay needs to number an end of its
-//   own; the generation is the row's continuations when this actor took the answer on (SPEC §12);
+// - (info_atom) -> stream_info: its epoch, parts, whether it ended, its generation (SPEC §12);
 // - (handover_atom) -> bool: stops the job, writes the whole text and ends the row's lease so that
 //   a peer continues the answer; quits without announcing an end (false: nothing handed over);
 // - (moved_atom): another node took the row: stops the job, quits with `stream_moved`;
@@ -88,7 +87,7 @@ using message_actor_actor = stream_actor::extend_with<job_sink_actor>::extend<
   caf::replies_to<caf::subscribe_atom, caf::actor, bool>::with<caf::actor>,
   caf::replies_to<outcome_atom>::with<model::stream_status, std::int64_t, std::int64_t>,
   caf::reacts_to<end_atom, model::stream_status, std::string, bool>,
-  caf::replies_to<info_atom>::with<std::string, std::int64_t, bool, std::int64_t>,
+  caf::replies_to<info_atom>::with<stream_info>,
   caf::replies_to<handover_atom>::with<bool>,
   caf::reacts_to<moved_atom>,
   caf::reacts_to<caf::flush_atom>,

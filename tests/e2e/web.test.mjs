@@ -52,15 +52,23 @@ async function watchGrowth() {
   });
 }
 
-// The new answer's element: the one after those shown before the question (the last one would be
-// the previous answer until the new one is rendered).
-async function ask(text) {
-  const before = await page.locator('#messages li.assistant').count();
-  await page.getByLabel('Message').fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  const answer = page.locator('#messages li.assistant').nth(before);
+// The new answer's element, found by the id the server gave it (counting the answers shown
+// before the question raced a chat whose earlier messages were still loading).
+function questionSent() {
+  return page.waitForResponse((r) => r.request().method() === 'POST'
+    && /\/api\/chats\/[^/]+\/messages$/.test(new URL(r.url()).pathname));
+}
+async function answerTo(sent) {
+  const { response } = await (await sent).json();
+  const answer = page.locator(`#messages li.assistant[data-id="${response.id}"]`);
   await answer.waitFor();
   return answer;
+}
+async function ask(text) {
+  const sent = questionSent();
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  return answerTo(sent);
 }
 
 test('sign in by token, ask, watch the answer stream in, see it complete', async () => {
@@ -224,7 +232,6 @@ test('an answer that fails says so, with the reason', async () => {
 });
 
 test('keyboard: Shift+Enter adds a line, Enter sends, Escape stops; focus stays in the composer', async () => {
-  const before = await page.locator('#messages li.assistant').count();
   const input = page.getByLabel('Message');
   await input.fill('');
   await input.focus();
@@ -232,8 +239,9 @@ test('keyboard: Shift+Enter adds a line, Enter sends, Escape stops; focus stays 
   await page.keyboard.press('Shift+Enter');
   await page.keyboard.type('line two [[chunks:2000]] [[rate:20]]');
   assert.equal(await input.inputValue(), 'Line one\nline two [[chunks:2000]] [[rate:20]]');
+  const sent = questionSent();
   await page.keyboard.press('Enter');
-  const answer = page.locator('#messages li.assistant').nth(before);
+  const answer = await answerTo(sent);
   await answer.locator('.text', { hasText: /\w/ }).waitFor();
   assert.equal(await page.locator('#messages li.user').last().locator('.text').textContent(), 'Line one\nline two [[chunks:2000]] [[rate:20]]');
   assert.equal(await input.inputValue(), '', 'sent and cleared');

@@ -229,6 +229,13 @@ using job_sink_actor = caf::typed_actor<
   caf::reacts_to<tool_atom, tool_call>,
   caf::reacts_to<job_done_atom, job_result>>;
 
+// Sends to a dynamically typed actor (a subscriber, a job, the cluster) as `self`, which may be a
+// typed actor: CAF 0.17's send() lets a typed actor address typed actors only.
+template <class Self, class... Ts>
+void tell(Self* self, const caf::actor& to, Ts&&... xs) {
+  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
+}
+
 // Spawns the job that produces a message's answer, as a linked child of the message actor
 // `parent`, to which it sends its parts (job_sink_actor).
 using job_launcher = std::function<caf::actor(caf::local_actor* parent, const job_spec& spec)>;

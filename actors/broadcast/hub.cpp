@@ -7,13 +7,6 @@ namespace {
 
 using self_ptr = broadcast_hub_actor::stateful_pointer<hub_state>;
 
-// To a dynamically typed actor (a listener, the cluster), as the hub: CAF's send() addresses
-// typed actors only.
-template <class... Ts>
-void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
-  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
-}
-
 void forget(self_ptr self, const std::string& stream, const caf::actor_addr& who) {
   auto& st = self->state;
   if (auto it = st.listeners.find(stream); it != st.listeners.end()) {

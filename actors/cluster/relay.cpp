@@ -12,11 +12,6 @@ namespace {
 
 using self_ptr = relay_actor::stateful_pointer<relay_state>;
 
-// To a dynamically typed subscriber, as this relay (CAF's send() addresses typed actors only).
-template <class... Ts>
-void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
-  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
-}
 using namespace std::chrono_literals;
 
 void note(self_ptr self, const stream_event& ev) {

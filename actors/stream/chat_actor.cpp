@@ -7,12 +7,6 @@ namespace {
 
 using self_ptr = chat_actor_actor::stateful_pointer<chat_state>;
 
-// To a dynamically typed subscriber, as this actor (CAF's send() addresses typed actors only).
-template <class... Ts>
-void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
-  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
-}
-
 // An empty chat actor lingers a while before it quits: a subscriber arriving right after the last
 // one left finds it alive (the directory cannot see that it is about to quit).
 constexpr auto linger = std::chrono::seconds(30);

@@ -8,13 +8,6 @@ namespace {
 
 using self_ptr = directory_actor::stateful_pointer<directory_state>;
 
-// To a dynamically typed actor (a stream, which may be a relay; the cluster), as the directory:
-// CAF's send() addresses typed actors only.
-template <class... Ts>
-void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
-  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
-}
-
 // Hands the request being handled to a dynamically typed actor, whose answer goes to its sender.
 template <class... Rs, class... Ts>
 caf::result<Rs...> pass_on(self_ptr self, const caf::actor& to, Ts&&... xs) {

@@ -8,13 +8,6 @@ namespace actorcable::actors::message_parts {
 
 using self_ptr = message_actor_actor::stateful_pointer<message_state>;
 
-// Sends to a dynamically typed actor (a subscriber, the job) as this actor: CAF's send() lets a
-// typed actor address typed actors only.
-template <class... Ts>
-void tell(self_ptr self, const caf::actor& to, Ts&&... xs) {
-  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
-}
-
 stream_identity identity(self_ptr self);
 void count(actorcable::metrics* m, std::atomic<std::int64_t> actorcable::metrics::*field,
            std::int64_t delta);

@@ -3,12 +3,13 @@
 import { test, before, after } from 'node:test';
 import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { chromium } from 'playwright-core';
 import { createDatabase, startServer, token, api, startProxy, withTimeout, psql } from './harness.mjs';
 
 let db, server, proxy, browser, page, alice;
 const socketUrls = [];  // every WebSocket the page opens
-const artifacts = process.env.ARTIFACT_DIR ?? '.';
+const artifacts = process.env.ARTIFACT_DIR ?? os.tmpdir();  // never the source tree
 
 before(async () => {
   db = createDatabase();

@@ -10,11 +10,12 @@
 
 namespace actorcable {
 
-// Fixed buckets in seconds, from 1 ms to 60 s.
+// Fixed buckets in seconds, from 100 µs (a chunk's way through the server) to 60 s.
 class histogram {
 public:
-  static constexpr std::array<double, 12> bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                    0.1, 0.25, 0.5, 1, 5, 60};
+  static constexpr std::array<double, 15> bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                    1, 5, 60};
   void observe(double seconds, std::int64_t times = 1);  // `times` equal observations
   void render(std::string& out, const char* name, const char* help) const;
 

@@ -106,7 +106,7 @@ void catch_up(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
   how.port = self->state.socket->port();
   how.identifier = identifier;
   auto me = caf::actor_cast<caf::actor>(self);
-  auto on_reply = [=](caf::actor& stream, bool accepted) {
+  auto on_reply = [=, &cfg](caf::actor& stream, bool accepted) {
     auto& st = self->state;
     auto l = st.streams.find(mid);
     auto* r = l == st.streams.end() ? nullptr : find_route(l->second, identifier);
@@ -144,7 +144,7 @@ void catch_up(bridge_ptr self, const bridge_config& cfg, std::int64_t mid,
   // the directory still listed it), or did not answer: the client is answered as if no actor
   // streamed the message (a replay refused, then the row's state; the row's end), never left
   // waiting.
-  auto on_error = [=](caf::error& err) mutable {
+  auto on_error = [=, &cfg](caf::error& err) mutable {
     log::warn("cable", "stream_subscribe_failed", {{"connection", cfg.connection_id},
                                                    {"message_id", mid},
                                                    {"error", caf::to_string(err)}});

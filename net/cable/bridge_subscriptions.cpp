@@ -18,7 +18,7 @@ caf::actor me(bridge_ptr self) {
 void join_chat(bridge_ptr self, const bridge_config& cfg, std::int64_t chat_id, int attempt = 0) {
   self->request(cfg.directory, 10s, caf::join_atom::value, chat_id, me(self))
     .then([](caf::actor&) {},
-          [=](caf::error& err) {
+          [=, &cfg](caf::error& err) {
             // The chat actor quit just as we joined: a new one is made on the next try.
             if (attempt == 0 && self->state.chat_routes.count(chat_id))
               join_chat(self, cfg, chat_id, 1);

@@ -158,8 +158,12 @@ void welcome(bridge_ptr self, const bridge_config& cfg, const session_snapshot* 
 }  // namespace
 
 caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket,
-                           bridge_config cfg) {
+                           bridge_config config) {
   auto& st = self->state;
+  // One copy per connection, in the state: the handlers capture it by reference (a copy in
+  // each of a dozen closures cost an idle connection about 2 KiB).
+  st.cfg = std::move(config);
+  const bridge_config& cfg = st.cfg;
   st.socket = std::move(socket);
   st.budget.emplace(cfg.subscribe_rate, cfg.subscribe_burst, self->clock().now());
   if (cfg.access_changes)
@@ -167,15 +171,15 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
   if (cfg.extended && !cfg.restore_sid.empty() && cfg.sessions) {
     self->request(cfg.sessions, 5s, caf::get_atom::value, cfg.restore_sid)
       .then(
-        [=](bool found, session_snapshot& s) {
+        [self, &cfg](bool found, session_snapshot& s) {
           bool mine = found && s.user_id == cfg.user_id;
           welcome(self, cfg, mine ? &s : nullptr);
         },
-        [=](caf::error&) { welcome(self, cfg, nullptr); });
+        [self, &cfg](caf::error&) { welcome(self, cfg, nullptr); });
   } else {
     welcome(self, cfg, nullptr);
   }
-  self->set_down_handler([=](caf::down_msg& msg) {
+  self->set_down_handler([self, &cfg](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto& [mid, link] : st.streams) {
       if (link.actor != msg.source)
@@ -201,7 +205,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
     }
   });
   return {
-    [=](text_atom, std::string& frame) {
+    [self, &cfg](text_atom, std::string& frame) {
       auto parsed = parse_command(frame);
       if (!parsed.command) {
         log::warn("cable", "invalid_request",
@@ -212,7 +216,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       self->state.pending.push_back(std::move(*parsed.command));
       pump(self, cfg);
     },
-    [=](authz_atom, authz_result& r) {
+    [self, &cfg](authz_atom, authz_result& r) {
       self->state.busy = false;
       if (r.allowed) {
         add_subscription(self, cfg, r.identifier, r.account_id, r.chat_id, std::move(r.history), false);
@@ -221,17 +225,17 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       }
       pump(self, cfg);
     },
-    [=](actors::broadcast_atom, const std::string& stream, const std::string& message) {
+    [self, &cfg](actors::broadcast_atom, const std::string& stream, const std::string& message) {
       // A named stream's broadcast (SPEC §11): no offset, no history, to each identifier of it.
       for (auto& [identifier, sub] : self->state.subs)
         if (sub.stream == stream)
           send_text(self, broadcast_frame(identifier, message, ""));
     },
-    [=](actors::frame_atom, const actors::stream_event_ptr& ev) { forward(self, cfg, ev); },
-    [=](actors::frame_atom, const actors::stream_event_ptr& ev, std::uint64_t tag) {
+    [self, &cfg](actors::frame_atom, const actors::stream_event_ptr& ev) { forward(self, cfg, ev); },
+    [self, &cfg](actors::frame_atom, const actors::stream_event_ptr& ev, std::uint64_t tag) {
       forward(self, cfg, ev, tag);
     },
-    [=](row_atom, const stored_row& row) {
+    [self, &cfg](row_atom, const stored_row& row) {
       if (self->state.subs.count(row.identifier)) {
         auto mid = row.message_id;
         actors::stream_identity who{mid, model::encode_id(model::model_kind::message, mid), ""};
@@ -249,7 +253,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       }
       history_step_done(self, row.identifier);
     },
-    [=](unhold_atom, const std::string& identifier) {
+    [self, &cfg](unhold_atom, const std::string& identifier) {
       // A restored message route whose client sent no history request: catch up with the state.
       auto sub = self->state.subs.find(identifier);
       if (sub == self->state.subs.end() || sub->second.target.kind != model::model_kind::message)
@@ -260,7 +264,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
         if (r.identifier == identifier && !r.live && r.tag == 0)
           catch_up(self, cfg, mid, identifier, catchup{});
     },
-    [=](actors::chat_stream_atom, std::int64_t chat_id, std::int64_t mid, caf::actor& stream) {
+    [self, &cfg](actors::chat_stream_atom, std::int64_t chat_id, std::int64_t mid, caf::actor& stream) {
       auto it = self->state.chat_routes.find(chat_id);
       if (it == self->state.chat_routes.end())
         return;
@@ -275,7 +279,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
         }
       }
     },
-    [=](actors::access_atom, const actors::access_change& change) {
+    [self, &cfg](actors::access_atom, const actors::access_change& change) {
       std::vector<std::string> revoked;
       for (auto& [identifier, sub] : self->state.subs)
         if (revoked_by(sub, change, cfg.user_id))
@@ -287,7 +291,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
                                                     {"user_id", cfg.user_id}});
       }
     },
-    [=](closed_atom) {
+    [self, &cfg](closed_atom) {
       auto& st = self->state;
       count_subscriptions(cfg, -static_cast<std::int64_t>(st.subs.size()));
       if (cfg.extended && cfg.sessions && !st.subs.empty()) {

@@ -12,7 +12,7 @@
 #include "net/cable/command_budget.hpp"
 #include "net/cable/session_store.hpp"
 
-#include <deque>
+#include <list>
 #include <functional>
 #include <map>
 #include <optional>
@@ -103,11 +103,14 @@ struct stream_link {
 
 struct bridge_state {
   static inline const char* name = "cable_bridge";
+  bridge_config cfg;
   std::shared_ptr<cable_socket> socket;
   std::map<std::string, subscription> subs;  // confirmed, by identifier
   std::unordered_map<std::int64_t, stream_link> streams;  // by message id
   std::unordered_map<std::int64_t, std::vector<std::string>> chat_routes;  // chat id -> identifiers
-  std::deque<cable_command> pending;  // commands wait while a lookup is in flight: order is kept
+  // Commands wait while a lookup is in flight: order is kept. A list, not a deque: an empty
+  // deque already holds a 512-byte block, paid by every idle connection.
+  std::list<cable_command> pending;
   bool busy = true;  // until the welcome is sent
   std::uint64_t next_tag = 0;
   std::optional<command_budget> budget;  // rate limits and rejected commands
@@ -119,6 +122,8 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
                            bridge_config cfg);
 
 // --- subscriptions of a bridge (bridge_subscriptions.cpp) ------------------------------------
+// In these functions `cfg` is always the bridge's own (self->state.cfg): a callback that outlives
+// the call captures it by reference.
 
 void count_subscriptions(const bridge_config& cfg, std::int64_t delta);
 

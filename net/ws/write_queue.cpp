@@ -13,7 +13,7 @@ std::string_view head(const std::string& frame, const actors::stream_event& ev) 
 }  // namespace
 
 write_queue::result write_queue::push(frame_ptr frame, actors::stream_event_ptr update) {
-  if (update && !entries_.empty()) {
+  if (update && !empty()) {
     auto& last = entries_.back();
     if (last.update && last.update->message_id == update->message_id
         && last.update->type == update->type
@@ -33,16 +33,16 @@ write_queue::result write_queue::push(frame_ptr frame, actors::stream_event_ptr 
 }
 
 std::size_t write_queue::waiting_bytes() const {
-  if (entries_.empty())
+  if (empty())
     return 0;
-  auto& front = entries_.front();
+  auto& front = entries_[head_];
   return bytes_ - front.frame->size() - front.more.size();
 }
 
 bool write_queue::fits(std::size_t more) const {
   // Into an empty queue, or right behind the front frame, anything goes: it is the next thing
   // on the wire.
-  if (entries_.size() <= 1)
+  if (size() <= 1)
     return true;
   return waiting_bytes() + more <= limit_;
 }
@@ -78,8 +78,8 @@ void write_queue::prepare(entry& e) {
 
 void write_queue::gather(std::vector<boost::asio::const_buffer>& out, std::size_t max_frames) {
   std::size_t skip = offset_;
-  for (std::size_t i = 0; i < entries_.size() && i < max_frames; ++i) {
-    auto& e = entries_[i];
+  for (std::size_t i = 0; i < size() && i < max_frames; ++i) {
+    auto& e = at(i);
     prepare(e);
     if (skip < e.header_len)
       out.emplace_back(e.header.data() + skip, e.header_len - skip);
@@ -90,8 +90,8 @@ void write_queue::gather(std::vector<boost::asio::const_buffer>& out, std::size_
 }
 
 void write_queue::consume(std::size_t n) {
-  while (n > 0 && !entries_.empty()) {
-    auto& e = entries_.front();
+  while (n > 0 && !empty()) {
+    auto& e = entries_[head_];
     auto left = e.header_len + e.frame->size() - offset_;
     if (n < left) {
       offset_ += n;
@@ -99,20 +99,41 @@ void write_queue::consume(std::size_t n) {
     }
     n -= left;
     bytes_ -= e.frame->size();
-    entries_.pop_front();
+    pop_front();
     offset_ = 0;
   }
 }
 
+void write_queue::pop_front() {
+  entries_[head_++] = entry{};  // the frame is released now, not when the slot is reused
+  if (head_ == entries_.size()) {
+    head_ = 0;
+    // A queue that a burst grew gives its memory back once drained; a small one is kept so
+    // that a connection streaming at a steady pace does not allocate per frame.
+    if (entries_.capacity() > 8)
+      std::vector<entry>().swap(entries_);
+    else
+      entries_.clear();
+  } else if (head_ >= 64 && head_ * 2 >= entries_.size()) {
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
+
 void write_queue::drop_waiting() {
-  while (entries_.size() > (writing() ? 1u : 0u)) {
+  while (size() > (writing() ? 1u : 0u)) {
     bytes_ -= entries_.back().frame->size() + entries_.back().more.size();
     entries_.pop_back();
+  }
+  if (empty()) {
+    entries_.clear();
+    head_ = 0;
   }
 }
 
 void write_queue::clear() {
-  entries_.clear();
+  std::vector<entry>().swap(entries_);
+  head_ = 0;
   bytes_ = 0;
   offset_ = 0;
 }

@@ -12,7 +12,7 @@
 
 #include <boost/asio/buffer.hpp>
 
-#include <deque>
+#include <vector>
 
 namespace actorcable::net {
 
@@ -30,8 +30,10 @@ public:
   // Queues past the limit (a last frame before closing, a control frame).
   void push_unbounded(frame_ptr payload, ws_opcode op = ws_opcode::text);
 
-  bool empty() const { return entries_.empty(); }
+  bool empty() const { return head_ == entries_.size(); }
   std::size_t bytes() const { return bytes_; }
+  // Entry slots allocated: what the queue costs a connection besides the frames it holds.
+  std::size_t slots() const { return entries_.capacity(); }
   // Bytes queued behind the front frame: what the limit bounds.
   std::size_t waiting_bytes() const;
   // Part of the first frame is on the wire: it must be finished before anything else.
@@ -56,8 +58,14 @@ private:
   };
   void prepare(entry& e);
   bool fits(std::size_t more) const;
+  std::size_t size() const { return entries_.size() - head_; }
+  entry& at(std::size_t i) { return entries_[head_ + i]; }
+  void pop_front();
 
-  std::deque<entry> entries_;
+  // A vector used from `head_` on, not a deque: an empty deque already holds a 512-byte block,
+  // paid by every idle connection; an empty vector holds nothing.
+  std::vector<entry> entries_;
+  std::size_t head_ = 0;
   std::size_t offset_ = 0;  // bytes of the first entry (header included) written
   std::size_t bytes_ = 0;
   std::size_t limit_;

@@ -26,7 +26,8 @@ constexpr int max_reads_per_turn = 16;
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream stream, io_worker& worker, net_context& ctx)
-  : lease_(worker), ws_(stream.release_socket()), worker_(worker), ctx_(ctx), reader_(ctx.cfg.max_frame_bytes),
+  : lease_(worker), worker_(worker), handshake_(std::in_place, stream.release_socket()),
+    socket_(worker.ioc), ctx_(ctx), reader_(ctx.cfg.max_frame_bytes),
     queue_(ctx.cfg.write_queue_limit),
     id_(random_id()) {}
 
@@ -44,15 +45,15 @@ void ws_session::run(http::request<http::string_body> req, std::string early,
   if (restore_sid_.empty())
     restore_sid_ = std::string(req["X-ANYCABLE-RESTORE-SID"]);
   // Beast's timer covers the handshake only: after it, Beast does no I/O on this socket.
-  ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
+  handshake_->set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
                                                  websocket::stream_base::none(), false});
   auto proto = protocol_;
-  ws_.set_option(websocket::stream_base::decorator([proto](websocket::response_type& res) {
+  handshake_->set_option(websocket::stream_base::decorator([proto](websocket::response_type& res) {
     res.set(http::field::server, "actorcable");
     if (!proto.empty())
       res.set(http::field::sec_websocket_protocol, proto);
   }));
-  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+  handshake_->async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }
 
 void ws_session::on_accept(beast::error_code ec) {
@@ -60,9 +61,12 @@ void ws_session::on_accept(beast::error_code ec) {
     log::warn("cable", "handshake_failed", {{"connection", id_}, {"error", ec.message()}});
     return;
   }
+  // The accept's completion holds Beast's stream state until this returns: dropping it is safe.
+  socket_ = std::move(handshake_->next_layer());
+  handshake_.reset();
   worker_.sessions.insert(this);
   beast::error_code ignored;
-  ws_.next_layer().non_blocking(true, ignored);  // frames are written at once when the socket takes them
+  socket_.non_blocking(true, ignored);  // frames are written at once when the socket takes them
   if (protocol_ == unsupported_protocol) {
     log::warn("cable", "unsupported_protocol", {{"connection", id_}});
     begin_close(nullptr);

@@ -51,7 +51,7 @@ public:
 
 private:
   using tcp = boost::asio::ip::tcp;
-  tcp::socket& socket() { return ws_.next_layer(); }
+  tcp::socket& socket() { return handshake_ ? handshake_->next_layer() : socket_; }
   void on_accept(boost::beast::error_code ec);
   void start_reading();
   void do_read();
@@ -67,10 +67,12 @@ private:
   void begin_close(frame_ptr last_frame);
 
   worker_lease lease_;
-  // Beast does the handshake; after it the session reads and writes frames itself on the
-  // non-blocking socket (net/ws_frames.hpp).
-  boost::beast::websocket::stream<tcp::socket> ws_;
   io_worker& worker_;
+  // Beast does the handshake; after it the session reads and writes frames itself on the
+  // non-blocking socket (net/ws_frames.hpp), and Beast's stream (about 2 KiB with its read
+  // buffer and timer) is dropped: an idle connection keeps only the socket.
+  std::optional<boost::beast::websocket::stream<tcp::socket>> handshake_;
+  tcp::socket socket_;
   net_context& ctx_;
   ws_reader reader_;
   write_queue queue_;

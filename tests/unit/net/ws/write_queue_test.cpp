@@ -215,3 +215,23 @@ CAF_TEST(a frame the socket took part of is finished first and whole) {
   CAF_CHECK_EQUAL(chunk_in(frames[1].payload), " world");
   CAF_CHECK_EQUAL(q.bytes(), 0u);
 }
+
+CAF_TEST(frames pushed while earlier ones drain keep their order and a drained queue holds no slots) {
+  write_queue q(1 << 20);
+  std::vector<std::string> sent;
+  std::string wire;
+  for (int i = 0; i < 500; ++i) {
+    sent.push_back("frame " + std::to_string(i));
+    q.push_unbounded(make_frame(sent.back()));
+    if (i % 3 == 0)
+      wire += write(q, 7);  // a socket that takes a few bytes at a time
+  }
+  CAF_CHECK_GREATER(q.slots(), 8u);  // the burst grew the queue
+  wire += write_all(q);
+  auto frames = frames_in(wire);
+  CAF_REQUIRE_EQUAL(frames.size(), sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i)
+    CAF_CHECK_EQUAL(frames[i].payload, sent[i]);
+  CAF_CHECK_EQUAL(q.bytes(), 0u);
+  CAF_CHECK_EQUAL(q.slots(), 0u);  // an idle connection keeps nothing of the burst
+}

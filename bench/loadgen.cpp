@@ -10,7 +10,10 @@
 //   (plain mode with --channels M: connection i subscribes to channel ch<i mod M>)
 //   common: --timeout S (default 60), --server-pid P[,P...] (CPU seconds and RSS), --idle (connect and
 //   subscribe, report RSS, exit), --slow K (K connections stop reading once subscribed; they are
-//   not counted as readers)
+//   not counted as readers), --sources K (connection i binds to 127.0.0.<2 + i mod K>: one
+//   source address has about 28,000 ephemeral ports), --connecting B (at most B connections
+//   being set up at once; 0, the default: all at once), --settle S (once all are subscribed,
+//   S seconds idle before "subscribed" is printed: the server's CPU over them is `idle_cpu_s`)
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -46,6 +49,9 @@ struct options {
   int timeout_s = 60;
   std::string server_pids;  // comma-separated: nginx has several workers
   int slow = 0;
+  int sources = 0;     // 0: the system picks the source address
+  int connecting = 0;  // connections being set up at once; 0: no limit
+  int settle_s = 0;    // idle seconds measured once all are subscribed
   bool idle = false;
   bool cable() const { return !cable_message.empty() || !cable_chat.empty(); }
 };
@@ -69,8 +75,15 @@ public:
          std::string chat)
     : sock_(ioc), opt_(opt), t_(t), slow_(slow), target_(std::move(target)), chat_(std::move(chat)) {}
 
-  void start(const tcp::resolver::results_type& ep) {
-    asio::async_connect(sock_, ep, [self = shared_from_this()](beast::error_code ec, auto) {
+  void start(const tcp::endpoint& ep, int index) {
+    if (opt_.sources > 0) {
+      beast::error_code ec;
+      auto source = asio::ip::make_address_v4((127u << 24) | (2u + static_cast<unsigned>(index % opt_.sources)));
+      sock_.open(tcp::v4(), ec);
+      if (!ec) sock_.bind(tcp::endpoint(source, 0), ec);
+      if (ec) return fail();
+    }
+    sock_.async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->fail();
       self->sock_.set_option(tcp::no_delay(true));
       self->out_ = "GET " + self->target_ + " HTTP/1.1\r\nHost: " + self->opt_.host + ":" + self->opt_.port
@@ -305,6 +318,9 @@ int main(int argc, char** argv) {
     else if (a == "--server-pid") opt.server_pids = v;
     else if (a == "--slow") opt.slow = std::stoi(v);
     else if (a == "--channels") opt.channels = std::max(1, std::stoi(v));
+    else if (a == "--sources") opt.sources = std::max(0, std::stoi(v));
+    else if (a == "--connecting") opt.connecting = std::max(0, std::stoi(v));
+    else if (a == "--settle") opt.settle_s = std::max(0, std::stoi(v));
     else { std::cerr << "loadgen: unknown option " << a << "\n"; return 2; }
   }
   if (url.rfind("ws://", 0) != 0) { std::cerr << "loadgen: --url ws://host:port/path needed\n"; return 2; }
@@ -322,7 +338,7 @@ int main(int argc, char** argv) {
   asio::io_context ioc{1};
   totals t;
   t.latency_us.reserve(1 << 20);
-  auto ep = tcp::resolver(ioc).resolve(opt.host, opt.port);
+  auto ep = tcp::resolver(ioc).resolve(opt.host, opt.port)->endpoint();
   std::vector<std::string> chats;
   {
     std::istringstream list(opt.cable_chat);
@@ -339,18 +355,36 @@ int main(int argc, char** argv) {
                 && i / std::max(1, opt.connections / opt.slow) < opt.slow;
     clients.push_back(std::make_shared<client>(ioc, opt, t, slow, target,
                                                chats.empty() ? std::string() : chats[i % chats.size()]));
-    clients.back()->start(ep);
   }
-  // CPU is counted from the moment every connection is subscribed: the fan-out, not the set-up.
-  double cpu0 = 0, own_cpu0 = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opt.timeout_s);
+  std::size_t started = 0;
+  auto start_more = [&] {  // keeps at most `connecting` set-ups in flight
+    while (started < clients.size()
+           && (opt.connecting == 0 || started - (t.subscribed + t.failed) < static_cast<std::size_t>(opt.connecting))) {
+      clients[started]->start(ep, static_cast<int>(started));
+      ++started;
+    }
+  };
+  start_more();
+  // CPU is counted from the moment every connection is subscribed (and settled): the fan-out,
+  // not the set-up.
+  double cpu0 = 0, own_cpu0 = 0, idle_cpu0 = 0, idle_cpu = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(opt.timeout_s + opt.settle_s);
   int readers = opt.connections - opt.slow;
-  bool ready_printed = false;
+  bool all_subscribed = false, ready_printed = false;
+  std::chrono::steady_clock::time_point settled, ready_at;
   while (std::chrono::steady_clock::now() < deadline) {
     ioc.run_for(std::chrono::milliseconds(20));
-    if (!ready_printed && t.subscribed + t.failed >= opt.connections) {
+    start_more();
+    if (!all_subscribed && t.subscribed + t.failed >= opt.connections) {
+      all_subscribed = true;
+      idle_cpu0 = cpu_and_rss(opt.server_pids).first;
+      settled = std::chrono::steady_clock::now() + std::chrono::seconds(opt.settle_s);
+    }
+    if (all_subscribed && !ready_printed && std::chrono::steady_clock::now() >= settled) {
       cpu0 = cpu_and_rss(opt.server_pids).first;
+      idle_cpu = cpu0 - idle_cpu0;
       own_cpu0 = cpu_and_rss_of(getpid()).first;
+      ready_at = std::chrono::steady_clock::now();
       std::cerr << "loadgen: " << t.subscribed << " subscribed" << std::endl;  // the driver waits for this
       ready_printed = true;
       if (opt.idle) break;
@@ -365,9 +399,10 @@ int main(int argc, char** argv) {
   };
   std::printf("{\"connections\":%d,\"subscribed\":%ld,\"failed\":%ld,\"ended\":%ld,\"frames\":%ld,\"delivered\":%ld,"
               "\"missing\":%ld,\"out_of_order\":%ld,\"p50_us\":%u,\"p99_us\":%u,\"max_us\":%u,"
-              "\"server_cpu_s\":%.3f,\"server_rss_kb\":%ld,\"loadgen_cpu_s\":%.3f}\n",
+              "\"server_cpu_s\":%.3f,\"server_rss_kb\":%ld,\"loadgen_cpu_s\":%.3f,\"idle_cpu_s\":%.3f,\"settle_s\":%d,\"window_s\":%.3f}\n",
               opt.connections, t.subscribed, t.failed, t.ended, t.frames, t.delivered, t.missing, t.out_of_order,
               pct(0.5), pct(0.99), t.latency_us.empty() ? 0 : t.latency_us.back(), cpu1 - cpu0, rss1,
-              own_cpu1 - own_cpu0);
+              own_cpu1 - own_cpu0, idle_cpu, opt.settle_s,
+              ready_printed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - ready_at).count() : 0.0);
   return t.failed > 0 ? 1 : 0;
 }

@@ -29,6 +29,7 @@ const std::map<std::string, std::string>& defaults() {
     {"server.session_ttl_s", "300"},
     {"server.drain_s", "10"},
     {"server.subscribe_burst", "100"},
+    {"server.batched_sends", "on"},
     {"database.url", ""},
     {"database.pool_size", "8"},
     {"auth.secret", ""},
@@ -83,6 +84,7 @@ const std::map<std::string, std::string>& env_overrides() {
     {"ACTORCABLE_CLUSTER_ADVERTISE", "cluster.advertise"},
     {"ACTORCABLE_IDLE_TIMEOUT_S", "streams.idle_timeout_s"},
     {"ACTORCABLE_STREAMS_CONTINUE", "streams.continue"},
+    {"ACTORCABLE_BATCHED_SENDS", "server.batched_sends"},
     {"ACTORCABLE_WEB_ROOT", "server.web_root"},
     {"ACTORCABLE_LIMIT_ANSWERS_CONCURRENT", "limits.answers_concurrent"},
     {"ACTORCABLE_LIMIT_ANSWERS_PER_MINUTE", "limits.answers_per_minute"},
@@ -198,7 +200,7 @@ config config::load(const std::string& explicit_path) {
     "cluster.bind", "cluster.peers", "cluster.advertise",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model",
     "provider.anthropic_base_url", "provider.anthropic_api_key", "provider.anthropic_model",
-    "models.default", "models.failover", "streams.continue"};
+    "models.default", "models.failover", "streams.continue", "server.batched_sends"};
   for (auto& [key, value] : c.values_)
     if (is_named_provider_key(key) && key.substr(key.rfind('.')) == ".max_tokens")
       c.integer(key, 1, 1000000);
@@ -208,6 +210,9 @@ config config::load(const std::string& explicit_path) {
   if (auto go_on = c.str("streams.continue"); go_on != "on" && go_on != "off")
     throw config_error("streams.continue (ACTORCABLE_STREAMS_CONTINUE) must be on or off, not '"
                        + go_on + "'");
+  if (auto batched = c.str("server.batched_sends"); batched != "on" && batched != "off")
+    throw config_error("server.batched_sends (ACTORCABLE_BATCHED_SENDS) must be on or off, not '"
+                       + batched + "'");
   auto provider = c.str("provider.name");
   if (provider != "scripted" && provider != "openai" && provider != "anthropic")
     throw config_error("provider.name (AI_PROVIDER) must be scripted, openai or anthropic, not " + provider);

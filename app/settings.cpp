@@ -152,6 +152,7 @@ serve_settings read_serve_settings(const config& cfg) {
   n.max_subscriptions = count(cfg, "server.max_subscriptions", 1, 100000);
   n.subscribe_rate = count<double>(cfg, "server.subscribe_rate", 1, 1000000);
   n.subscribe_burst = count<double>(cfg, "server.subscribe_burst", 1, 1000000);
+  n.batched_sends = cfg.str("server.batched_sends") == "on";  // on | off: checked by config::load
   n.secret = s.secret;
   n.ingest_key = cfg.str("auth.ingest_key");
   n.idle_timeout = m.idle_timeout;

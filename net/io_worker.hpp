@@ -36,7 +36,8 @@ struct net_context {
 };
 
 struct io_worker {
-  explicit io_worker(actorcable::metrics& stats) : tap(std::make_shared<io_tap>(ioc, stats)) {}
+  io_worker(actorcable::metrics& stats, bool batched_sends)
+    : tap(std::make_shared<io_tap>(ioc, stats, batched_sends)) {}
   ~io_worker() { tap->shut(); }  // message actors may outlive the server
 
   boost::asio::io_context ioc{1};

@@ -51,7 +51,7 @@ struct server::impl {
           std::move(directory), db_workers, stats,
           std::make_shared<connection_limiter>(cfg.connections_per_user), {}} {
     for (std::size_t i = 0; i < std::max<std::size_t>(1, cfg.io_threads); ++i)
-      workers.push_back(std::make_unique<io_worker>(stats));
+      workers.push_back(std::make_unique<io_worker>(stats, cfg.batched_sends));
     acceptor.emplace(workers[0]->ioc);
     accept_timer.emplace(workers[0]->ioc);
   }

@@ -43,6 +43,9 @@ struct server_config {
   const std::atomic<std::int64_t>* database_up = nullptr;  // /healthz answers 503 when 0
   double subscribe_rate = 50;  // per connection, sustained per second
   double subscribe_burst = 100;
+  // A chunk goes to the idle connections of an I/O thread in one io_uring submission (where the
+  // system allows io_uring; else, and when off, one write per connection).
+  bool batched_sends = true;
   caf::group access_changes;  // revocations for every bridge
   actors::broadcast_hub_actor broadcasts;  // this node's broadcast hub (named streams, SPEC §11)
   session_store_actor sessions;  // for ?sid= restores

@@ -2,6 +2,7 @@
 
 #include "actors/delivery/stream_frames.hpp"
 #include "net/cable/cable_protocol.hpp"
+#include "net/ws/ws_frames.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -15,6 +16,15 @@ using actors::stream_event;
 frame_ptr event_frame(const stream_event& ev, const std::string& identifier, bool extended) {
   return make_frame(broadcast_frame(identifier, ev.message_json,
                                     extended ? std::string_view(ev.ext_fields) : std::string_view()));
+}
+
+io_tap::io_tap(boost::asio::io_context& ioc, actorcable::metrics& stats, bool batched)
+  : ioc_(&ioc), stats_(stats) {
+  if (batched) {
+    sends_ = std::make_unique<send_batch>();
+    if (!sends_->ok())
+      sends_.reset();
+  }
 }
 
 frame_ptr io_tap::frame_for(const actors::stream_event_ptr& ev, const std::string& identifier,
@@ -193,17 +203,53 @@ void io_tap::fan_out(std::int64_t message_id, const std::vector<actors::stream_e
       auto frame = frame_for(ev, a.identifier, a.extended);
       count_broadcast(stats_, *ev, *frame, a.sessions.size());
       auto update = mergeable(ev, a.extended);
+      frame_ptr wire;  // built once, for the first connection that takes a batched send
       for (auto* s : a.sessions)
-        s->enqueue(frame, update);
+        send_or_enqueue(*s, frame, update, wire);
     }
     if (batch)
       for (auto* s : a.sessions)
         s->uncork();
   }
+  flush_sends();
+  wires_.clear();
   fanning_out_ = false;
   for (auto& r : deferred_)
     remove(r.message_id, r.session, r.identifier);
   deferred_.clear();
+}
+
+void io_tap::send_or_enqueue(tap_connection& s, const frame_ptr& frame,
+                             const actors::stream_event_ptr& update, frame_ptr& wire) {
+  int fd = sends_ ? s.claim_socket() : -1;
+  if (fd < 0) {
+    s.enqueue(frame, update);
+    return;
+  }
+  if (!wire) {
+    std::array<unsigned char, 10> header;
+    auto n = ws_header(header, ws_opcode::text, frame->size());
+    std::string w(reinterpret_cast<const char*>(header.data()), n);
+    w += *frame;
+    wire = make_frame(std::move(w));
+    wires_.push_back(wire);
+  }
+  if (sends_->full())
+    flush_sends();
+  claimed_.push_back({&s, frame});
+  sends_->add(fd, wire->data(), wire->size(), reinterpret_cast<void*>(claimed_.size() - 1));
+}
+
+void io_tap::flush_sends() {
+  if (!sends_ || sends_->empty())
+    return;
+  for (auto& r : sends_->flush()) {
+    auto& c = claimed_[reinterpret_cast<std::size_t>(r.tag)];
+    c.session->sent(c.frame, r.value);
+  }
+  claimed_.clear();
+  if (!sends_->ok())
+    sends_.reset();  // the ring failed: connections write for themselves from now on
 }
 
 }  // namespace actorcable::net

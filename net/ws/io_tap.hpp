@@ -7,6 +7,7 @@
 #include "actors/delivery/stream_tap.hpp"
 #include "common/metrics.hpp"
 #include "net/cable/cable_socket.hpp"
+#include "net/ws/send_batch.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -29,6 +30,13 @@ public:
   // Between cork() and uncork() frames only queue; uncork() writes them together.
   virtual void cork() = 0;
   virtual void uncork() = 0;
+  // For the thread's batched sends: the socket's descriptor when a frame may go straight to it
+  // (nothing queued, nothing being written), claiming it for that one frame; else -1 (enqueue
+  // instead). Until sent() the connection writes nothing itself; frames enqueued meanwhile
+  // queue behind the claimed one.
+  virtual int claim_socket() { return -1; }
+  // The claimed frame's send: bytes of its wire form (header included) taken, or -errno.
+  virtual void sent(const frame_ptr&, long) {}
 };
 
 // The frame of `ev` for `identifier` in its protocol.
@@ -44,7 +52,9 @@ void count_broadcast(actorcable::metrics& stats, const actors::stream_event& ev,
 
 class io_tap final : public actors::stream_tap, public std::enable_shared_from_this<io_tap> {
 public:
-  io_tap(boost::asio::io_context& ioc, actorcable::metrics& stats) : ioc_(&ioc), stats_(stats) {}
+  // `batched`: sends to idle connections go out through one io_uring submission per event
+  // (send_batch), where the system allows it.
+  io_tap(boost::asio::io_context& ioc, actorcable::metrics& stats, bool batched = false);
 
   void deliver(std::int64_t message_id, actors::stream_event_ptr ev) override;
   // Runs `fn` on the thread after the events of the message delivered so far (a connection
@@ -99,6 +109,18 @@ private:
     frame_ptr frame;
   };
   std::array<cached_frame, 16> frames_;
+  // Batched sends (null: each connection writes its own): the claimed connections and the wire
+  // frames (header and text) the pending sends point into.
+  std::unique_ptr<send_batch> sends_;
+  struct claimed {
+    tap_connection* session;
+    frame_ptr frame;
+  };
+  std::vector<claimed> claimed_;
+  std::vector<frame_ptr> wires_;
+  void send_or_enqueue(tap_connection& s, const frame_ptr& frame,
+                       const actors::stream_event_ptr& update, frame_ptr& wire);
+  void flush_sends();
   std::size_t next_frame_ = 0;
   frame_ptr frame_for(const actors::stream_event_ptr& ev, const std::string& identifier,
                       bool extended);

@@ -53,8 +53,17 @@ void write_queue::push_unbounded(frame_ptr payload, ws_opcode op) {
 }
 
 void write_queue::push_started(frame_ptr frame, std::size_t written) {
-  push_unbounded(std::move(frame));
-  prepare(entries_.back());
+  push_front_started(std::move(frame), written);
+}
+
+void write_queue::push_front_started(frame_ptr frame, std::size_t written) {
+  bytes_ += frame->size();
+  entry e{std::move(frame), nullptr, {}};
+  prepare(e);
+  if (head_ > 0)
+    entries_[--head_] = std::move(e);
+  else
+    entries_.insert(entries_.begin(), std::move(e));
   offset_ = written;
 }
 

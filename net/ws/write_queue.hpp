@@ -27,6 +27,9 @@ public:
   // Queues a text frame of which the socket took `written` bytes (header included); only into
   // an empty queue.
   void push_started(frame_ptr frame, std::size_t written);
+  // The same in front of what is queued (a batched send's rest: the frames queued behind it
+  // meanwhile wait for it); not while a frame is being written.
+  void push_front_started(frame_ptr frame, std::size_t written);
   // Queues past the limit (a last frame before closing, a control frame).
   void push_unbounded(frame_ptr payload, ws_opcode op = ws_opcode::text);
 

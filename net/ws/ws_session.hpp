@@ -46,6 +46,8 @@ public:
   // (a batch of events costs a few syscalls, not one per frame). On the worker's thread only.
   void cork() override;
   void uncork() override;
+  int claim_socket() override;
+  void sent(const frame_ptr& frame, long result) override;
   // Ends the session without a close handshake (shutdown past its deadline).
   void finish();
 
@@ -79,7 +81,8 @@ private:
   std::vector<boost::asio::const_buffer> write_buffers_;
   std::optional<boost::asio::steady_timer> close_timer_;
   bool write_waiting_ = false;
-  bool corked_ = false;  // the socket is full: waiting until it takes more
+  bool corked_ = false;  // frames only queue until uncork()
+  bool in_flight_ = false;  // a frame is in the thread's batch of sends: nothing else is written
   bool closing_ = false;        // no more frames accepted; close once the queue is written
   bool close_sent_ = false;     // our close frame is queued
   bool peer_closed_ = false;    // the client's close frame arrived

@@ -20,7 +20,7 @@ constexpr auto close_grace = std::chrono::seconds(5);
 void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) {
   if (closing_ || finished_)
     return;
-  if (queue_.empty() && !write_waiting_ && !corked_) {
+  if (queue_.empty() && !write_waiting_ && !corked_ && !in_flight_) {
     // Nothing waiting: straight to the socket, the queue only takes what the socket did not.
     std::array<unsigned char, 10> header;
     auto header_len = ws_header(header, ws_opcode::text, frame->size());
@@ -52,6 +52,32 @@ void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr&
     do_write();
 }
 
+int ws_session::claim_socket() {
+  if (closing_ || finished_ || corked_ || in_flight_ || write_waiting_ || !queue_.empty())
+    return -1;
+  in_flight_ = true;
+  return socket().native_handle();
+}
+
+void ws_session::sent(const frame_ptr& frame, long result) {
+  in_flight_ = false;
+  if (finished_)
+    return;
+  std::array<unsigned char, 10> header;
+  auto whole = static_cast<long>(ws_header(header, ws_opcode::text, frame->size()) + frame->size());
+  if (result == whole) {
+    do_write();  // whatever queued behind it meanwhile
+    return;
+  }
+  if (result >= 0 || result == -EAGAIN || result == -EWOULDBLOCK) {
+    // The rest goes out first, as if this session had written the frame itself.
+    queue_.push_front_started(frame, result > 0 ? static_cast<std::size_t>(result) : 0);
+    do_write();
+    return;
+  }
+  on_write_failed(beast::error_code(static_cast<int>(-result), boost::system::system_category()));
+}
+
 void ws_session::cork() {
   corked_ = true;
 }
@@ -74,6 +100,8 @@ void ws_session::drop_backlog() {
 }
 
 void ws_session::do_write() {
+  if (in_flight_ || corked_ || write_waiting_)
+    return;  // the batch's result, uncork() or the socket's readiness writes the queue
   auto& sock = socket();
   while (!queue_.empty()) {
     write_buffers_.clear();

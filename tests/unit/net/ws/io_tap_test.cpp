@@ -9,8 +9,15 @@
 #include "model/obfuscated_id.hpp"
 #include "net/ws/io_tap.hpp"
 
+#include "net/ws/ws_frames.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace actorcable;
 using namespace actorcable::net;
@@ -51,6 +58,53 @@ struct fake_connection final : tap_connection {
     return out;
   }
 };
+
+// A connection with a real socket (one end of a socket pair) that takes batched sends while
+// `idle`; the frames it is handed otherwise are enqueued.
+struct socket_connection final : tap_connection {
+  int fd[2] = {-1, -1};
+  bool idle = true;
+  std::vector<frame_ptr> enqueued;
+  std::vector<long> results;  // of its batched sends
+  socket_connection() {
+    CAF_REQUIRE_EQUAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd), 0);
+    fcntl(fd[0], F_SETFL, O_NONBLOCK);
+    fcntl(fd[1], F_SETFL, O_NONBLOCK);
+  }
+  ~socket_connection() override {
+    close(fd[0]);
+    close(fd[1]);
+  }
+  void enqueue(const frame_ptr& frame, const actors::stream_event_ptr&) override {
+    enqueued.push_back(frame);
+  }
+  void cork() override {}
+  void uncork() override {}
+  int claim_socket() override {
+    if (!idle)
+      return -1;
+    idle = false;  // until sent()
+    return fd[0];
+  }
+  void sent(const frame_ptr&, long result) override {
+    results.push_back(result);
+    idle = true;
+  }
+  std::string received() {
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = read(fd[1], buf, sizeof buf)) > 0;)
+      out.append(buf, static_cast<std::size_t>(n));
+    return out;
+  }
+};
+
+// A text frame as it goes on the wire: header, then the text.
+std::string wire(const std::string& text) {
+  std::array<unsigned char, 10> header;
+  auto n = ws_header(header, ws_opcode::text, text.size());
+  return std::string(reinterpret_cast<const char*>(header.data()), n) + text;
+}
 
 constexpr std::int64_t mid = 42;
 const std::string plain_id = R"({"channel":"SyncChannel","model":"Message","id":"a"})";
@@ -180,6 +234,30 @@ CAF_TEST(nothing is posted once the thread is shut) {
   CAF_CHECK_EQUAL(ioc.poll(), 0u);
   CAF_CHECK(!ran);
   CAF_CHECK(a.frames.empty());
+}
+
+CAF_TEST(batched sends put the frame on every idle connection and enqueue it for the others) {
+  auto batched = std::make_shared<io_tap>(ioc, stats, true);
+  socket_connection a, b, busy, full;
+  busy.idle = false;  // something queued: the frame must wait behind it
+  std::string junk(65536, 'j');
+  while (write(full.fd[0], junk.data(), junk.size()) > 0) {
+  }
+  for (auto* c : {&a, &b, &busy, &full})
+    batched->add(mid, c, plain_id, false);
+  batched->deliver(mid, update(1));
+  run();
+  auto frame = *busy.enqueued.at(0);
+  CAF_CHECK_EQUAL(a.received(), wire(frame));
+  CAF_CHECK_EQUAL(b.received(), wire(frame));
+  CAF_CHECK_EQUAL(a.results, (std::vector<long>{static_cast<long>(wire(frame).size())}));
+  CAF_CHECK_EQUAL(busy.results.size(), 0u);
+  CAF_CHECK_EQUAL(full.results, (std::vector<long>{-EAGAIN}));  // it queues the frame itself
+  CAF_CHECK_EQUAL(stats.broadcasts_total.load(), 4);
+  batched->deliver(mid, update(2));  // the connections are idle again
+  run();
+  CAF_CHECK_EQUAL(a.received(), wire(*busy.enqueued.at(1)));
+  batched->shut();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -235,3 +235,23 @@ CAF_TEST(frames pushed while earlier ones drain keep their order and a drained q
   CAF_CHECK_EQUAL(q.bytes(), 0u);
   CAF_CHECK_EQUAL(q.slots(), 0u);  // an idle connection keeps nothing of the burst
 }
+
+CAF_TEST(the rest of a frame sent elsewhere goes out before the frames queued behind it) {
+  write_queue q(1 << 20);
+  auto later = update(1, 2, " world");
+  CAF_CHECK(q.push(frame_of(later), later) == write_queue::result::queued);
+  auto first = update(1, 1, "Hello");
+  std::string text = *frame_of(first);
+  std::array<unsigned char, 10> header;
+  auto header_len = ws_header(header, ws_opcode::text, text.size());
+  std::string wire(reinterpret_cast<const char*>(header.data()), header_len);
+  wire += text.substr(0, 4);  // what a batched send took
+  q.push_front_started(make_frame(text), wire.size());
+  CAF_CHECK(q.writing());
+  wire += write_all(q);
+  auto frames = frames_in(wire);
+  CAF_REQUIRE_EQUAL(frames.size(), 2u);
+  CAF_CHECK_EQUAL(frames[0].payload, text);
+  CAF_CHECK_EQUAL(chunk_in(frames[1].payload), " world");
+  CAF_CHECK_EQUAL(q.bytes(), 0u);
+}

@@ -103,8 +103,7 @@ struct server::impl {
       auto now = std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch()).count();
       auto frame = make_frame(ping_frame(now));  // one buffer for every connection of this thread
-      for (auto* s : std::vector<ws_session*>(w.sessions.begin(), w.sessions.end()))
-        s->enqueue(frame);
+      w.tap->write_all(std::vector<tap_connection*>(w.sessions.begin(), w.sessions.end()), frame);
       schedule_ping(w);
     });
   }

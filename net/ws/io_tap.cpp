@@ -211,6 +211,18 @@ void io_tap::fan_out(std::int64_t message_id, const std::vector<actors::stream_e
       for (auto* s : a.sessions)
         s->uncork();
   }
+  end_turn();
+}
+
+void io_tap::write_all(const std::vector<tap_connection*>& sessions, const frame_ptr& frame) {
+  fanning_out_ = true;
+  frame_ptr wire;
+  for (auto* s : sessions)
+    send_or_enqueue(*s, frame, nullptr, wire);
+  end_turn();
+}
+
+void io_tap::end_turn() {
   flush_sends();
   wires_.clear();
   fanning_out_ = false;

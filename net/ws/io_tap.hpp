@@ -69,6 +69,9 @@ public:
   void remove(std::int64_t message_id, tap_connection* s, const std::string& identifier);
   void write(tap_connection& s, const std::string& identifier, bool extended,
              const actors::stream_event_ptr& ev);
+  // Writes a frame that belongs to no stream (the ping) to each of `sessions`, batched like an
+  // event's.
+  void write_all(const std::vector<tap_connection*>& sessions, const frame_ptr& frame);
 
 private:
   struct audience {
@@ -121,6 +124,7 @@ private:
   void send_or_enqueue(tap_connection& s, const frame_ptr& frame,
                        const actors::stream_event_ptr& update, frame_ptr& wire);
   void flush_sends();
+  void end_turn();  // sends what is batched, then the removals that waited
   std::size_t next_frame_ = 0;
   frame_ptr frame_for(const actors::stream_event_ptr& ev, const std::string& identifier,
                       bool extended);

@@ -260,4 +260,16 @@ CAF_TEST(batched sends put the frame on every idle connection and enqueue it for
   batched->shut();
 }
 
+CAF_TEST(a frame of no stream goes to every connection given and batched where idle) {
+  auto batched = std::make_shared<io_tap>(ioc, stats, true);
+  socket_connection idle, busy;
+  busy.idle = false;
+  auto ping = make_frame(R"({"type":"ping","message":1})");
+  batched->write_all({&idle, &busy}, ping);
+  CAF_CHECK_EQUAL(idle.received(), wire(*ping));
+  CAF_REQUIRE_EQUAL(busy.enqueued.size(), 1u);
+  CAF_CHECK(busy.enqueued[0] == ping);
+  batched->shut();
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

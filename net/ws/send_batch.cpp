@@ -28,17 +28,16 @@ void send_batch::add(int fd, const void* data, std::size_t len, void* tag) {
   io_uring_prep_send(sqe, fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
   io_uring_sqe_set_data(sqe, tag);
   tags_.push_back(tag);
-  ++added_;
 }
 
 const std::vector<send_batch::result>& send_batch::flush() {
   results_.clear();
-  if (added_ == 0)
+  if (tags_.empty())
     return results_;
   auto* u = &ring_->uring;
   int submitted;
   do
-    submitted = io_uring_submit_and_wait(u, added_);
+    submitted = io_uring_submit_and_wait(u, static_cast<unsigned>(tags_.size()));
   while (submitted == -EINTR);
   for (int seen = 0; submitted > 0 && seen < submitted;) {
     io_uring_cqe* cqe = nullptr;
@@ -66,7 +65,6 @@ const std::vector<send_batch::result>& send_batch::flush() {
     ring_.reset();
   }
   tags_.clear();
-  added_ = 0;
   return results_;
 }
 

@@ -19,8 +19,8 @@ public:
   send_batch& operator=(const send_batch&) = delete;
 
   bool ok() const { return ring_ != nullptr; }
-  bool empty() const { return added_ == 0; }
-  bool full() const { return added_ == capacity_; }
+  bool empty() const { return tags_.empty(); }
+  bool full() const { return tags_.size() == capacity_; }
 
   // Adds a send of `len` bytes at `data` to socket `fd`; the bytes must stay valid until
   // flush(). `tag` comes back with the result. Not when full().
@@ -38,7 +38,6 @@ private:
   struct ring;
   std::unique_ptr<ring> ring_;
   unsigned capacity_;
-  unsigned added_ = 0;
   std::vector<void*> tags_;  // of the sends added since the last flush
   std::vector<result> results_;
 };

@@ -52,10 +52,6 @@ void write_queue::push_unbounded(frame_ptr payload, ws_opcode op) {
   entries_.push_back({std::move(payload), nullptr, {}, op});
 }
 
-void write_queue::push_started(frame_ptr frame, std::size_t written) {
-  push_front_started(std::move(frame), written);
-}
-
 void write_queue::push_front_started(frame_ptr frame, std::size_t written) {
   bytes_ += frame->size();
   entry e{std::move(frame), nullptr, {}};

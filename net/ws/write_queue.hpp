@@ -24,11 +24,9 @@ public:
   // Queues a text frame; `update` (optional) is the plain streaming_update it carries, which
   // later updates may merge into. Over the limit nothing is queued.
   result push(frame_ptr frame, actors::stream_event_ptr update = nullptr);
-  // Queues a text frame of which the socket took `written` bytes (header included); only into
-  // an empty queue.
-  void push_started(frame_ptr frame, std::size_t written);
-  // The same in front of what is queued (a batched send's rest: the frames queued behind it
-  // meanwhile wait for it); not while a frame is being written.
+  // Puts a text frame of which the socket took `written` bytes (header included) in front of
+  // what is queued (a batched send's rest: the frames queued behind it meanwhile wait for it);
+  // not while a frame is being written.
   void push_front_started(frame_ptr frame, std::size_t written);
   // Queues past the limit (a last frame before closing, a control frame).
   void push_unbounded(frame_ptr payload, ws_opcode op = ws_opcode::text);

@@ -62,6 +62,9 @@ private:
   void on_message(ws_reader::message& m);
   void on_read_failed(boost::beast::error_code ec);
   void do_write();
+  // Nothing queued, being written, held back or in the thread's batch: a frame may go straight
+  // to the socket.
+  bool writable_now() const { return queue_.empty() && !write_waiting_ && !corked_ && !in_flight_; }
   void on_write_failed(boost::beast::error_code ec);
   void too_slow();
   void drop_backlog();

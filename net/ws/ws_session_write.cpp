@@ -20,7 +20,7 @@ constexpr auto close_grace = std::chrono::seconds(5);
 void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr& update) {
   if (closing_ || finished_)
     return;
-  if (queue_.empty() && !write_waiting_ && !corked_ && !in_flight_) {
+  if (writable_now()) {
     // Nothing waiting: straight to the socket, the queue only takes what the socket did not.
     std::array<unsigned char, 10> header;
     auto header_len = ws_header(header, ws_opcode::text, frame->size());
@@ -34,7 +34,7 @@ void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr&
       on_write_failed(ec);
       return;
     }
-    queue_.push_started(frame, ec ? 0 : n);
+    queue_.push_front_started(frame, ec ? 0 : n);
     do_write();
     return;
   }
@@ -53,7 +53,7 @@ void ws_session::enqueue(const frame_ptr& frame, const actors::stream_event_ptr&
 }
 
 int ws_session::claim_socket() {
-  if (closing_ || finished_ || corked_ || in_flight_ || write_waiting_ || !queue_.empty())
+  if (closing_ || finished_ || !writable_now())
     return -1;
   in_flight_ = true;
   return socket().native_handle();

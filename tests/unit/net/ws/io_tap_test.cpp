@@ -9,15 +9,12 @@
 #include "model/obfuscated_id.hpp"
 #include "net/ws/io_tap.hpp"
 
-#include "net/ws/ws_frames.hpp"
+#include "sockets.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include <cerrno>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace actorcable;
 using namespace actorcable::net;
@@ -62,19 +59,10 @@ struct fake_connection final : tap_connection {
 // A connection with a real socket (one end of a socket pair) that takes batched sends while
 // `idle`; the frames it is handed otherwise are enqueued.
 struct socket_connection final : tap_connection {
-  int fd[2] = {-1, -1};
+  testing::socket_pair pair;
   bool idle = true;
   std::vector<frame_ptr> enqueued;
   std::vector<long> results;  // of its batched sends
-  socket_connection() {
-    CAF_REQUIRE_EQUAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd), 0);
-    fcntl(fd[0], F_SETFL, O_NONBLOCK);
-    fcntl(fd[1], F_SETFL, O_NONBLOCK);
-  }
-  ~socket_connection() override {
-    close(fd[0]);
-    close(fd[1]);
-  }
   void enqueue(const frame_ptr& frame, const actors::stream_event_ptr&) override {
     enqueued.push_back(frame);
   }
@@ -84,26 +72,17 @@ struct socket_connection final : tap_connection {
     if (!idle)
       return -1;
     idle = false;  // until sent()
-    return fd[0];
+    return pair.fd[0];
   }
   void sent(const frame_ptr&, long result) override {
     results.push_back(result);
     idle = true;
   }
-  std::string received() {
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = read(fd[1], buf, sizeof buf)) > 0;)
-      out.append(buf, static_cast<std::size_t>(n));
-    return out;
-  }
+  std::string received() { return pair.read_all(); }
 };
 
-// A text frame as it goes on the wire: header, then the text.
 std::string wire(const std::string& text) {
-  std::array<unsigned char, 10> header;
-  auto n = ws_header(header, ws_opcode::text, text.size());
-  return std::string(reinterpret_cast<const char*>(header.data()), n) + text;
+  return testing::text_frame_wire(text);
 }
 
 constexpr std::int64_t mid = 42;
@@ -240,9 +219,7 @@ CAF_TEST(batched sends put the frame on every idle connection and enqueue it for
   auto batched = std::make_shared<io_tap>(ioc, stats, true);
   socket_connection a, b, busy, full;
   busy.idle = false;  // something queued: the frame must wait behind it
-  std::string junk(65536, 'j');
-  while (write(full.fd[0], junk.data(), junk.size()) > 0) {
-  }
+  full.pair.fill();
   for (auto* c : {&a, &b, &busy, &full})
     batched->add(mid, c, plain_id, false);
   batched->deliver(mid, update(1));

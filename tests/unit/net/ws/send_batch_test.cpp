@@ -4,43 +4,15 @@
 #include "test_dsl.hpp"
 
 #include "net/ws/send_batch.hpp"
+#include "sockets.hpp"
 
 #include <cerrno>
-#include <fcntl.h>
 #include <string>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace actorcable::net;
+using actorcable::testing::socket_pair;
 
 namespace {
-
-struct socket_pair {
-  int fd[2] = {-1, -1};
-  socket_pair() {
-    CAF_REQUIRE_EQUAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd), 0);
-    fcntl(fd[0], F_SETFL, O_NONBLOCK);
-    fcntl(fd[1], F_SETFL, O_NONBLOCK);
-  }
-  socket_pair(const socket_pair&) = delete;
-  ~socket_pair() {
-    for (int f : fd)
-      if (f >= 0)
-        close(f);
-  }
-  std::string read_all() {
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = read(fd[1], buf, sizeof buf)) > 0;)
-      out.append(buf, static_cast<std::size_t>(n));
-    return out;
-  }
-  void fill() {  // until the socket takes nothing more
-    std::string junk(65536, 'j');
-    while (write(fd[0], junk.data(), junk.size()) > 0) {
-    }
-  }
-};
 
 long result_of(const std::vector<send_batch::result>& results, void* tag) {
   for (auto& r : results)

@@ -6,6 +6,7 @@
 
 #include "actors/delivery/stream_frames.hpp"
 #include "net/ws/write_queue.hpp"
+#include "sockets.hpp"
 
 #include <boost/json.hpp>
 
@@ -200,11 +201,9 @@ CAF_TEST(a frame the socket took part of is finished first and whole) {
   write_queue q(1 << 20);
   auto first = update(1, 1, "Hello");
   std::string text = *frame_of(first);
-  std::array<unsigned char, 10> header;
-  auto header_len = ws_header(header, ws_opcode::text, text.size());
-  std::string wire(reinterpret_cast<const char*>(header.data()), header_len);
-  wire += text.substr(0, 3);
-  q.push_started(make_frame(text), wire.size());
+  auto whole = testing::text_frame_wire(text);
+  std::string wire = whole.substr(0, whole.size() - text.size() + 3);
+  q.push_front_started(make_frame(text), wire.size());
   CAF_CHECK(q.writing());
   auto next = update(1, 2, " world");
   CAF_CHECK(q.push(frame_of(next), next) == write_queue::result::queued);
@@ -242,10 +241,8 @@ CAF_TEST(the rest of a frame sent elsewhere goes out before the frames queued be
   CAF_CHECK(q.push(frame_of(later), later) == write_queue::result::queued);
   auto first = update(1, 1, "Hello");
   std::string text = *frame_of(first);
-  std::array<unsigned char, 10> header;
-  auto header_len = ws_header(header, ws_opcode::text, text.size());
-  std::string wire(reinterpret_cast<const char*>(header.data()), header_len);
-  wire += text.substr(0, 4);  // what a batched send took
+  auto whole = testing::text_frame_wire(text);
+  std::string wire = whole.substr(0, whole.size() - text.size() + 4);  // what a batched send took
   q.push_front_started(make_frame(text), wire.size());
   CAF_CHECK(q.writing());
   wire += write_all(q);

@@ -135,8 +135,10 @@ relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
       drop(self, msg.source);
       return;
     }
-    if (st.ended) {
-      self->quit();  // a normal end: the subscribers were told, they must not hear another
+    // A normal end: the subscribers were told, they must not hear another. With nobody here,
+    // nobody waits for a takeover either: a later subscriber finds the row or the new owner.
+    if (st.ended || (st.subscribers.empty() && st.tapped.empty() && st.catching_up.empty())) {
+      self->quit();
       return;
     }
     log::warn("relay", "origin_lost", {{"message_id", st.message_id},

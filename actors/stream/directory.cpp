@@ -3,6 +3,8 @@
 #include "actors/errors.hpp"
 #include "actors/stream/chat_actor.hpp"
 
+#include <functional>
+
 namespace actorcable::actors {
 namespace {
 
@@ -14,6 +16,38 @@ caf::result<Rs...> pass_on(self_ptr self, const caf::actor& to, Ts&&... xs) {
   auto rp = self->make_response_promise();
   rp.delegate(to, std::forward<Ts>(xs)...);
   return caf::delegated<Rs...>{};
+}
+
+// A stream of another node is kept as its origin's handle until something here follows it (a
+// chat actor lists it, or a connection subscribes): only then does the cluster make this node's
+// relay of it, so a node holds no relay, and no events cross to it, for answers nobody here
+// watches. Calls `then` with the relay (invalid when none could be made).
+void relay_of(self_ptr self, std::int64_t id, std::function<void(const caf::actor&)> then) {
+  auto& st = self->state;
+  auto i = st.streams.find(id);
+  if (i == st.streams.end() || !i->second.remote || i->second.relayed || !st.cluster) {
+    then(i != st.streams.end() && i->second.relayed ? i->second.actor : caf::actor{});
+    return;
+  }
+  self->request(st.cluster, std::chrono::seconds(5), relay_atom::value, id, i->second.actor)
+    .then(
+      [=](caf::actor& r) {
+        auto& st = self->state;
+        auto i = st.streams.find(id);
+        if (r && i != st.streams.end() && i->second.remote && !i->second.relayed) {
+          auto origin = i->second.actor;
+          self->demonitor(origin);
+          i->second.actor = r;
+          i->second.relayed = true;
+          self->monitor(r);
+          // The cluster may have made the relay earlier (for a subscriber), pointed elsewhere.
+          tell(self, r, origin_atom::value, origin);
+          if (auto chat = st.chats.find(i->second.chat_id); chat != st.chats.end())
+            self->send(chat->second, stream_started_atom::value, id, r);
+        }
+        then(i != st.streams.end() && i->second.relayed ? i->second.actor : caf::actor{});
+      },
+      [=](caf::error&) { then(caf::actor{}); });
 }
 
 }  // namespace
@@ -50,8 +84,9 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
     auto chat_id = spec.chat_id;
     caf::actor relay;
     if (auto old = st.streams.find(id); old != st.streams.end() && old->second.remote) {
-      relay = old->second.actor;
-      self->demonitor(relay);
+      self->demonitor(old->second.actor);
+      if (old->second.relayed)
+        relay = old->second.actor;
       st.streams.erase(old);
     }
     // Linked: a message actor never outlives the directory that can find it.
@@ -145,6 +180,16 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
     [=](caf::subscribe_atom, std::int64_t id, caf::actor& sub, catchup& c)
       -> caf::result<caf::actor, bool> {
       auto i = self->state.streams.find(id);
+      if (i != self->state.streams.end() && i->second.remote && !i->second.relayed) {
+        auto rp = self->make_response_promise<caf::actor, bool>();
+        relay_of(self, id, [=](const caf::actor& r) mutable {
+          if (r)
+            rp.delegate(r, caf::subscribe_atom::value, sub, c);
+          else
+            rp.deliver(caf::actor{}, false);
+        });
+        return rp;
+      }
       if (i != self->state.streams.end())
         return pass_on<caf::actor, bool>(self, i->second.actor, caf::subscribe_atom::value,
                                          std::move(sub), std::move(c));
@@ -155,7 +200,7 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
     },
     [=](caf::unsubscribe_atom, std::int64_t id, caf::actor& sub) {
       auto i = self->state.streams.find(id);
-      if (i != self->state.streams.end())
+      if (i != self->state.streams.end() && (!i->second.remote || i->second.relayed))
         tell(self, i->second.actor, caf::unsubscribe_atom::value, std::move(sub));
     },
     [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
@@ -179,13 +224,21 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
       auto i = st.chats.find(chat_id);
       if (i == st.chats.end()) {
         std::map<std::int64_t, caf::actor> live;
-        for (auto& [mid, s] : st.streams)
-          if (s.chat_id == chat_id)
+        std::vector<std::int64_t> unrelayed;  // listed once their relays are made
+        for (auto& [mid, s] : st.streams) {
+          if (s.chat_id != chat_id)
+            continue;
+          if (s.remote && !s.relayed)
+            unrelayed.push_back(mid);
+          else
             live.emplace(mid, s.actor);
+        }
         auto chat = self->spawn<caf::linked>(chat_actor, chat_id, std::move(live));
         self->monitor(chat);
         st.children.insert(chat.address());
         i = st.chats.emplace(chat_id, chat).first;
+        for (auto mid : unrelayed)
+          relay_of(self, mid, [](const caf::actor&) {});
       }
       self->delegate(i->second, caf::subscribe_atom::value, std::move(sub));
       return caf::delegated<caf::actor>{};
@@ -212,23 +265,23 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
       return i != self->state.streams.end() && !i->second.remote ? i->second.actor : caf::actor{};
     },
     [=](chat_stream_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
-      if (!self->state.cluster)
+      auto& st = self->state;
+      if (!st.cluster || !origin)
         return;
-      if (auto i = self->state.streams.find(id); i != self->state.streams.end()) {
-        if (i->second.remote)  // taken over by another node (SPEC §12)
-          tell(self, i->second.actor, origin_atom::value, std::move(origin));
+      if (auto i = st.streams.find(id); i != st.streams.end()) {
+        if (!i->second.remote || i->second.actor == origin)
+          return;
+        // Taken over by another node (SPEC §12), or a stale owner back: the relay tells which.
+        relay_of(self, id, [=](const caf::actor& r) {
+          if (r)
+            tell(self, r, origin_atom::value, origin);
+        });
         return;
       }
-      self->request(self->state.cluster, std::chrono::seconds(5), relay_atom::value, id, origin)
-        .then([=](caf::actor& r) {
-                auto& st = self->state;
-                if (!r || !st.streams.emplace(id, directory_state::stream{r, chat_id, true}).second)
-                  return;
-                self->monitor(r);
-                if (auto chat = st.chats.find(chat_id); chat != st.chats.end())
-                  self->send(chat->second, stream_started_atom::value, id, r);
-              },
-              [](caf::error&) {});
+      st.streams.emplace(id, directory_state::stream{origin, chat_id, true, false});
+      self->monitor(origin);
+      if (st.chats.count(chat_id))
+        relay_of(self, id, [](const caf::actor&) {});
     },
     [=](hello_atom, const caf::actor& peer) {
       // A node that connects (again) learns the streams of this one, as if they started now:

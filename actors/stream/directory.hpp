@@ -13,9 +13,10 @@ namespace actorcable::actors {
 struct directory_state {
   static inline const char* name = "directory";
   struct stream {
-    caf::actor actor;
+    caf::actor actor;  // local: its message actor; remote: this node's relay, or else the origin
     std::int64_t chat_id;
-    bool remote = false;  // a relay of a message actor on another node
+    bool remote = false;   // the message's actor lives on another node
+    bool relayed = false;  // remote, and `actor` is this node's relay of it
   };
   std::unordered_map<std::int64_t, stream> streams;     // by message id
   std::unordered_map<std::int64_t, chat_actor_actor> chats;  // by chat id

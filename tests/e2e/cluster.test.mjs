@@ -243,6 +243,28 @@ test('a chat subscription on C follows an answer started on A', async () => {
   }
 });
 
+test('a chat subscription on C that arrives mid-answer gets the answer started on A, exactly', async () => {
+  // Nobody on C follows the chat when the answer starts: C keeps no relay of it until the chat
+  // subscription comes, then makes one and catches up.
+  const chat = await newChat(nodes.a, alice);
+  const { response } = await ask(nodes.a, alice, chat.id, 'mid-answer [[chunks:60]] [[rate:40]]');
+  const early = rawWatch(nodes.a, response.id);
+  const consumer = createConsumer(`${nodes.c.ws}?jid=${alice}`);
+  try {
+    await early.next((f) => f.message?.action === 'streaming_update', 10000, 'a first chunk on A');
+    const w = watchMessage(consumer, null, { identifierKeys: { channel: 'SyncChannel', model: 'Chat', id: `${chat.id}:messages` } });
+    await withTimeout(w.connectedP, 5000, 'chat subscription');
+    await withTimeout(w.ended, 20000, 'end of the answer on the chat subscription');
+    assert.ok(w.events.some((e) => e.action === 'current_state' && e.id === response.id),
+      'a catch-up of the answer in progress');
+    assert.equal(w.status, 'complete');
+    assert.equal(w.text, stored(response.id).content);
+  } finally {
+    consumer.disconnect();
+    early.close();
+  }
+});
+
 test('/_broadcast on node A reaches the stream\'s subscribers on every node, once each; a chat renamed with psql refreshes them all', async () => {
   const chat = await newChat(nodes.a, alice);
   const id = JSON.stringify({ channel: 'SyncChannel', model: 'Chat', id: chat.id });

@@ -277,6 +277,19 @@ CAF_TEST(events of a replaced origin are dropped) {
     CAF_CHECK_NOT_EQUAL(ev->type, stream_event::kind::end);
 }
 
+CAF_TEST(a relay nobody here subscribed to quits at once when its origin is lost) {
+  awaiting_takeover(std::chrono::seconds(17));
+  self->monitor(rel);  // the test's own actor hears the relay's end
+  chunk("x");
+  self->send_exit(origin, caf::exit_reason::remote_link_unreachable);
+  consume_messages();
+  CAF_CHECK(sched.jobs.empty());
+  bool down = false;
+  self->receive([&](caf::down_msg& msg) { down = msg.source == rel.address(); },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  CAF_CHECK(down);  // not waiting 17 s for a takeover nobody here needs
+}
+
 CAF_TEST(with no takeover within the wait the stream ends here as interrupted) {
   awaiting_takeover(std::chrono::seconds(17));
   auto sub = subscriber(catchup::mode::none);

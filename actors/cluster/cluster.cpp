@@ -229,6 +229,10 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
       });
       return rp;
     },
+    [=](caf::unsubscribe_atom, std::int64_t id, caf::actor& sub) {
+      if (auto i = self->state.relays.find(id); i != self->state.relays.end())
+        self->send(i->second, caf::unsubscribe_atom::value, std::move(sub));
+    },
     [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
       auto rp = self->make_response_promise<bool>();
       locate(self, cfg, id, [=](const caf::actor& r) mutable {

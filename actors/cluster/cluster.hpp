@@ -57,7 +57,8 @@ struct cluster_state {
 // Reacts to: (caf::put_atom, actor directory), (hello_atom, string node, actor member) -> string,
 // (find_atom, int64 id) -> actor (a local message actor, asked by other nodes),
 // (subscribe_atom, int64 id, actor sub, catchup) -> (actor, bool) for a message not streaming
-// here, (cancel_atom, int64 id) -> bool, (stream_started_atom, int64 chat, int64 id, actor) a local
+// here, (unsubscribe_atom, int64 id, actor sub) passed to this node's relay of it (if any),
+// (cancel_atom, int64 id) -> bool, (stream_started_atom, int64 chat, int64 id, actor) a local
 // stream started, (chat_stream_atom, int64 chat, int64 id, actor) one started elsewhere,
 // (relay_atom, int64 id, actor origin) -> actor, (caf::get_atom) -> vector<string> peer names,
 // (members_atom, names, addresses) the live nodes of the membership table: new addresses are

@@ -202,6 +202,8 @@ directory_actor::behavior_type directory(self_ptr self, message_actor_config cfg
       auto i = self->state.streams.find(id);
       if (i != self->state.streams.end() && (!i->second.remote || i->second.relayed))
         tell(self, i->second.actor, caf::unsubscribe_atom::value, std::move(sub));
+      else if (self->state.cluster)  // subscribed through a relay the cluster found
+        tell(self, self->state.cluster, caf::unsubscribe_atom::value, id, std::move(sub));
     },
     [=](cancel_atom, std::int64_t id) -> caf::result<bool> {
       auto i = self->state.streams.find(id);

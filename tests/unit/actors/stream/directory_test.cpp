@@ -31,13 +31,19 @@ caf::behavior origin_probe(caf::stateful_actor<origin_probe_state>* self) {
 struct cluster_probe_state {
   caf::actor relay;
   std::vector<std::int64_t> asked;
+  std::vector<std::int64_t> unsubscribed;
 };
 
 caf::behavior cluster_probe(caf::stateful_actor<cluster_probe_state>* self) {
-  return {[=](relay_atom, std::int64_t id, caf::actor&) {
-    self->state.asked.push_back(id);
-    return self->state.relay;
-  }};
+  return {
+    [=](relay_atom, std::int64_t id, caf::actor&) {
+      self->state.asked.push_back(id);
+      return self->state.relay;
+    },
+    [=](caf::unsubscribe_atom, std::int64_t id, caf::actor&) {
+      self->state.unsubscribed.push_back(id);
+    },
+  };
 }
 
 // Hears what a chat actor tells its subscribers.
@@ -205,6 +211,20 @@ CAF_TEST(a subscriber of a stream of another node is served through a relay) {
   CAF_CHECK(st.streams.at(50).actor == rel);
   CAF_CHECK_EQUAL(deref<caf::stateful_actor<origin_probe_state>>(rel).state.subscribers, 1u);
   CAF_CHECK_EQUAL(deref<caf::stateful_actor<cluster_probe_state>>(cluster).state.asked.size(), 1u);
+}
+
+CAF_TEST(leaving a stream that the cluster relays for this node reaches the cluster) {
+  // Subscribed through the cluster's search (the announcement came later, or never).
+  auto cluster = sys.spawn(cluster_probe);
+  self->send(dir, caf::put_atom::value, cluster);
+  auto origin = sys.spawn(remote_stream);
+  self->send(dir, chat_stream_atom::value, std::int64_t{6}, std::int64_t{60}, origin);
+  auto sub = sys.spawn(recorder);
+  self->send(dir, caf::unsubscribe_atom::value, std::int64_t{60}, sub);
+  self->send(dir, caf::unsubscribe_atom::value, std::int64_t{61}, sub);
+  consume_messages();
+  CAF_CHECK_EQUAL(deref<caf::stateful_actor<cluster_probe_state>>(cluster).state.unsubscribed,
+                  (std::vector<std::int64_t>{60, 61}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

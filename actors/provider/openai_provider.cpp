@@ -92,8 +92,11 @@ void deliver(self_ptr self, const openai_config& cfg, actors::job_sink_actor& ta
     self->send(target, actors::thinking_atom::value, text);
   else
     self->send(target, actors::chunk_atom::value, text);
-  auto gen = ++st.activity;
-  self->delayed_send(self, cfg.idle_timeout, deadline_atom::value, std::string("idle"), gen);
+  st.last_token = self->clock().now();
+  if (!st.idle_armed) {
+    st.idle_armed = true;
+    self->delayed_send(self, cfg.idle_timeout, deadline_atom::value, std::string("idle"));
+  }
 }
 
 void on_openai_event(self_ptr self, const openai_config& cfg, actors::job_sink_actor& target, std::string_view data) {
@@ -193,10 +196,8 @@ caf::behavior openai_provider(self_ptr self, actors::job_sink_actor target, acto
                                : openai_request_body(cfg.model, openai_messages_json(turns));
   self->state.result.model_id = cfg.model;
   start_attempt(self, cfg, *ep, io);
-  self->delayed_send(self, cfg.first_token_timeout, deadline_atom::value, std::string("first"),
-                     std::uint64_t{0});
-  self->delayed_send(self, cfg.total_timeout, deadline_atom::value, std::string("total"),
-                     std::uint64_t{0});
+  self->delayed_send(self, cfg.first_token_timeout, deadline_atom::value, std::string("first"));
+  self->delayed_send(self, cfg.total_timeout, deadline_atom::value, std::string("total"));
   return {
     [=](provider_data_atom, const std::string& data) mutable {
       if (cfg.api == provider_api::anthropic)
@@ -230,13 +231,18 @@ caf::behavior openai_provider(self_ptr self, actors::job_sink_actor target, acto
       self->delayed_send(self, std::min(wait, cfg.backoff_max * 4), attempt_atom::value);
     },
     [=](attempt_atom) { start_attempt(self, cfg, *ep, io); },
-    [=](deadline_atom, const std::string& which, std::uint64_t gen) {
+    [=](deadline_atom, const std::string& which) {
       auto& st = self->state;
-      if (which == "first" && !st.delivered)
+      if (which == "first" && !st.delivered) {
         fail(self, cfg, provider_error::timeout, "no first token within " + std::to_string(cfg.first_token_timeout.count()) + " ms");
-      else if (which == "idle" && gen == st.activity)
-        fail(self, cfg, provider_error::timeout, "no token for " + std::to_string(cfg.idle_timeout.count()) + " ms");
-      else if (which == "total")
+      } else if (which == "idle") {
+        auto quiet = self->clock().now() - st.last_token;
+        st.idle_armed = quiet < cfg.idle_timeout;
+        if (!st.idle_armed)
+          fail(self, cfg, provider_error::timeout, "no token for " + std::to_string(cfg.idle_timeout.count()) + " ms");
+        else
+          self->delayed_send(self, cfg.idle_timeout - quiet, deadline_atom::value, std::string("idle"));
+      } else if (which == "total")
         fail(self, cfg, provider_error::timeout, "the answer took longer than " + std::to_string(cfg.total_timeout.count()) + " ms");
     },
   };

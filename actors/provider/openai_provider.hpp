@@ -42,7 +42,10 @@ struct openai_state {
   int attempt = 0;
   bool delivered = false;  // a token reached the message actor: no retry from here on
   bool finished = false;   // the provider said the answer is complete (finish_reason, message_stop)
-  std::uint64_t activity = 0;  // bumps with every token (idle timer generation)
+  // The idle deadline: one timer at a time, checked against the last token when it fires (a
+  // timer per token would keep idle_timeout's worth of them pending in CAF's clock).
+  caf::actor_clock::time_point last_token{};
+  bool idle_armed = false;
   actors::job_result result;
   // Anthropic: the white space cut off a continued answer's prefill, taken off the start of the
   // first text that follows (SPEC §12).

@@ -112,6 +112,11 @@ function serve(mode, count, attempt, req, res, record, model = 'fake-model') {
     case 'slow-noprefill':
       streamHead(res);
       return paced(words(count).map((w) => delta(w, served)), 50, () => res.end(event('[DONE]')));
+    case 'unhurried':  // a token every 400 ms: longer than an idle timeout of 1 s, no gap as long
+      streamHead(res);
+      return paced(words(count).map((w) => delta(w, served)), 400, () => {
+        res.write(finish(served)); res.write(usage(count, served)); res.end(event('[DONE]'));
+      });
     case '429then':
       if (attempt === 1) { res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }); return res.end('{"error":{"message":"slow down"}}'); }
       streamHead(res);

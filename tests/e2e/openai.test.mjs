@@ -121,6 +121,13 @@ test('a stalled stream ends on the idle timeout', async () => {
   assert.match(r.row.error, /no token for/);
 });
 
+test('tokens that keep coming for longer than the idle timeout, each gap shorter, complete', async () => {
+  // The idle deadline is one timer checked against the last token: it must move with every token.
+  const r = await answer('fault:unhurried tokens:7');  // 2.8 s of tokens, idle timeout 1 s
+  assert.equal(r.end.status, 'complete', r.row.error);
+  assert.equal(r.row.content, words(7));
+});
+
 test('malformed JSON and malformed SSE end in error with the text before', async () => {
   for (const mode of ['badjson', 'badsse']) {
     const r = await answer(`fault:${mode}`);

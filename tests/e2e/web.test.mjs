@@ -202,8 +202,17 @@ test('the model picker lists /api/models and sets the chat\'s model; Rename rena
   assert.deepEqual((await picker.locator('option').allTextContents()).sort(), ['scripted-other', 'scripted-quick (default)']);
   assert.equal(await picker.inputValue(), 'scripted-quick', 'a new chat shows the default model');
   await page.getByLabel('Title', { exact: true }).fill('Picked a model');
+  // Awaited step by step so that a failure says which step (a run under ASan once waited 30 s
+  // for the renamed button with nothing else to go on).
+  const renamed = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/chats/'));
   await page.getByRole('button', { name: 'Rename' }).click();
-  await page.locator('#chats').getByRole('button', { name: 'Picked a model' }).waitFor();
+  const renameReply = await renamed;
+  assert.equal(renameReply.status(), 200, `PATCH ${renameReply.url()}: ${await renameReply.text()}`);
+  assert.equal(JSON.parse(renameReply.request().postData()).title, 'Picked a model', 'the title sent');
+  await page.locator('#chats').getByRole('button', { name: 'Picked a model' }).waitFor().catch(async (e) => {
+    throw new Error(`${e.message}; the page's error: "${await page.locator('#error').textContent()}"; `
+      + `its list: ${JSON.stringify(await page.locator('#chats').allTextContents())}`);
+  });
   await page.locator('#chat-title', { hasText: 'Picked a model' }).waitFor();
   const chat = (await api(server, alice, 'GET', '/api/chats')).json.find((c) => c.title === 'Picked a model');
   assert.ok(chat, 'the rename reached the database');

@@ -28,11 +28,16 @@ bool from_origin(self_ptr self) {
   return origin && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(origin);
 }
 
+// Nobody on this node takes the stream's events, nor waits for a catch-up.
+bool nobody_here(const relay_state& st) {
+  return st.subscribers.empty() && st.tapped.empty() && st.catching_up.empty();
+}
+
 void drop(self_ptr self, const caf::actor_addr& who) {
   auto& st = self->state;
   st.subscribers.erase(who);
   st.tapped.erase(who);
-  if (st.subscribers.empty() && st.tapped.empty() && st.catching_up.empty() && st.subscribed) {
+  if (nobody_here(st) && st.subscribed) {
     // Nobody here listens: stop the events crossing, until someone subscribes again.
     st.subscribed = false;
     if (st.origin)
@@ -137,7 +142,7 @@ relay_actor::behavior_type relay(self_ptr self, std::int64_t message_id,
     }
     // A normal end: the subscribers were told, they must not hear another. With nobody here,
     // nobody waits for a takeover either: a later subscriber finds the row or the new owner.
-    if (st.ended || (st.subscribers.empty() && st.tapped.empty() && st.catching_up.empty())) {
+    if (st.ended || nobody_here(st)) {
       self->quit();
       return;
     }

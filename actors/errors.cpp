@@ -14,6 +14,7 @@ std::string_view to_string(errc code) {
     case errc::provider_failed: return "provider_failed";
     case errc::producer_failed: return "producer_failed";
     case errc::job_failed: return "job_failed";
+    case errc::not_member: return "not_member";
   }
   return "unknown";
 }

@@ -22,6 +22,7 @@ enum class errc : std::uint8_t {
   provider_failed,       // the provider's request failed (its kind is counted and logged)
   producer_failed,       // an outside producer reported an error or was lost (SPEC §11)
   job_failed,            // a job threw
+  not_member,            // a node without a live row in cluster_nodes asked to join (SPEC §17)
 };
 
 std::string_view to_string(errc code);

@@ -25,8 +25,10 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
@@ -121,6 +123,23 @@ int run_token(const config& cfg, const std::string& email) {
   return 0;
 }
 
+int run_cluster_certs(const std::string& dir, const std::vector<std::string>& nodes) {
+  make_cluster_certs(dir, nodes);
+  auto abs = std::filesystem::absolute(dir).lexically_normal().string();
+  std::cout << "Cluster CA: " << abs << "/ca.pem (its key " << abs
+            << "/ca.key signs new nodes: keep it off the nodes)\n";
+  for (auto& n : nodes)
+    std::cout << "\nnode " << n << ": in its [cluster] section\n"
+              << "  tls_cert = " << abs << "/" << n << ".pem\n"
+              << "  tls_key = " << abs << "/" << n << ".key\n"
+              << "  tls_ca = " << abs << "/ca.pem\n"
+              << "or in its environment\n"
+              << "  ACTORCABLE_CLUSTER_TLS_CERT=" << abs << "/" << n << ".pem\n"
+              << "  ACTORCABLE_CLUSTER_TLS_KEY=" << abs << "/" << n << ".key\n"
+              << "  ACTORCABLE_CLUSTER_TLS_CA=" << abs << "/ca.pem\n";
+  return 0;
+}
+
 int run_seed(const config& cfg, const std::string& email) {
   persistence::pg_connection conn(require_database(cfg));
   persistence::migrate(conn);
@@ -143,7 +162,8 @@ caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
   ccfg.node = settings.node;
   ccfg.hub = hub;
   ccfg.peers = settings.peers;
-  ccfg.middleman = sys.middleman().actor_handle();
+  bool tls = settings.cluster_tls.enabled();
+  ccfg.middleman = tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
   ccfg.metrics = &stats;
   ccfg.takeover_wait = settings.takeover_wait;
   auto cluster = sys.spawn(actors::cluster, ccfg);
@@ -152,8 +172,10 @@ caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
   std::string address;
   if (!settings.cluster_host.empty()) {
     auto bind = settings.cluster_host + ":" + std::to_string(settings.cluster_port);
-    auto published = sys.middleman().publish(cluster, settings.cluster_port,
-                                             settings.cluster_host.c_str(), true);
+    auto published = tls ? caf::openssl::publish(cluster, settings.cluster_port,
+                                                 settings.cluster_host.c_str(), true)
+                         : sys.middleman().publish(cluster, settings.cluster_port,
+                                                   settings.cluster_host.c_str(), true);
     if (!published) {
       log::error("cluster", "bind_failed", {{"address", bind}, {"error", sys.render(published.error())}});
       caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
@@ -165,12 +187,15 @@ caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
     members = sys.spawn<caf::detached>(actors::membership, mcfg);
   }
   log::info("cluster", "joined", {{"node", settings.node}, {"address", address},
-                                  {"peers", settings.peers.size()}});
+                                  {"peers", settings.peers.size()}, {"tls", tls}});
   return cluster;
 }
 
 int run_serve(const config& cfg) {
   auto settings = read_serve_settings(cfg);
+  if (settings.cluster_tls.enabled())
+    if (auto bad = check_cluster_tls(settings.cluster_tls))
+      throw config_error(*bad);
   require_database(cfg);
   require_secret(cfg);
   const auto& node = settings.node;
@@ -200,6 +225,17 @@ int run_serve(const config& cfg) {
   actors::add_error_category(caf_cfg);
   if (settings.clustered()) {
     caf_cfg.load<caf::io::middleman>();
+    if (auto& tls = settings.cluster_tls; tls.enabled()) {
+      // Mutual TLS (SPEC §17): a peer without a certificate of tls_ca is refused in the TLS
+      // handshake, before CAF's own protocol reads a byte.
+      caf_cfg.load<caf::openssl::manager>();
+      caf_cfg.openssl_certificate = tls.cert;
+      caf_cfg.openssl_key = tls.key;
+      caf_cfg.openssl_cafile = tls.ca;
+    } else {
+      log::warn("cluster", "no_tls", {{"node", node}, {"bind", settings.cluster_host},
+                                      {"detail", "plain TCP on loopback: set cluster.tls_* off this machine"}});
+    }
     // A peer that stops answering (paused, cut off) is taken as lost after 5 s; its relays here
     // end their streams as interrupted, and its rows are closed once its lease runs out.
     caf_cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});

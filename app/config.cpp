@@ -40,6 +40,9 @@ const std::map<std::string, std::string>& defaults() {
     {"cluster.bind", ""},
     {"cluster.peers", ""},
     {"cluster.advertise", ""},
+    {"cluster.tls_cert", ""},
+    {"cluster.tls_key", ""},
+    {"cluster.tls_ca", ""},
     {"streams.flush_interval_ms", "120"},
     {"streams.idle_timeout_s", "30"},
     {"streams.retention_s", "300"},
@@ -82,6 +85,9 @@ const std::map<std::string, std::string>& env_overrides() {
     {"ACTORCABLE_CLUSTER_BIND", "cluster.bind"},
     {"ACTORCABLE_PEERS", "cluster.peers"},
     {"ACTORCABLE_CLUSTER_ADVERTISE", "cluster.advertise"},
+    {"ACTORCABLE_CLUSTER_TLS_CERT", "cluster.tls_cert"},
+    {"ACTORCABLE_CLUSTER_TLS_KEY", "cluster.tls_key"},
+    {"ACTORCABLE_CLUSTER_TLS_CA", "cluster.tls_ca"},
     {"ACTORCABLE_IDLE_TIMEOUT_S", "streams.idle_timeout_s"},
     {"ACTORCABLE_STREAMS_CONTINUE", "streams.continue"},
     {"ACTORCABLE_BATCHED_SENDS", "server.batched_sends"},
@@ -197,7 +203,8 @@ config config::load(const std::string& explicit_path) {
   c.cluster_peers();
   static const std::set<std::string> text_keys = {
     "server.bind", "server.web_root", "server.allowed_origins", "database.url", "auth.secret", "auth.ingest_key", "node.name", "provider.name",
-    "cluster.bind", "cluster.peers", "cluster.advertise",
+    "cluster.bind", "cluster.peers", "cluster.advertise", "cluster.tls_cert", "cluster.tls_key",
+    "cluster.tls_ca",
     "provider.openai_base_url", "provider.openai_api_key", "provider.openai_model",
     "provider.anthropic_base_url", "provider.anthropic_api_key", "provider.anthropic_model",
     "models.default", "models.failover", "streams.continue", "server.batched_sends"};

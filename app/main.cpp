@@ -18,12 +18,17 @@ Commands:
   token --email E     create user E (and a personal account) if absent; print a JWT for it
   seed --email E      make sure E has a user, an account and a chat; print the chat id
   config              print the effective configuration (secrets masked)
+  cluster-certs DIR [NODE...]
+                      make a cluster CA in DIR (kept if there) and a key and certificate per
+                      node for the cluster's mutual TLS; print the settings to use
   --help              this text
   --version           the version
 
 Configuration: conf/actorcable.ini (or --config FILE), overridden by the environment:
 DATABASE_URL, ACTORCABLE_BIND, ACTORCABLE_SECRET, ACTORCABLE_NODE_NAME, ACTORCABLE_IDLE_TIMEOUT_S,
-AI_PROVIDER, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, ACTORCABLE_WEB_ROOT.
+ACTORCABLE_CLUSTER_BIND, ACTORCABLE_CLUSTER_TLS_CERT, ACTORCABLE_CLUSTER_TLS_KEY,
+ACTORCABLE_CLUSTER_TLS_CA, AI_PROVIDER, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL,
+ACTORCABLE_WEB_ROOT (every key: conf/actorcable.ini).
 )";
 
 }  // namespace
@@ -33,6 +38,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   setenv("PGCONNECT_TIMEOUT", "5", 0);  // libpq waits forever for an unreachable host otherwise
   std::string config_path, command, email;
+  std::vector<std::string> operands;  // cluster-certs DIR NODE...
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -47,12 +53,21 @@ int main(int argc, char** argv) {
       (a == "--config" ? config_path : email) = args[++i];
     } else if (command.empty() && !a.empty() && a[0] != '-') {
       command = a;
+    } else if (command == "cluster-certs" && !a.empty() && a[0] != '-') {
+      operands.push_back(a);
     } else {
       std::cerr << "actorcable: unexpected argument '" << a << "'\n" << usage;
       return 2;
     }
   }
   try {
+    if (command == "cluster-certs") {
+      if (operands.empty()) {
+        std::cerr << "actorcable: cluster-certs needs DIR\n" << usage;
+        return 2;
+      }
+      return app::run_cluster_certs(operands[0], {operands.begin() + 1, operands.end()});
+    }
     auto cfg = app::config::load(config_path);
     if (command == "serve")
       return app::run_serve(cfg);

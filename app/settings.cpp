@@ -1,5 +1,7 @@
 #include "app/settings.hpp"
 
+#include "common/host_port.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <sstream>
@@ -182,6 +184,17 @@ serve_settings read_serve_settings(const config& cfg) {
   s.membership_interval = std::chrono::seconds(std::max(1, lease / 3));
   for (auto& [host, port] : cfg.cluster_peers())
     s.peers.push_back({host, port});
+  s.cluster_tls = {cfg.str("cluster.tls_cert"), cfg.str("cluster.tls_key"), cfg.str("cluster.tls_ca")};
+  auto& tls = s.cluster_tls;
+  if ((tls.cert.empty() || tls.key.empty() || tls.ca.empty())
+      && !(tls.cert.empty() && tls.key.empty() && tls.ca.empty()))
+    throw config_error("cluster.tls_cert, cluster.tls_key and cluster.tls_ca (ACTORCABLE_CLUSTER_TLS_CERT, "
+                       "_KEY, _CA) go together: set all three or none");
+  // Anyone who reaches a plain cluster port is a member: only loopback may go without TLS.
+  if (!tls.enabled() && !s.cluster_host.empty() && !is_loopback(s.cluster_host))
+    throw config_error("cluster.bind " + s.cluster_host + " is not a loopback address: set "
+                       "cluster.tls_cert, cluster.tls_key and cluster.tls_ca (ACTORCABLE_CLUSTER_TLS_CERT, "
+                       "ACTORCABLE_CLUSTER_TLS_KEY, ACTORCABLE_CLUSTER_TLS_CA; `actorcable cluster-certs` makes them)");
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include "actors/provider/launcher.hpp"
 #include "actors/store/stream_writer.hpp"
 #include "actors/stream/message_actor.hpp"
+#include "app/cluster_tls.hpp"
 #include "app/config.hpp"
 #include "net/api/api.hpp"
 #include "net/server.hpp"
@@ -27,6 +28,7 @@ struct serve_settings {
   std::uint16_t cluster_port = 0;  // 0: a free port, found by peers through the membership table
   std::string cluster_advertise;   // cluster.advertise, else the bind host (or the host name)
   std::vector<actors::peer_address> peers;
+  cluster_tls_files cluster_tls;  // none: plain TCP, on a loopback bind only
   int lease_seconds = 6;  // node.lease_s: also how long a silent node stays in the table
   caf::timespan takeover_wait = std::chrono::seconds(17);  // cluster_config::takeover_wait
   caf::timespan membership_interval = std::chrono::seconds(2);  // lease_s / 3

@@ -24,4 +24,20 @@ inline std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std:
                                                static_cast<std::uint16_t>(port)};
 }
 
+// Whether `host` can only be reached from this machine: localhost, 127.0.0.0/8 or ::1.
+inline bool is_loopback(std::string_view host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]")
+    return true;
+  if (host.substr(0, 4) != "127.")
+    return false;
+  int dots = 0;
+  for (char c : host.substr(4)) {
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      return false;
+  }
+  return dots == 2;
+}
+
 }  // namespace actorcable

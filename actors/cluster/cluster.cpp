@@ -36,6 +36,23 @@ void add_peer(self_ptr self, const cluster_config& cfg, const std::string& name,
   log::info("cluster", "peer_connected", {{"node", cfg.node}, {"peer", name}});
 }
 
+// A node counts as a member only while its row in cluster_nodes is renewed (SPEC §17): a
+// process that reached the cluster port, or a node whose lease lapsed, is not one.
+bool listed(self_ptr self, const std::string& name) {
+  return self->state.listed_names.count(name) > 0;
+}
+
+// Whether the message being handled comes from this node or from a peer that introduced itself.
+bool from_member(self_ptr self) {
+  auto& sender = self->current_sender();
+  if (!sender || sender->node() == self->node())
+    return true;
+  for (auto& [name, member] : self->state.peers)
+    if (member.node() == sender->node())
+      return true;
+  return false;
+}
+
 // Dials `text` and retries every retry_interval while it is a target (fixed, or still listed).
 void dial(self_ptr self, const cluster_config& cfg, const std::string& text) {
   auto& targets = self->state.targets;
@@ -46,6 +63,7 @@ void dial(self_ptr self, const cluster_config& cfg, const std::string& text) {
     targets.erase(t);
     return;
   }
+  t->second.dialing = true;
   auto addr = t->second.address;
   auto retry = [=] { self->delayed_send(self, cfg.retry_interval, dial_atom::value, text); };
   self->request(cfg.middleman, std::chrono::seconds(5), caf::connect_atom::value, addr.host, addr.port)
@@ -60,7 +78,14 @@ void dial(self_ptr self, const cluster_config& cfg, const std::string& text) {
                       caf::actor_cast<caf::actor>(self))
           .then(
             [=](std::string& name) {
+              if (!listed(self, name)) {
+                log::debug("cluster", "peer_not_listed", {{"peer", text}, {"node", name}});
+                retry();
+                return;
+              }
               self->state.dialed[member.address()] = text;
+              if (auto t = self->state.targets.find(text); t != self->state.targets.end())
+                t->second.dialing = false;
               add_peer(self, cfg, name, member);
             },
             [=](caf::error&) { retry(); });
@@ -69,6 +94,13 @@ void dial(self_ptr self, const cluster_config& cfg, const std::string& text) {
         log::debug("cluster", "dial_failed", {{"peer", text}, {"error", caf::to_string(err)}});
         retry();
       });
+}
+
+// Dials `text` unless a dial of it is under way already.
+void start_dial(self_ptr self, const cluster_config& cfg, const std::string& text) {
+  auto t = self->state.targets.find(text);
+  if (t != self->state.targets.end() && !t->second.dialing)
+    dial(self, cfg, text);
 }
 
 void update_members(self_ptr self, const cluster_config& cfg, const std::vector<std::string>& names,
@@ -88,21 +120,30 @@ void update_members(self_ptr self, const cluster_config& cfg, const std::vector<
   st.listed_names = std::move(live);
   for (auto& [text, target] : st.targets)
     target.listed = false;
-  for (auto& text : addresses) {
+  auto& not_peers = st.not_peers;
+  std::set<std::string> waiting;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    auto& text = addresses[i];
     auto addr = split_host_port(text, false);
     if (!addr) {
       log::warn("cluster", "bad_member_address", {{"address", text}});
       continue;
     }
-    auto [t, fresh] = st.targets.try_emplace(text, dial_target{{addr->first, addr->second}, false, true});
+    auto t = st.targets.try_emplace(text, dial_target{{addr->first, addr->second}, false, true}).first;
     t->second.listed = true;
-    bool connected = false;
-    for (auto& [member, dialed_text] : st.dialed)
-      connected = connected || dialed_text == text;
-    // A node back in the table after a lapse is dialed again: its connection may have lasted.
-    if (fresh || !connected)
-      dial(self, cfg, text);
+    // A listed node that is not a peer (new, or dropped when its lease lapsed while its
+    // connection lasted) is dialed: CAF hands back the connection if it still stands, and the
+    // hello makes it a peer again. Of two nodes the one with the smaller name dials first (two
+    // connections dialed at once between two nodes can cut each other); the other waits a
+    // round for it, then dials too.
+    auto& name = names[i];
+    if (st.peers.count(name))
+      continue;
+    if (name > cfg.node || not_peers.count(name))
+      start_dial(self, cfg, text);
+    waiting.insert(name);
   }
+  st.not_peers = std::move(waiting);
 }
 
 caf::actor relay_for(self_ptr self, const cluster_config& cfg, std::int64_t id,
@@ -193,6 +234,8 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
     if (auto d = st.dialed.find(msg.source); d != st.dialed.end()) {
       auto text = d->second;
       st.dialed.erase(d);
+      if (auto t = st.targets.find(text); t != st.targets.end())
+        t->second.dialing = true;  // the dial below is under way
       self->delayed_send(self, cfg.retry_interval, dial_atom::value, text);
     }
   });
@@ -204,7 +247,12 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
     [=](members_atom, const std::vector<std::string>& names, const std::vector<std::string>& addresses) {
       update_members(self, cfg, names, addresses);
     },
-    [=](hello_atom, std::string& name, caf::actor& member) {
+    [=](hello_atom, std::string& name, caf::actor& member) -> caf::result<std::string> {
+      if (!listed(self, name)) {
+        log::info("cluster", "peer_refused", {{"node", cfg.node}, {"peer", name.substr(0, 64)},
+                                              {"reason", "no live row in cluster_nodes"}});
+        return make_error(errc::not_member, "not a live member: " + name.substr(0, 64));
+      }
       add_peer(self, cfg, name, member);
       return cfg.node;
     },
@@ -214,7 +262,9 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
         names.push_back(name);
       return names;
     },
-    [=](find_atom, std::int64_t id) {
+    [=](find_atom, std::int64_t id) -> caf::result<caf::actor> {
+      if (!from_member(self))
+        return caf::actor{};
       self->delegate(self->state.directory, find_atom::value, id);
       return caf::delegated<caf::actor>{};
     },
@@ -258,7 +308,7 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
         self->send(member, chat_stream_atom::value, chat_id, id, origin);
     },
     [=](chat_stream_atom, std::int64_t chat_id, std::int64_t id, caf::actor& origin) {
-      if (self->state.directory)
+      if (self->state.directory && from_member(self))
         self->send(self->state.directory, chat_stream_atom::value, chat_id, id, origin);
     },
     [=](relay_atom, std::int64_t id, caf::actor& origin) {
@@ -287,11 +337,11 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
       }
     },
     [=](take_atom, std::vector<std::int64_t>& ids) {
-      if (self->state.directory)
+      if (self->state.directory && from_member(self))
         self->send(self->state.directory, take_atom::value, std::move(ids));
     },
     [=](broadcast_atom, std::vector<std::string>& streams, std::vector<std::string>& messages) {
-      if (cfg.hub)
+      if (cfg.hub && from_member(self))
         self->send(cfg.hub, broadcast_atom::value, std::move(streams), std::move(messages));
     },
   };

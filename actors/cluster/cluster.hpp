@@ -41,6 +41,7 @@ struct dial_target {
   peer_address address;
   bool fixed = false;
   bool listed = false;
+  bool dialing = false;  // a dial (and its retries) is under way
 };
 
 struct cluster_state {
@@ -50,6 +51,7 @@ struct cluster_state {
   std::map<std::string, dial_target> targets;        // by address text
   std::map<caf::actor_addr, std::string> dialed;     // peer member -> its address text
   std::set<std::string> listed_names;                // nodes alive in the table at its last read
+  std::set<std::string> not_peers;                   // listed but not peers at the last read
   std::unordered_map<std::int64_t, caf::actor> relays;  // by message id
   std::unordered_map<std::int64_t, std::vector<std::function<void(const caf::actor&)>>> finding;
 };

@@ -6,6 +6,7 @@
 #include "net/auth/auth.hpp"
 #include "net/http/query_string.hpp"
 #include "net/api/resource_json.hpp"
+#include "persistence/browser_sessions_repository.hpp"
 #include "persistence/chats_repository.hpp"
 #include "persistence/messages_repository.hpp"
 #include "persistence/users_repository.hpp"
@@ -119,6 +120,14 @@ http_reply api::message_page(persistence::pg_connection& conn, const model::chat
   return reply;
 }
 
+std::optional<std::int64_t> api::cookie_user(std::string_view session_id) const {
+  auto digest = session_digest(session_id);
+  if (digest.empty())
+    return std::nullopt;
+  auto conn = pool_.acquire();
+  return persistence::browser_session_user(*conn, digest);
+}
+
 http_reply api::handle(const http_call& call) const {
   auto parts = segments(call.path);
   if (parts.empty() || parts[0] != "api")
@@ -126,7 +135,6 @@ http_reply api::handle(const http_call& call) const {
   // A JWT in the Authorization header, else the browser's session cookie (SPEC §13).
   auto token = bearer_token(call.authorization);
   bool by_cookie = token.empty() && !call.cookie_token.empty();
-  auto user_id = authenticate(settings_.secret, by_cookie ? call.cookie_token : std::string(token));
   // Route shape first, so that unknown routes are 404 and known ones with a wrong method 405.
   enum class route { chats, chat, chat_messages, message, message_stop, models, none } r = route::none;
   std::optional<std::int64_t> id;
@@ -176,6 +184,7 @@ http_reply api::handle(const http_call& call) const {
     case route::none:
       break;
   }
+  auto user_id = by_cookie ? cookie_user(call.cookie_token) : authenticate(settings_.secret, token);
   if (!user_id)
     return json_error(401, "unauthorized");
   // A cookie goes with every request to this site, a cross-site form's too: changes need the

@@ -19,7 +19,7 @@ struct http_call {
   std::string target;  // as requested, query string included
   std::string authorization;
   std::string body;
-  std::string cookie_token;  // the session cookie's JWT, if the request carried one
+  std::string cookie_token;  // the session cookie's id, if the request carried one
   bool origin_ok = false;    // its Origin is one of server.allowed_origins
 };
 
@@ -34,6 +34,8 @@ struct http_reply {
   std::string link;       // RFC 8288 Link header (paging)
   std::string location;   // for redirects
   std::string set_cookie;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // any others
 };
 
 // A model the server can answer with (SPEC §10 GET /api/models).
@@ -58,6 +60,8 @@ public:
   api(persistence::pg_pool& pool, actors::directory_actor directory, api_settings settings);
 
   http_reply handle(const http_call& call) const;
+  // The user of a browser session id (the page's cookie); blocks on PostgreSQL.
+  std::optional<std::int64_t> cookie_user(std::string_view session_id) const;
 
 private:
   http_reply limited(const persistence::limit_refusal& refusal, std::int64_t user_id) const;

@@ -3,7 +3,11 @@
 #include "model/obfuscated_id.hpp"
 #include "net/auth/jwt.hpp"
 
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
 #include <cctype>
+#include <stdexcept>
 #include <chrono>
 
 namespace actorcable::net {
@@ -55,8 +59,30 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-std::string session_cookie(std::string_view token, std::int64_t max_age_s) {
-  return std::string(session_cookie_name) + "=" + std::string(token)
+std::string new_session_id() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("no random bytes for a session id");
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+std::string session_digest(std::string_view id) {
+  auto raw = id.size() == 43 ? base64url_decode(id) : std::nullopt;
+  if (!raw || raw->size() != 32)
+    return {};
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(raw->data()), raw->size(), md);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : md) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+std::string session_cookie(std::string_view session_id, std::int64_t max_age_s) {
+  return std::string(session_cookie_name) + "=" + std::string(session_id)
          + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age_s);
 }
 
@@ -68,6 +94,23 @@ bool origin_allowed(std::string_view origin, const std::vector<std::string>& all
   for (auto& a : allowed)
     if (ascii_iequals(origin, a))
       return true;
+  return false;
+}
+
+bool from_another_site(std::string_view sec_fetch_site, std::string_view origin,
+                       std::string_view referer, const std::vector<std::string>& allowed) {
+  if (ascii_iequals(sec_fetch_site, "cross-site"))
+    return true;
+  if (!origin.empty() && !origin_allowed(origin, allowed))
+    return true;
+  if (!referer.empty()) {
+    // The referer's origin: scheme://host[:port], up to the first '/' after the "//".
+    auto scheme_end = referer.find("://");
+    auto path = scheme_end == std::string_view::npos ? std::string_view::npos
+                                                     : referer.find('/', scheme_end + 3);
+    if (scheme_end == std::string_view::npos || !origin_allowed(referer.substr(0, path), allowed))
+      return true;
+  }
   return false;
 }
 

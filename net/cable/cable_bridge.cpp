@@ -169,11 +169,31 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
   if (cfg.access_changes)
     self->join(cfg.access_changes);
   if (cfg.extended && !cfg.restore_sid.empty() && cfg.sessions) {
-    self->request(cfg.sessions, 5s, caf::get_atom::value, cfg.restore_sid)
+    self->request(cfg.sessions, 5s, caf::get_atom::value, cfg.restore_sid, cfg.user_id)
       .then(
         [self, &cfg](bool found, session_snapshot& s) {
-          bool mine = found && s.user_id == cfg.user_id;
-          welcome(self, cfg, mine ? &s : nullptr);
+          if (!found || s.user_id != cfg.user_id) {
+            welcome(self, cfg, nullptr);
+            return;
+          }
+          // Access may have changed while the client was away (SPEC §17): every stored
+          // subscription is authorized again, as a new subscribe would be.
+          cfg.run_blocking([bridge = me(self), store = cfg.store, s = std::move(s)]() mutable {
+            session_snapshot kept{s.user_id, {}};
+            for (auto& sub : s.subscriptions) {
+              auto target = parse_identifier(sub.identifier);
+              std::optional<persistence::access_scope> scope;
+              try {
+                if (target)
+                  scope = store->access(s.user_id, *target);
+              } catch (const std::exception& e) {
+                log::error("cable", "authorization_failed", {{"error", e.what()}});
+              }
+              if (scope)
+                kept.subscriptions.push_back({std::move(sub.identifier), scope->account_id, scope->chat_id});
+            }
+            caf::anon_send(bridge, restored_atom::value, std::move(kept));
+          });
         },
         [self, &cfg](caf::error&) { welcome(self, cfg, nullptr); });
   } else {
@@ -216,6 +236,7 @@ caf::behavior cable_bridge(bridge_ptr self, std::shared_ptr<cable_socket> socket
       self->state.pending.push_back(std::move(*parsed.command));
       pump(self, cfg);
     },
+    [self, &cfg](restored_atom, session_snapshot& s) { welcome(self, cfg, &s); },
     [self, &cfg](authz_atom, authz_result& r) {
       self->state.busy = false;
       if (r.allowed) {

@@ -25,6 +25,7 @@ using closed_atom = caf::atom_constant<caf::atom("closed")>;  // socket -> bridg
 using authz_atom = caf::atom_constant<caf::atom("authz")>;    // (authz_atom, authz_result)
 using row_atom = caf::atom_constant<caf::atom("row")>;        // (row_atom, stored_row)
 using unhold_atom = caf::atom_constant<caf::atom("unhold")>;  // restored route's wait is over
+using restored_atom = caf::atom_constant<caf::atom("restored")>;  // (restored_atom, snapshot): re-checked
 
 // A subscribe's access check, done off the actor threads, back to the bridge.
 struct authz_result {

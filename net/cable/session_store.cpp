@@ -16,9 +16,9 @@ session_store(session_store_actor::stateful_pointer<session_store_state> self, c
       self->delayed_send(self, ttl, session_expire_atom::value, std::move(sid), gen);
       count(&actorcable::metrics::sessions_stored_total);
     },
-    [=](caf::get_atom, const std::string& sid) -> caf::result<bool, session_snapshot> {
+    [=](caf::get_atom, const std::string& sid, std::int64_t user_id) -> caf::result<bool, session_snapshot> {
       auto it = self->state.sessions.find(sid);
-      if (it == self->state.sessions.end())
+      if (it == self->state.sessions.end() || it->second.first.user_id != user_id)
         return {false, session_snapshot{}};
       auto snapshot = std::move(it->second.first);
       self->state.sessions.erase(it);

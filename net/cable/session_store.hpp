@@ -25,12 +25,13 @@ struct session_snapshot {
 
 using session_expire_atom = caf::atom_constant<caf::atom("expire")>;
 
-// (put_atom, sid, snapshot) keeps it for the store's ttl; (get_atom, sid) -> (found, snapshot)
-// and forgets it (a session is restored once); (session_expire_atom, sid, generation) is the
+// (put_atom, sid, snapshot) keeps it for the store's ttl; (get_atom, sid, user) -> (found,
+// snapshot) and forgets it (a session is restored once) when it is that user's: another user's
+// sid finds nothing and leaves the session to its owner (SPEC §17); (session_expire_atom, sid, generation) is the
 // store's own timer.
 using session_store_actor = caf::typed_actor<
   caf::reacts_to<caf::put_atom, std::string, session_snapshot>,
-  caf::replies_to<caf::get_atom, std::string>::with<bool, session_snapshot>,
+  caf::replies_to<caf::get_atom, std::string, std::int64_t>::with<bool, session_snapshot>,
   caf::reacts_to<session_expire_atom, std::string, std::uint64_t>>;
 
 struct session_store_state {

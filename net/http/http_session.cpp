@@ -5,6 +5,7 @@
 #include "net/api/broadcast_api.hpp"
 #include "net/api/ingest_api.hpp"
 #include "net/api/ingest_stream.hpp"
+#include "net/api/sign_in.hpp"
 #include "net/http/lingering_close.hpp"
 #include "net/http/query_string.hpp"
 #include "net/http/static_files.hpp"
@@ -34,6 +35,13 @@ std::optional<std::int64_t> cable_user(const std::string& secret,
   if (token.empty())
     token = std::string(req["X-JID"]);
   return authenticate(secret, token);
+}
+
+// Sign-in and sign-out answers: never cached, and the address (with its token) never sent on.
+http_reply private_page(http_reply r) {
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return r;
 }
 
 class http_session : public std::enable_shared_from_this<http_session> {
@@ -109,30 +117,28 @@ private:
           return;
         }
         auto user = cable_user(ctx_.cfg.secret, req);
-        if (!user) {
-          // The page's cable: the session cookie, from the page's own origin only (SPEC §13).
-          auto cookie = cookie_value(req[http::field::cookie], session_cookie_name);
-          if (auto u = cookie.empty() ? std::nullopt : authenticate(ctx_.cfg.secret, cookie)) {
-            if (!origin_allowed(req[http::field::origin], ctx_.cfg.allowed_origins)) {
-              reply(req.version(), false, json_error(403, "origin not allowed"));
-              return;
-            }
-            user = u;
-          }
-        }
-        std::optional<connection_limiter::slot> slot;
-        if (user && !(slot = ctx_.connections->acquire(*user))) {
-          ctx_.stats.limited_connections.fetch_add(1, std::memory_order_relaxed);
-          if (auto n = ctx_.limited_log.admit("connections:" + std::to_string(*user)))
-            log::warn("cable", "limited", {{"limit", "connections"}, {"user_id", *user}, {"refused", n}});
-          reply(req.version(), false, json_error(429, "too many connections"));
+        auto cookie = std::string(cookie_value(req[http::field::cookie], session_cookie_name));
+        if (user || cookie.empty()) {
+          upgrade(std::move(req), user);
           return;
         }
-        stream_.expires_never();
-        // Frames the client sent right behind its request are already in our buffer.
-        auto early = beast::buffers_to_string(buffer_.data());
-        std::make_shared<ws_session>(std::move(stream_), worker_, ctx_)
-          ->run(std::move(req), std::move(early), user, std::move(slot));
+        // The page's cable: the session cookie, from the page's own origin only (SPEC §13).
+        if (!origin_allowed(req[http::field::origin], ctx_.cfg.allowed_origins)) {
+          reply(req.version(), false, json_error(403, "origin not allowed"));
+          return;
+        }
+        auto self = shared_from_this();
+        auto held = std::make_shared<http::request<http::string_body>>(std::move(req));
+        boost::asio::post(ctx_.db_workers, [self, held, cookie = std::move(cookie)] {
+          std::optional<std::int64_t> u;
+          try {
+            u = self->ctx_.http_api.cookie_user(cookie);
+          } catch (const std::exception& e) {
+            log::error("cable", "session_lookup_failed", {{"error", e.what()}});
+          }
+          boost::asio::post(self->stream_.get_executor(),
+                            [self, held, u] { self->upgrade(std::move(*held), u); });
+        });
         return;
       }
       reply(req.version(), false, json_error(404, "not found"));
@@ -142,14 +148,30 @@ private:
     bool keep_alive = req.keep_alive();
     if (path == "/" && target.find("token=") != std::string::npos
         && (req.method() == http::verb::get || req.method() == http::verb::head)) {
-      sign_in_with(version, keep_alive, query_param(target, "token"));
+      auto token = query_param(target, "token");
+      if (from_another_site(req["Sec-Fetch-Site"], req[http::field::origin], req[http::field::referer],
+                            ctx_.cfg.allowed_origins)) {
+        // Login CSRF (SPEC §17): a link from elsewhere never replaces this browser's session.
+        http_reply r{200, continue_sign_in_page(token)};
+        r.content_type = "text/html; charset=utf-8";
+        reply(version, keep_alive, private_page(std::move(r)));
+        return;
+      }
+      on_database_thread(version, keep_alive, path, [token = std::move(token)](net_context& ctx) {
+        return private_page(sign_in(ctx.pool, ctx.cfg.secret, token));
+      });
       return;
     }
     if (path == "/signout") {
-      http_reply r{302, R"({"status":"signed out"})"};
-      r.location = "/";
-      r.set_cookie = cleared_session_cookie();
-      reply(version, keep_alive, r);
+      auto cookie = std::string(cookie_value(req[http::field::cookie], session_cookie_name));
+      if (req.method() != http::verb::post)
+        reply(version, keep_alive, http_reply{405, R"({"error":"method not allowed"})", "POST"});
+      else if (!origin_allowed(req[http::field::origin], ctx_.cfg.allowed_origins))
+        reply(version, keep_alive, json_error(403, "origin not allowed"));
+      else
+        on_database_thread(version, keep_alive, path, [cookie = std::move(cookie)](net_context& ctx) {
+          return private_page(sign_out(ctx.pool, cookie));
+        });
       return;
     }
     if (path == "/healthz") {
@@ -210,6 +232,23 @@ private:
     reply(version, keep_alive, json_error(404, "not found"));
   }
 
+  // The WebSocket session of `user` (none: it is told it is unauthorized), within its limit.
+  void upgrade(http::request<http::string_body> req, std::optional<std::int64_t> user) {
+    std::optional<connection_limiter::slot> slot;
+    if (user && !(slot = ctx_.connections->acquire(*user))) {
+      ctx_.stats.limited_connections.fetch_add(1, std::memory_order_relaxed);
+      if (auto n = ctx_.limited_log.admit("connections:" + std::to_string(*user)))
+        log::warn("cable", "limited", {{"limit", "connections"}, {"user_id", *user}, {"refused", n}});
+      reply(req.version(), false, json_error(429, "too many connections"));
+      return;
+    }
+    stream_.expires_never();
+    // Frames the client sent right behind its request are already in our buffer.
+    auto early = beast::buffers_to_string(buffer_.data());
+    std::make_shared<ws_session>(std::move(stream_), worker_, ctx_)
+      ->run(std::move(req), std::move(early), user, std::move(slot));
+  }
+
   // POST /_broadcast: to the subscribers of each named stream on every node (SPEC §11).
   void broadcast(unsigned version, bool keep_alive, const http::request<http::string_body>& req) {
     if (auto refused = ingest_refusal(ctx_.cfg.ingest_key, req[http::field::authorization])) {
@@ -256,23 +295,13 @@ private:
     });
   }
 
-  // `/?token=<jwt>`: the token becomes the session cookie and leaves the address bar. An invalid
-  // one clears any old session.
-  void sign_in_with(unsigned version, bool keep_alive, const std::string& token) {
-    http_reply r{302, R"({"status":"redirect"})"};
-    r.location = "/";
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
-    auto who = sign_in(ctx_.cfg.secret, token);
-    r.set_cookie = who ? session_cookie(token, who->expires_at - now) : cleared_session_cookie();
-    reply(version, keep_alive, r);
-  }
-
   void reply(unsigned version, bool keep_alive, const http_reply& r) {
     auto res = std::make_shared<http::response<http::string_body>>(
       static_cast<http::status>(r.status), version);
     res->set(http::field::server, "actorcable");
-    res->set(http::field::content_type, "application/json");
+    res->set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers)
+      res->set(name, value);
     if (!r.allow.empty())
       res->set(http::field::allow, r.allow);
     if (!r.link.empty())

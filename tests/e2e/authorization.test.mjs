@@ -228,10 +228,55 @@ test('browser sign-in: /?token= sets an HttpOnly session cookie; the cable and c
   assert.equal(await withTimeout(upgrade(own), 5000, 'own origin'), 101);
   assert.equal(await withTimeout(upgrade('http://evil.example'), 5000, 'foreign origin'), 403);
 
-  const out = await fetch(`${server.http}/signout`, { redirect: 'manual', headers: { cookie } });
-  assert.equal(out.status, 302);
+  const out = await fetch(`${server.http}/signout`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: own } });
+  assert.equal(out.status, 303);
   assert.match(out.headers.get('set-cookie'), /^actorcable_session=; .*Max-Age=0$/);
   const bad = await fetch(`${server.http}/?token=forged.token.here`, { redirect: 'manual' });
   assert.equal(bad.status, 302);
   assert.match(bad.headers.get('set-cookie'), /Max-Age=0/, 'an invalid token signs nobody in');
+});
+
+// SPEC §17: the cookie carries a server-side session, not the JWT; sign-in from another site never
+// replaces a session; sign-out is a POST from the page's origin and ends the session for good.
+test('browser sessions: no token in the cookie, cross-site sign-in changes nothing, sign-out revokes', async () => {
+  const own = server.http;
+  const signIn = await fetch(`${server.http}/?token=${owner}`, { redirect: 'manual' });
+  assert.equal(signIn.status, 302);
+  assert.equal(signIn.headers.get('referrer-policy'), 'no-referrer');
+  assert.equal(signIn.headers.get('cache-control'), 'no-store');
+  const cookie = signIn.headers.get('set-cookie').split(';')[0];
+  const value = cookie.split('=')[1];
+  assert.ok(!value.includes('.') && !owner.includes(value), 'the cookie is not the JWT');
+  const chats = (c) => fetch(`${server.http}/api/chats`, { headers: { cookie: c } });
+  assert.equal((await chats(cookie)).status, 200);
+
+  // A link on another site to the outsider's token (login CSRF): no cookie set, a page asking.
+  for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { referer: 'https://evil.example/page' }]) {
+    const csrf = await fetch(`${server.http}/?token=${outsider}`, { redirect: 'manual', headers: { cookie, ...headers } });
+    assert.equal(csrf.status, 200, JSON.stringify(headers));
+    assert.equal(csrf.headers.get('set-cookie'), null, 'the session is kept');
+    assert.equal(csrf.headers.get('cache-control'), 'no-store');
+    assert.equal(csrf.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(await csrf.text(), /Continue signing in/);
+  }
+  const mine = await (await chats(cookie)).json();
+  const ownerChats = (await api(server, owner, 'GET', '/api/chats')).json;
+  assert.deepEqual(mine.map((c) => c.id).sort(), ownerChats.map((c) => c.id).sort(), 'still the owner');
+
+  // Sign-out: a GET or a foreign origin does nothing.
+  assert.equal((await fetch(`${server.http}/signout`, { redirect: 'manual', headers: { cookie } })).status, 405);
+  const foreign = await fetch(`${server.http}/signout`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: 'http://evil.example' } });
+  assert.equal(foreign.status, 403);
+  assert.equal((await chats(cookie)).status, 200, 'the cookie still works after a refused sign-out');
+  const out = await fetch(`${server.http}/signout`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: own } });
+  assert.equal(out.status, 303);
+  assert.equal((await chats(cookie)).status, 401, 'the old cookie value is refused at once');
+  const upgrade = await new Promise((resolve) => {
+    const ws = new WebSocket(server.ws, ['actioncable-v1-json'], { headers: { cookie }, origin: own });
+    ws.on('message', (d) => { const f = JSON.parse(d.toString()); if (f.type !== 'ping') { ws.close(); resolve(f); } });
+    ws.on('unexpected-response', (_req, res) => { res.resume(); resolve({ status: res.statusCode }); });
+    ws.on('error', () => {});
+  });
+  assert.notEqual(upgrade.type, 'welcome', `the cable refuses it too (${JSON.stringify(upgrade)})`);
+  assert.equal((await chats('actorcable_session=' + 'A'.repeat(43))).status, 401, 'a made-up session id');
 });

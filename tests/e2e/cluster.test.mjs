@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { createCable } from '@anycable/core';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql, psqlAsync, metricValue } from './harness.mjs';
+  withTimeout, psql, psqlAsync, metricValue, clusterCerts } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
@@ -24,12 +24,15 @@ const INGEST_KEY = `cluster-ingest-${process.pid}-abcdefgh`;
 const names = ['node-a', 'node-b', 'node-c'];
 const nodes = {};
 
+const tls = clusterCerts(names);  // SPEC §17: nodes talk over mutual TLS
+
 // No peer list: each node binds a free port and finds the others in the cluster_nodes table.
 function startNode(name) {
   return startServer(db, {
     ACTORCABLE_NODE_NAME: name,
     ACTORCABLE_CLUSTER_BIND: '127.0.0.1:0',
     ACTORCABLE_INGEST_KEY: INGEST_KEY,
+    ...tls(name),
   }, { config: { 'server.subscribe_burst': 1000, 'streams.retention_s': 60, 'streams.continue': 'off' } });
 }
 

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { createCable } from '@anycable/core';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql, metricValue } from './harness.mjs';
+  withTimeout, psql, metricValue, clusterCerts } from './harness.mjs';
 
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
   'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ');
@@ -18,8 +18,12 @@ export const TAKEOVER_MS = 10000;
 // The suite's database, token and nodes (set by setUp).
 export const ctx = { db: null, alice: null, nodes: {} };
 
+// SPEC §17: the nodes of these suites talk over mutual TLS.
+let tlsFor = null;
+const tls = (name) => (tlsFor ??= clusterCerts(['node-a', 'node-b', 'node-c']))(name);
+
 export function startNode(name, extra = {}, config = {}) {
-  return startServer(ctx.db, { ACTORCABLE_NODE_NAME: name, ACTORCABLE_CLUSTER_BIND: '127.0.0.1:0', ...extra },
+  return startServer(ctx.db, { ACTORCABLE_NODE_NAME: name, ACTORCABLE_CLUSTER_BIND: '127.0.0.1:0', ...tls(name), ...extra },
     { config: { 'server.subscribe_burst': 1000, 'streams.retention_s': 60, ...config } });
 }
 

@@ -2,7 +2,7 @@
 import { spawn, execFileSync, execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
 import { after } from 'node:test';
@@ -100,6 +100,22 @@ export function baseEnv(db, extra = {}) {
 export function token(db, email, extra = {}) {
   return execFileSync(BIN, ['token', '--email', email],
     { env: baseEnv(db, extra), encoding: 'utf8', timeout: CHILD_TIMEOUT_MS }).trim();
+}
+
+// A cluster CA and a certificate per node made by `actorcable cluster-certs` in a temp dir (gone
+// when the process exits); returns tlsEnv(name): the node's ACTORCABLE_CLUSTER_TLS_* variables
+// (a name not made yet is made then, under the same CA).
+export function clusterCerts(names = []) {
+  if (process.env.DEV_NO_TLS) return () => ({});
+  const dir = mkdtempSync(`${tmpdir()}/actorcable-certs-`);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const make = (list) => execFileSync(BIN, ['cluster-certs', dir, ...list], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
+  make(names);
+  return (name) => {
+    if (!existsSync(`${dir}/${name}.pem`)) make([name]);
+    return { ACTORCABLE_CLUSTER_TLS_CERT: `${dir}/${name}.pem`,
+      ACTORCABLE_CLUSTER_TLS_KEY: `${dir}/${name}.key`, ACTORCABLE_CLUSTER_TLS_CA: `${dir}/ca.pem` };
+  };
 }
 
 const configFiles = [];

@@ -292,9 +292,13 @@ test('a page of another origin cannot open the cable with the session cookie; Si
   } finally {
     elsewhere.close();
   }
-  await page.getByRole('link', { name: 'Sign out' }).click();
+  const before = (await page.context().cookies()).find((c) => c.name === 'actorcable_session');
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('#signin').waitFor();
   const cookies = await page.context().cookies();
   assert.ok(!cookies.some((c) => c.name === 'actorcable_session' && c.value), 'the session cookie is gone');
+  // The session ended on the server: its old value no longer signs anything in.
+  const replay = await fetch(`${server.http}/api/chats`, { headers: { cookie: `actorcable_session=${before.value}` } });
+  assert.equal(replay.status, 401);
   assert.equal(await withTimeout(tryCable(page), 10000, 'the upgrade after sign-out'), 'closed');
 });

@@ -86,11 +86,33 @@ CAF_TEST(cluster bind port 0 is a free port and the advertised host defaults to 
   CAF_CHECK(s.clustered());
   CAF_CHECK_EQUAL(s.cluster_port, 0);
   CAF_CHECK_EQUAL(s.cluster_advertise, "127.0.0.1");
-  auto any = from_ini("[cluster]\nbind = 0.0.0.0:7000\n");
+  const std::string tls = "tls_cert = n.pem\ntls_key = n.key\ntls_ca = ca.pem\n";
+  auto any = from_ini("[cluster]\nbind = 0.0.0.0:7000\n" + tls);
   CAF_CHECK_EQUAL(read_serve_settings(any).cluster_advertise, any.host_name());
-  auto named = read_serve_settings(from_ini("[cluster]\nbind = 0.0.0.0:7000\nadvertise = node-a.internal\n"));
+  auto named = read_serve_settings(from_ini("[cluster]\nbind = 0.0.0.0:7000\nadvertise = node-a.internal\n" + tls));
   CAF_CHECK_EQUAL(named.cluster_advertise, "node-a.internal");
   CAF_CHECK_EQUAL(named.cluster_port, 7000);
+}
+
+// SPEC §17: anyone who reaches a plain cluster port is a member, so only loopback goes without TLS.
+CAF_TEST(a cluster bound off loopback needs all three TLS files) {
+  auto refused = [](const std::string& ini, const std::string& words) {
+    try {
+      read_serve_settings(from_ini(ini));
+      CAF_FAIL("accepted: " << ini);
+    } catch (const config_error& e) {
+      CAF_CHECK(std::string(e.what()).find(words) != std::string::npos);
+    }
+  };
+  refused("[cluster]\nbind = 0.0.0.0:7000\n", "ACTORCABLE_CLUSTER_TLS_CERT");
+  refused("[cluster]\nbind = 10.0.0.5:7000\n", "not a loopback address");
+  refused("[cluster]\nbind = 127.0.0.1:0\ntls_cert = n.pem\n", "set all three or none");
+  CAF_CHECK(!read_serve_settings(from_ini("[cluster]\nbind = 127.0.0.1:0\n")).cluster_tls.enabled());
+  CAF_CHECK(!read_serve_settings(from_ini("[cluster]\nbind = [::1]:0\n")).cluster_tls.enabled());
+  auto s = read_serve_settings(from_ini("[cluster]\nbind = 0.0.0.0:7000\ntls_cert = n.pem\ntls_key = n.key\ntls_ca = ca.pem\n"));
+  CAF_CHECK_EQUAL(s.cluster_tls.cert, "n.pem");
+  CAF_CHECK_EQUAL(s.cluster_tls.key, "n.key");
+  CAF_CHECK_EQUAL(s.cluster_tls.ca, "ca.pem");
 }
 
 CAF_TEST(SPEC defaults bind 127.0.0.1 port 8080 idle timeout 30 s limits 4 20 64) {

@@ -1,5 +1,5 @@
 // The extended protocol's session store through its typed interface: a session is restored once,
-// and not after its time to live; a newer snapshot under the same sid outlives the older timer.
+// only to its own user, and not after its time to live; a newer snapshot under the same sid outlives the older timer.
 #define CAF_SUITE session_store
 #include "test_dsl.hpp"
 
@@ -24,8 +24,8 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   // (found, snapshot) as the store answers a restore.
-  std::pair<bool, session_snapshot> get(const std::string& sid) {
-    auto pending = self->request(store, caf::infinite, caf::get_atom::value, sid);
+  std::pair<bool, session_snapshot> get(const std::string& sid, std::int64_t user) {
+    auto pending = self->request(store, caf::infinite, caf::get_atom::value, sid, user);
     consume_messages();
     std::pair<bool, session_snapshot> out{false, {}};
     pending.receive([&](bool found, session_snapshot& s) { out = {found, std::move(s)}; },
@@ -40,16 +40,25 @@ CAF_TEST_FIXTURE_SCOPE(session_store_tests, fixture)
 
 CAF_TEST(a session is restored once with what was stored) {
   put("sid-1", 42);
-  auto [found, s] = get("sid-1");
+  auto [found, s] = get("sid-1", 42);
   CAF_CHECK(found);
   CAF_CHECK_EQUAL(s.user_id, 42);
   CAF_REQUIRE_EQUAL(s.subscriptions.size(), 1u);
   CAF_CHECK_EQUAL(s.subscriptions[0].identifier, "{\"channel\":\"X\"}");
   CAF_CHECK_EQUAL(s.subscriptions[0].account_id, 7);
   CAF_CHECK_EQUAL(s.subscriptions[0].chat_id, 9);
-  CAF_CHECK(!get("sid-1").first);
-  CAF_CHECK(!get("never-stored").first);
+  CAF_CHECK(!get("sid-1", 42).first);
+  CAF_CHECK(!get("never-stored", 42).first);
   CAF_CHECK_EQUAL(stats.sessions_stored_total.load(), 1);
+  CAF_CHECK_EQUAL(stats.sessions_restored_total.load(), 1);
+}
+
+CAF_TEST(another user presenting a sid finds nothing and leaves the session to its owner) {
+  put("sid-2", 42);
+  CAF_CHECK(!get("sid-2", 43).first);
+  auto [found, s] = get("sid-2", 42);
+  CAF_CHECK(found);
+  CAF_CHECK_EQUAL(s.user_id, 42);
   CAF_CHECK_EQUAL(stats.sessions_restored_total.load(), 1);
 }
 
@@ -57,14 +66,14 @@ CAF_TEST(a session expires after its time to live and a newer one under the sid 
   put("old", 1);
   sched.advance_time(ttl);
   consume_messages();
-  CAF_CHECK(!get("old").first);
+  CAF_CHECK(!get("old", 1).first);
   put("sid", 1);
   sched.advance_time(ttl / 2);
   consume_messages();
   put("sid", 2);  // stored again (the client reconnected and left again)
   sched.advance_time(ttl / 2);  // the first snapshot's timer fires: it must not drop the second
   consume_messages();
-  auto [found, s] = get("sid");
+  auto [found, s] = get("sid", 2);
   CAF_CHECK(found);
   CAF_CHECK_EQUAL(s.user_id, 2);
 }

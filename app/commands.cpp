@@ -193,7 +193,7 @@ caf::actor start_cluster(caf::actor_system& sys, const serve_settings& settings,
 
 int run_serve(const config& cfg) {
   auto settings = read_serve_settings(cfg);
-  if (settings.cluster_tls.enabled())
+  if (settings.clustered() && settings.cluster_tls.enabled())
     if (auto bad = check_cluster_tls(settings.cluster_tls))
       throw config_error(*bad);
   require_database(cfg);

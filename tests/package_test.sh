@@ -25,6 +25,10 @@ echo "$version"
 grep -q "web_root = /usr/share/actorcable/web" "$root/etc/actorcable/actorcable.ini" || { echo "FAIL: installed web_root"; exit 1; }
 grep -q "NoNewPrivileges=yes" "$root/lib/systemd/system/actorcable.service"
 grep -q "ProtectSystem=strict" "$root/lib/systemd/system/actorcable.service"
+grep -q "/etc/actorcable/cluster/" "$root/lib/systemd/system/actorcable.service" || { echo "FAIL: unit names the cluster's files"; exit 1; }
+dpkg-deb -e "$deb" "$out/control"
+grep -q "install -d -o actorcable -g actorcable -m 0700 /etc/actorcable/cluster" "$out/control/postinst" \
+  || { echo "FAIL: postinst makes /etc/actorcable/cluster"; exit 1; }
 # The installed config is valid as shipped.
 "$root/usr/bin/actorcable" --config "$root/etc/actorcable/actorcable.ini" config >/dev/null
 echo "package test passed"

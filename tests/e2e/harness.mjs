@@ -106,7 +106,6 @@ export function token(db, email, extra = {}) {
 // when the process exits); returns tlsEnv(name): the node's ACTORCABLE_CLUSTER_TLS_* variables
 // (a name not made yet is made then, under the same CA).
 export function clusterCerts(names = []) {
-  if (process.env.DEV_NO_TLS) return () => ({});
   const dir = mkdtempSync(`${tmpdir()}/actorcable-certs-`);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const make = (list) => execFileSync(BIN, ['cluster-certs', dir, ...list], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });

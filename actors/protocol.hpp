@@ -21,6 +21,8 @@ namespace actorcable::actors {
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using thinking_atom = caf::atom_constant<caf::atom("thinking")>;
 using tool_atom = caf::atom_constant<caf::atom("tool")>;
+// job -> message actor: (alive_atom) no part, but the producer is there (an ingest keep-alive)
+using alive_atom = caf::atom_constant<caf::atom("alive")>;
 using job_done_atom = caf::atom_constant<caf::atom("job_done")>;
 // directory / message actor commands
 using start_atom = caf::atom_constant<caf::atom("start")>;  // start a message's stream
@@ -227,6 +229,7 @@ using job_sink_actor = caf::typed_actor<
   caf::reacts_to<chunk_atom, std::string>,
   caf::reacts_to<thinking_atom, std::string>,
   caf::reacts_to<tool_atom, tool_call>,
+  caf::reacts_to<alive_atom>,
   caf::reacts_to<job_done_atom, job_result>>;
 
 // Sends to a dynamically typed actor (a subscriber, a job, the cluster) as `self`, which may be a

@@ -76,4 +76,11 @@ bool valid_utf8(std::string_view in) {
   return true;
 }
 
+std::size_t utf8_length(std::string_view in) {
+  std::size_t n = 0;
+  for (unsigned char c : in)
+    n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace actorcable::model

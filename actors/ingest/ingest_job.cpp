@@ -75,6 +75,10 @@ caf::behavior ingest_job(self_ptr self, std::shared_ptr<ingest_sink> sink) {
       if (hand_over(self, parts))
         when_taken(self, sink);
     },
+    [=](ingest_alive_atom) {
+      if (self->state.stream)
+        self->send(self->state.stream, alive_atom::value);
+    },
     [=](ingest_lost_atom, std::string& reason) {
       self->quit(make_error(errc::producer_failed, std::move(reason)));
     },

@@ -13,6 +13,8 @@ namespace actorcable::actors {
 // (ingest_lost_atom, string reason) the producer is gone (or sent what is not a part).
 using ingest_parts_atom = caf::atom_constant<caf::atom("ing_parts")>;
 using ingest_lost_atom = caf::atom_constant<caf::atom("ing_lost")>;
+// session -> job: (ingest_alive_atom) a blank line: the producer is there (resets the idle deadline)
+using ingest_alive_atom = caf::atom_constant<caf::atom("ing_alive")>;
 
 // What the producer's HTTP side hears from its job. Called on the job's thread.
 class ingest_sink {

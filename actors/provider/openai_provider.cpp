@@ -1,5 +1,7 @@
 #include "actors/provider/openai_provider.hpp"
 
+#include "model/utf8.hpp"
+
 #include "actors/errors.hpp"
 #include "common/log.hpp"
 #include "actors/provider/anthropic_events.hpp"
@@ -69,9 +71,10 @@ void note_usage(job_result& r, const std::string& model, std::optional<std::int6
                 std::optional<std::int64_t> output) {
   if (!model.empty())
     r.model_id = model;
-  if (input)
+  // A count the row's integer column cannot hold is not kept (the final write must not fail).
+  if (input && model::fits_int_column(*input))
     r.input_tokens = input;
-  if (output)
+  if (output && model::fits_int_column(*output))
     r.output_tokens = output;
 }
 

@@ -202,6 +202,7 @@ message_actor(self_ptr self, job_spec spec, message_actor_config cfg, stream_wri
                   {{"message_id", self->state.id}, {"reason", "status is not running, done or error"}});
     },
     [=](caf::flush_atom) { flush(self, writer); },
+    [=](alive_atom) { job_active(self); },
     [=](job_done_atom, job_result& result) {
       if (self->state.streaming)
         self->state.result = std::move(result);

@@ -3,6 +3,7 @@
 #include "actors/protocol.hpp"
 #include "common/log.hpp"
 #include "model/obfuscated_id.hpp"
+#include "model/utf8.hpp"
 #include "net/auth/auth.hpp"
 #include "net/http/query_string.hpp"
 #include "net/api/resource_json.hpp"
@@ -213,8 +214,10 @@ http_reply api::handle(const http_call& call) const {
     auto t = body->find("title");
     if (t == body->end())
       return std::nullopt;
-    if (!t->value().is_string() || t->value().as_string().size() > 500)
+    if (!t->value().is_string() || model::utf8_length(t->value().as_string()) > 500)
       return json_error(422, "title must be a string of at most 500 characters");
+    if (t->value().as_string().find('\0') != json::string::npos)
+      return json_error(422, "title must not contain NUL characters");
     out = std::string(t->value().as_string());
     return std::nullopt;
   };
@@ -269,6 +272,8 @@ http_reply api::handle(const http_call& call) const {
       if (content == body->end() || !content->value().is_string()
           || content->value().as_string().empty())
         return json_error(422, "content must be a non-empty string");
+      if (content->value().as_string().find('\0') != json::string::npos)
+        return json_error(422, "content must not contain NUL characters");
       std::string text(content->value().as_string());
       auto busy = persistence::on_busy::cancel;
       if (auto b = body->find("on_busy"); b != body->end()) {

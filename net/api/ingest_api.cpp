@@ -49,6 +49,8 @@ http_reply create_ingest_answer(persistence::pg_pool& pool, std::optional<std::i
     if (auto* m = value.as_object().if_contains("model_id"); m && !m->is_null()) {
       if (!m->is_string() || m->as_string().size() > 200)
         return json_error(422, "model_id must be a string of at most 200 characters");
+      if (m->as_string().find('\0') != json::string::npos)
+        return json_error(422, "model_id must not contain NUL characters");
       model_id = std::string(m->as_string());
     }
   }

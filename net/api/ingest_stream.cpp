@@ -203,8 +203,10 @@ private:
     ++line_no_;
     if (!line.empty() && line.back() == '\r')
       line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos)
-      return;  // blank lines (keep-alives) are not parts
+    if (line.find_first_not_of(" \t") == std::string::npos) {
+      keep_alive_ = true;  // a blank line is no part, but it says the producer is there
+      return;
+    }
     auto parsed = actors::parse_ingest_part(line);
     if (auto* why = std::get_if<std::string>(&parsed)) {
       invalid(line_no_, *why);
@@ -224,8 +226,15 @@ private:
   }
 
   void hand_over() {
-    if (batch_.empty() || job_gone_)
+    if (job_gone_)
       return;
+    if (batch_.empty()) {
+      if (keep_alive_ && !with_job_)
+        caf::anon_send(job_, actors::ingest_alive_atom::value);
+      keep_alive_ = false;
+      return;
+    }
+    keep_alive_ = false;
     with_job_ = true;
     caf::anon_send(job_, actors::ingest_parts_atom::value, std::move(batch_));
     batch_.clear();
@@ -310,6 +319,7 @@ private:
   bool reading_over_ = false;  // end part, invalid line, lost producer or reply: read no more
   bool job_gone_ = false;
   bool invalid_ = false;       // answer 400
+  bool keep_alive_ = false;    // a blank line came since the last hand-over
   bool replied_ = false;
   bool reading_ = false;  // a read of the body is under way
 };

@@ -54,7 +54,9 @@ public:
 private:
   void do_read() {
     parser_.emplace();
-    parser_->body_limit(ctx_.cfg.max_body_bytes);
+    // No limit while the headers are read: an ingest stream's body is unbounded whether it is
+    // chunked or has a Content-Length (SPEC §17); other bodies are bounded in on_header.
+    parser_->body_limit(boost::none);
     parser_->header_limit(16 * 1024);
     // A client that trickles its headers is cut at the header timeout; the body gets longer.
     stream_.expires_after(ctx_.cfg.header_timeout);
@@ -86,6 +88,11 @@ private:
         return;
       }
     }
+    if (auto length = parser_->content_length(); length && *length > ctx_.cfg.max_body_bytes) {
+      on_read(http::error::body_limit, 0);
+      return;
+    }
+    parser_->body_limit(ctx_.cfg.max_body_bytes);  // a chunked body counts as it comes
     stream_.expires_after(60s);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&http_session::on_read, shared_from_this()));

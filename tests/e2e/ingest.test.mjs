@@ -155,6 +155,9 @@ test('every way a producer can fail ends the stream error; the parts before it a
     'a line that is not JSON': (p) => { p.send('{"type":"text","text":'); },
     'an unknown part type': (p) => { p.send({ type: 'image', url: 'x' }); },
     'a line over max_frame_bytes': (p) => { p.send({ type: 'text', text: 'x'.repeat(70 * 1024) }); },
+    // SPEC §17: PostgreSQL can hold neither; refused, never stored altered or failing the final write.
+    'a line with a NUL character': (p) => { p.send({ type: 'text', text: 'a\u0000b' }); },
+    'a line with a token count over 2^31-1': (p) => { p.send({ type: 'usage', input_tokens: 2 ** 31, output_tokens: 1 }); },
   };
   const runs = await Promise.all(Object.entries(cases).map(async ([name, fail]) => {
     const oid = await newAnswer();
@@ -196,6 +199,44 @@ test('every way a producer can fail ends the stream error; the parts before it a
     // Only silence waits for the idle timeout; every other failure ends the stream by itself.
     assert.equal(endedIdle(oid), name.startsWith('silence'), `${name}: ended ${seconds} s after the failure`);
   }
+});
+
+// SPEC §17: a body with Content-Length is as unbounded as a chunked one, read as it arrives.
+test('a producer with Content-Length streams 10 MB; its content_length is the row\'s length', { timeout: 120000 }, async () => {
+  const oid = await newAnswer();
+  const piece = 'y'.repeat(50000);
+  const lines = [];
+  for (let i = 0; i < 200; i++) lines.push(JSON.stringify({ type: 'text', text: piece }));
+  lines.push(JSON.stringify({ type: 'end' }));
+  const body = Buffer.from(lines.join('\n') + '\n');
+  const res = await withTimeout(fetch(`${server.http}/ingest/messages/${oid}/stream`, {
+    method: 'POST', body, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson',
+      'content-length': String(body.length) } }), 60000 * SANITIZER_TIME_FACTOR, 'the 10 MB producer');
+  const json = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(json));
+  assert.equal(json.status, 'complete');
+  assert.equal(json.content_length, 200 * piece.length);
+  const stored = Number(psql(db, `SELECT octet_length(content) FROM messages WHERE id = ${messageIds.decode(oid)[0]}`));
+  assert.equal(stored, json.content_length);
+});
+
+// SPEC §17: a blank line keeps a producer alive like a part (here for four idle timeouts).
+test('blank lines keep a producer alive past the idle timeout', { timeout: 60000 }, async () => {
+  const oid = await newAnswer();
+  const p = producer(oid);
+  p.send({ type: 'text', text: 'before ' });
+  const until = Date.now() + 4 * IDLE_S * 1000;
+  while (Date.now() < until) {
+    p.send('');
+    await new Promise((r) => setTimeout(r, 400));
+  }
+  p.send({ type: 'text', text: 'after' }, { type: 'end' });
+  p.end();
+  const r = await p.response;
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.json.status, 'complete');
+  assert.equal((await message(oid)).content, 'before after');
+  assert.ok(!endedIdle(oid), 'the idle timeout ended it');
 });
 
 test('409 for a second producer, a user message or an ended answer; 404 for a missing or malformed id', async () => {

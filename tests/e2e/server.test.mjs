@@ -317,3 +317,26 @@ test('bad HTTP input gets 400, 404, 405, 413, 422', async () => {
   assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}/messages`)).json[0].content, sqlish);
   assert.equal((await fetch(`${server.http}/healthz`)).status, 200);
 });
+
+// SPEC §17: bad input is refused, never stored altered. PostgreSQL text cannot hold a NUL (libpq
+// would cut the value there); titles are limited in characters, not bytes.
+test('a NUL in a title or question is 422 naming the field, nothing stored; titles count characters', async () => {
+  const chat = await newChat(server, alice);
+  const before = (await api(server, alice, 'GET', `/api/chats/${chat.id}/messages`)).json.length;
+  const question = await api(server, alice, 'POST', `/api/chats/${chat.id}/messages`, { content: 'a\u0000b' });
+  assert.equal(question.status, 422);
+  assert.match(question.json.error, /^content /);
+  assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}/messages`)).json.length, before);
+  const created = await api(server, alice, 'POST', '/api/chats', { title: 'a\u0000b' });
+  assert.equal(created.status, 422);
+  assert.match(created.json.error, /^title /);
+  const renamed = await api(server, alice, 'PATCH', `/api/chats/${chat.id}`, { title: 'x\u0000y' });
+  assert.equal(renamed.status, 422);
+  assert.equal((await api(server, alice, 'GET', `/api/chats/${chat.id}`)).json.title, chat.title);
+  // 500 characters of three bytes each (1,500 bytes) are a valid title; 501 are not.
+  const wide = '€'.repeat(500);
+  const ok = await api(server, alice, 'PATCH', `/api/chats/${chat.id}`, { title: wide });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.title, wide);
+  assert.equal((await api(server, alice, 'PATCH', `/api/chats/${chat.id}`, { title: wide + '€' })).status, 422);
+});

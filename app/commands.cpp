@@ -297,7 +297,7 @@ int run_serve(const config& cfg) {
 
   auto& scfg = settings.server;
   scfg.access_changes = sys.groups().get_local("actorcable.access");
-  auto sessions = sys.spawn(net::session_store, settings.session_ttl, &stats);
+  auto sessions = sys.spawn(net::session_store, settings.session_ttl, settings.session_limits, &stats);
   scfg.sessions = sessions;
   scfg.broadcasts = hub;
   auto listener = sys.spawn<caf::detached>(

@@ -140,6 +140,7 @@ serve_settings read_serve_settings(const config& cfg) {
   a.history_budget_chars = count(cfg, "streams.history_budget_chars", 0, INT32_MAX);
   a.limits.concurrent = count<int>(cfg, "limits.answers_concurrent", 0, 1000000);
   a.limits.per_minute = count<int>(cfg, "limits.answers_per_minute", 0, 1000000);
+  a.chats_per_user = count<int>(cfg, "limits.chats", 0, 100000000);
 
   auto& n = s.server;
   std::tie(n.host, n.port) = cfg.bind();
@@ -151,7 +152,8 @@ serve_settings read_serve_settings(const config& cfg) {
   n.ping_interval = seconds(cfg, "server.ping_interval_s", 1);
   n.header_timeout = seconds(cfg, "server.header_timeout_s", 1);
   n.connections_per_user = count(cfg, "limits.connections", 0, 1000000);
-  n.max_subscriptions = count(cfg, "server.max_subscriptions", 1, 100000);
+  n.max_subscriptions = count(cfg, "limits.subscriptions", 0, 100000);
+  n.max_identifier_bytes = count(cfg, "limits.identifier_bytes", 0, 1 << 20);
   n.subscribe_rate = count<double>(cfg, "server.subscribe_rate", 1, 1000000);
   n.subscribe_burst = count<double>(cfg, "server.subscribe_burst", 1, 1000000);
   n.batched_sends = cfg.str("server.batched_sends") == "on";  // on | off: checked by config::load
@@ -173,6 +175,8 @@ serve_settings read_serve_settings(const config& cfg) {
 
   s.pool_size = count(cfg, "database.pool_size", 1, 1000);
   s.session_ttl = seconds(cfg, "server.session_ttl_s", 1);
+  s.session_limits.count = count(cfg, "limits.sessions", 0, 1000000);
+  s.session_limits.bytes = count(cfg, "limits.session_bytes", 0, INT32_MAX);
   s.drain = seconds(cfg, "server.drain_s", 0);
   std::tie(s.cluster_host, s.cluster_port) = cfg.cluster_bind();
   s.cluster_advertise = cfg.str("cluster.advertise");

@@ -9,6 +9,7 @@
 #include "app/config.hpp"
 #include "net/api/api.hpp"
 #include "net/server.hpp"
+#include "net/cable/session_store.hpp"
 
 namespace actorcable::app {
 
@@ -23,6 +24,7 @@ struct serve_settings {
   net::server_config server;
   std::size_t pool_size = 8;
   caf::timespan session_ttl = std::chrono::minutes(5);
+  net::session_limits session_limits;
   std::chrono::seconds drain{10};
   std::string cluster_host;  // cluster.bind; empty: not published
   std::uint16_t cluster_port = 0;  // 0: a free port, found by peers through the membership table

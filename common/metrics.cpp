@@ -141,7 +141,9 @@ std::string metrics::render() const {
   header(out, "actorcable_limited_total", "counter", "Requests refused by a per-user limit.");
   const std::pair<const char*, const std::atomic<std::int64_t>*> limits[] = {
     {"answers_concurrent", &limited_answers_concurrent},
-    {"answers_per_minute", &limited_answers_per_minute}, {"connections", &limited_connections}};
+    {"answers_per_minute", &limited_answers_per_minute}, {"connections", &limited_connections},
+    {"chats", &limited_chats}, {"subscriptions", &limited_subscriptions},
+    {"identifier_bytes", &limited_identifier_bytes}, {"sessions", &limited_sessions}};
   for (auto& [limit, counter] : limits)
     out += std::string("actorcable_limited_total{limit=\"") + limit + "\"} "
            + std::to_string(v(*counter)) + "\n";

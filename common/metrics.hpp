@@ -58,6 +58,10 @@ struct metrics {
   std::atomic<std::int64_t> limited_answers_concurrent{0};
   std::atomic<std::int64_t> limited_answers_per_minute{0};
   std::atomic<std::int64_t> limited_connections{0};
+  std::atomic<std::int64_t> limited_chats{0};
+  std::atomic<std::int64_t> limited_subscriptions{0};
+  std::atomic<std::int64_t> limited_identifier_bytes{0};
+  std::atomic<std::int64_t> limited_sessions{0};
   std::atomic<std::int64_t> streams_ended_total{0};
   std::atomic<std::int64_t> persist_flushes_total{0};   // append statements
   std::atomic<std::int64_t> persist_rows_total{0};      // rows they updated

@@ -38,7 +38,8 @@ struct server_config {
   std::size_t write_queue_limit = 1024 * 1024;  // past this backlog a client is too_slow
   std::chrono::seconds ping_interval{3};
   std::chrono::seconds header_timeout{10};  // a request's headers must arrive within this (slowloris)
-  std::size_t max_subscriptions = 256;
+  std::size_t max_subscriptions = 256;     // limits.subscriptions, per connection (0: none)
+  std::size_t max_identifier_bytes = 1024;  // limits.identifier_bytes (0: none)
   std::size_t connections_per_user = 64;  // WebSocket connections per user on this node; 0: any
   const std::atomic<std::int64_t>* database_up = nullptr;  // /healthz answers 503 when 0
   double subscribe_rate = 50;  // per connection, sustained per second

@@ -28,8 +28,18 @@ async function api(method, path, body) {
   return json;
 }
 
+// GET /api/chats is paged (SPEC §17): a page, and the address of the next one from its Link.
+async function chatPage(path) {
+  const res = await fetch(path);
+  if (res.status === 401) throw new Unauthorized('unauthorized');
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '');
+  return { rows: await res.json(), next: next ? next[1] : null };
+}
+
 // --- state ---------------------------------------------------------------------------------------
 let chats = [];
+let moreChats = null;      // the next page of the chat list, while there is one
 let models = [];           // GET /api/models: [{ id, provider, default }]
 let current = null;        // the open chat
 let subscription = null;   // its Chat:<id>:messages subscription
@@ -125,6 +135,7 @@ function render() {
 }
 
 function renderChats() {
+  $('#more-chats').hidden = !moreChats;
   $('#chats').replaceChildren(...chats.map((c) => {
     const li = document.createElement('li');
     const b = document.createElement('button');
@@ -248,9 +259,35 @@ async function openChat(chat) {
   $('#message-input').focus();
 }
 
+// The next page of chats, appended (a chat already listed is not listed twice).
+let loadingChats = false;
+async function loadMoreChats() {
+  if (!moreChats || loadingChats) return;
+  loadingChats = true;
+  try {
+    const page = await chatPage(moreChats);
+    const known = new Set(chats.map((c) => c.id));
+    chats.push(...page.rows.filter((c) => !known.has(c.id)));
+    moreChats = page.next;
+    renderChats();
+  } finally {
+    loadingChats = false;
+  }
+  // Still in view (a tall screen, a short page): the observer will not fire again by itself.
+  const end = $('#more-chats');
+  if (moreChats && !end.hidden && end.getBoundingClientRect().top < window.innerHeight) await loadMoreChats();
+}
+
+// Scrolling to the end of the list loads the next page.
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting)) loadMoreChats().catch((e) => { $('#error').textContent = e.message; });
+}).observe($('#more-chats'));
+
 async function start() {
   try {
-    chats = await api('GET', '/api/chats');
+    const first = await chatPage('/api/chats');
+    chats = first.rows;
+    moreChats = first.next;
   } catch (e) {
     if (!(e instanceof Unauthorized)) throw e;
     $('#signin').hidden = false;

@@ -89,6 +89,45 @@ http_reply api::limited(const persistence::limit_refusal& refusal, std::int64_t 
   return r;
 }
 
+namespace {
+
+// The page size a request's `limit` asks for (`fallback` without one); none when it is not a
+// number from 1 to `max`.
+std::optional<int> page_limit(const std::string& target, int fallback, int max) {
+  auto text = query_param(target, "limit");
+  if (text.empty())
+    return fallback;
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > max)
+    return std::nullopt;
+  return n;
+}
+
+// GET /api/chats[?before=<chat oid>&limit=N]: the user's chats, most recently active first, a
+// page at a time with a Link to the next (SPEC §17: a user's chats are never read or sent whole).
+http_reply chats_page(persistence::pg_connection& conn, std::int64_t user_id, const std::string& target) {
+  constexpr int default_limit = 100, max_limit = 200;
+  std::optional<std::int64_t> before;
+  auto before_text = query_param(target, "before");
+  if (!before_text.empty() && !(before = model::decode_id(model_kind::chat, before_text)))
+    return json_error(400, "before must be a chat id");
+  auto limit = page_limit(target, default_limit, max_limit);
+  if (!limit)
+    return json_error(400, "limit must be a number from 1 to " + std::to_string(max_limit));
+  auto page = persistence::page_of_chats(conn, user_id, before, *limit);
+  json::array out;
+  for (auto& c : page.chats)
+    out.push_back(chat_json(c));
+  auto reply = json_reply(200, out);
+  if (page.more)
+    reply.link = "</api/chats?before=" + model::encode_id(model_kind::chat, page.chats.back().id)
+                 + "&limit=" + std::to_string(*limit) + ">; rel=\"next\"";
+  return reply;
+}
+
+}  // namespace
+
 // GET /api/chats/:id/messages[?before=<message oid>&limit=N]: a page, oldest first, with a Link
 // to the older messages when there are more (a long chat is never read or sent whole).
 http_reply api::message_page(persistence::pg_connection& conn, const model::chat& chat,
@@ -99,15 +138,10 @@ http_reply api::message_page(persistence::pg_connection& conn, const model::chat
   auto before_text = query_param(target, "before");
   if (!before_text.empty() && !(before = model::decode_id(model_kind::message, before_text)))
     return json_error(400, "before must be a message id");
-  int limit = default_limit;
-  if (auto text = query_param(target, "limit"); !text.empty()) {
-    int n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > max_limit)
-      return json_error(400, "limit must be a number from 1 to " + std::to_string(max_limit));
-    limit = n;
-  }
-  auto page = persistence::page_of_chat(conn, chat.id, before, limit, max_page_bytes);
+  auto limit = page_limit(target, default_limit, max_limit);
+  if (!limit)
+    return json_error(400, "limit must be a number from 1 to " + std::to_string(max_limit));
+  auto page = persistence::page_of_chat(conn, chat.id, before, *limit, max_page_bytes);
   json::array out;
   for (auto& m : page.messages)
     out.push_back(message_json(m));
@@ -116,7 +150,7 @@ http_reply api::message_page(persistence::pg_connection& conn, const model::chat
     auto chat_oid = model::encode_id(model_kind::chat, chat.id);
     reply.link = "</api/chats/" + chat_oid + "/messages?before="
                  + model::encode_id(model_kind::message, *page.older) + "&limit="
-                 + std::to_string(limit) + ">; rel=\"next\"";
+                 + std::to_string(*limit) + ">; rel=\"next\"";
   }
   return reply;
 }
@@ -244,12 +278,8 @@ http_reply api::handle(const http_call& call) const {
       return chat ? json_reply(200, chat_json(*chat)) : not_found();
     }
     case route::chats: {
-      if (get) {
-        json::array out;
-        for (auto& c : persistence::chats_visible_to(*conn, *user_id))
-          out.push_back(chat_json(c));
-        return json_reply(200, out);
-      }
+      if (get)
+        return chats_page(*conn, *user_id, call.target);
       std::optional<std::string> given_title, model_id;
       if (auto bad = title_of(given_title))
         return *bad;
@@ -259,8 +289,16 @@ http_reply api::handle(const http_call& call) const {
       auto account = persistence::default_account_id(*conn, *user_id);
       if (!account)
         return json_error(422, "user has no account");
-      return json_reply(201, chat_json(persistence::create_chat(*conn, *account, title,
-                                                                model_id.value_or(""))));
+      auto chat = persistence::create_chat_within(*conn, *account, title, model_id.value_or(""),
+                                                  settings_.chats_per_user);
+      if (!chat) {
+        if (settings_.metrics)
+          settings_.metrics->limited_chats.fetch_add(1, std::memory_order_relaxed);
+        if (auto n = limited_log_.admit("chats:" + std::to_string(*user_id)))
+          log::warn("api", "limited", {{"limit", "chats"}, {"user_id", *user_id}, {"refused", n}});
+        return json_error(429, "too many chats");
+      }
+      return json_reply(201, chat_json(*chat));
     }
     case route::chat_messages: {
       auto chat = id ? persistence::find_chat_for_user(*conn, *user_id, *id) : std::nullopt;

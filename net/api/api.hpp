@@ -52,6 +52,7 @@ struct api_settings {
   int lease_seconds = 6;
   std::size_t history_budget_chars = 24000;
   persistence::answer_limits limits{4, 20};
+  int chats_per_user = 1000;  // limits.chats: POST /api/chats past it is 429 (0: none)
   actorcable::metrics* metrics = nullptr;
 };
 

@@ -35,6 +35,12 @@ void rejected(bridge_ptr self, const bridge_config& cfg, const char* event,
   }
 }
 
+// A subscribe refused by a limit of [limits] (SPEC §17), counted by limit.
+void limited(const bridge_config& cfg, std::atomic<std::int64_t> actorcable::metrics::*counter) {
+  if (cfg.metrics)
+    (cfg.metrics->*counter).fetch_add(1, std::memory_order_relaxed);
+}
+
 bool take_token(bridge_ptr self) {
   return self->state.budget->take(self->clock().now());
 }
@@ -54,12 +60,19 @@ void handle(bridge_ptr self, const bridge_config& cfg, cable_command cmd) {
         send_text(self, reject_frame(cmd.identifier));
         return;
       }
+      if (cfg.max_identifier_bytes > 0 && cmd.identifier.size() > cfg.max_identifier_bytes) {
+        limited(cfg, &actorcable::metrics::limited_identifier_bytes);
+        rejected(self, cfg, "identifier_limit");
+        send_text(self, reject_frame(cmd.identifier));
+        return;
+      }
       auto target = parse_identifier(cmd.identifier);
       if (!target) {
         send_text(self, reject_frame(cmd.identifier));
         return;
       }
-      if (st.subs.size() >= cfg.max_subscriptions) {
+      if (cfg.max_subscriptions > 0 && st.subs.size() >= cfg.max_subscriptions) {
+        limited(cfg, &actorcable::metrics::limited_subscriptions);
         rejected(self, cfg, "subscription_limit");
         send_text(self, reject_frame(cmd.identifier));
         return;

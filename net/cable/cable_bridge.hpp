@@ -73,7 +73,8 @@ struct bridge_config {
   bool extended = false;  // actioncable-v1-ext-json
   std::string sid;          // this connection's session id (extended protocol)
   std::string restore_sid;  // the session a reconnecting client asks to restore
-  std::size_t max_subscriptions = 256;
+  std::size_t max_subscriptions = 256;     // per connection (0: none)
+  std::size_t max_identifier_bytes = 1024;  // (0: none)
   double subscribe_rate = 50;  // subscribe commands per second, sustained
   double subscribe_burst = 100;
   std::string connection_id;

@@ -90,6 +90,7 @@ void ws_session::on_accept(beast::error_code ec) {
   bcfg.user_id = *user_id_;
   bcfg.extended = extended;
   bcfg.max_subscriptions = ctx_.cfg.max_subscriptions;
+  bcfg.max_identifier_bytes = ctx_.cfg.max_identifier_bytes;
   bcfg.subscribe_rate = ctx_.cfg.subscribe_rate;
   bcfg.subscribe_burst = ctx_.cfg.subscribe_burst;
   bcfg.access_changes = ctx_.cfg.access_changes;

@@ -170,7 +170,7 @@ test('membership revoked mid-stream: at most the chunk in flight arrives, then n
 });
 
 test('per-connection limits reject the subscribe and keep the connection', async () => {
-  const limited = await startServer(db, {}, { config: { 'server.max_subscriptions': 3, 'server.subscribe_burst': 6, 'server.subscribe_rate': 1 } });
+  const limited = await startServer(db, {}, { config: { 'limits.subscriptions': 3, 'server.subscribe_burst': 6, 'server.subscribe_rate': 1 } });
   try {
     const chat = await newChat(limited, owner);
     const { response } = await ask(limited, owner, chat.id, '[[chunks:1]]');

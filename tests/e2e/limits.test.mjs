@@ -1,12 +1,14 @@
 // Per-user limits with their defaults (SPEC §13): 4 streaming answers at once, 20 answers per
-// minute, 64 WebSocket connections. The numbers below are SPEC's, not read from the server.
+// minute, 64 WebSocket connections. The numbers below are SPEC's, not read from the server; those
+// of SPEC §17 (which gives none) are the defaults conf/actorcable.ini documents.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { createDatabase, startServer, token, newChat, api, NO_LIMITS, eventually, withTimeout,
-  metricValue } from './harness.mjs';
+  metricValue, psql, rawCable } from './harness.mjs';
 
 const SPEC = { concurrent: 4, perMinute: 20, connections: 64 };
+const DOCUMENTED = { chats: 1000, subscriptions: 256, identifierBytes: 1024, sessions: 16 };
 let db, server;
 
 before(async () => {
@@ -98,4 +100,112 @@ test('the sixty-fifth WebSocket connection of a user is refused with 429 before 
   for (const ws of conns) ws.close();
   assert.equal(logLines('connections'), 1);
   assert.ok(await limitedTotal('connections') >= 3);
+});
+
+const accountOf = (email) => psql(db, `SELECT m.account_id FROM memberships m JOIN users u ON u.id = m.user_id
+  WHERE u.email_address = '${email}' AND m.role = 'owner'`);
+const chatIdentifier = (id, extra = {}) => JSON.stringify({ channel: 'SyncChannel', model: 'Chat', id, ...extra });
+
+test('chats: the 1,001st of an account is 429; GET /api/chats is paged, most recently active first', async () => {
+  const henry = token(db, 'henry@example.com');
+  const made = (await newChat(server, henry)).id;
+  psql(db, `INSERT INTO chats (account_id, title, updated_at)
+    SELECT ${accountOf('henry@example.com')}, 'chat ' || n, now() - n * interval '1 second'
+    FROM generate_series(1, ${DOCUMENTED.chats - 2}) n`);
+  assert.equal((await api(server, henry, 'POST', '/api/chats', { title: 'the last one' })).status, 201);
+  const before = await limitedTotal('chats');
+  const refused = await api(server, henry, 'POST', '/api/chats', { title: 'one too many' });
+  assert.equal(refused.status, 429);
+  assert.deepEqual(refused.json, { error: 'too many chats' });
+  assert.equal(await limitedTotal('chats'), before + 1);
+  assert.equal((await api(server, token(db, 'ivy@example.com'), 'POST', '/api/chats', {})).status, 201, 'another user');
+
+  // Paged: 100 by default, a Link to the next page, every chat once, newest activity first.
+  const seen = [];
+  let path = '/api/chats';
+  let pages = 0;
+  while (path) {
+    const r = await api(server, henry, 'GET', path);
+    assert.equal(r.status, 200);
+    assert.ok(r.json.length <= 100 && r.json.length > 0);
+    seen.push(...r.json);
+    const next = /<([^>]+)>; rel="next"/.exec(r.headers.get('link') ?? '');
+    path = next ? next[1] : null;
+    pages += 1;
+  }
+  assert.equal(pages, DOCUMENTED.chats / 100);
+  assert.equal(new Set(seen.map((c) => c.id)).size, DOCUMENTED.chats);
+  assert.equal(seen[0].title, 'the last one');
+  assert.equal(seen[1].id, made);
+  assert.equal(seen.at(-1).title, `chat ${DOCUMENTED.chats - 2}`);
+  const big = await api(server, henry, 'GET', '/api/chats?limit=200');
+  assert.equal(big.json.length, 200);
+  assert.equal((await api(server, henry, 'GET', '/api/chats?limit=201')).status, 400);
+  assert.equal((await api(server, henry, 'GET', '/api/chats?before=not-an-id')).status, 400);
+  // Another user's chat as the cursor reads like a missing one: an empty page.
+  const foreign = await newChat(server, token(db, 'ivy@example.com'));
+  assert.deepEqual((await api(server, henry, 'GET', `/api/chats?before=${foreign.id}`)).json, []);
+});
+
+test('subscriptions per connection and identifier bytes are bounded; refusals keep the connection', async () => {
+  // Its own server without the subscribe rate limit (not under test here), the limits at their defaults.
+  const defaults = Object.fromEntries(Object.keys(NO_LIMITS).map((k) => [k, undefined]));
+  const own = await startServer(db, defaults, { config: { 'server.subscribe_rate': 1000000, 'server.subscribe_burst': 1000000 } });
+  try {
+    const judy = token(db, 'judy@example.com');
+    const chat = await newChat(own, judy);
+    const c = rawCable(`${own.ws}?jid=${judy}`);
+    await c.opened;
+    const answer = async (identifier) => {
+      c.send({ command: 'subscribe', identifier });
+      const f = await c.next((x) => x.identifier === identifier && /subscription/.test(x.type ?? ''), 10000, 'an answer');
+      c.frames.splice(c.frames.indexOf(f), 1);
+      return f.type;
+    };
+    const limited = (limit) => metricValue(own, `actorcable_limited_total{limit="${limit}"}`);
+    // 256 identifiers of one chat: the extra key makes each its own subscription.
+    for (let i = 0; i < DOCUMENTED.subscriptions; i++)
+      assert.equal(await answer(chatIdentifier(chat.id, { n: i })), 'confirm_subscription', `subscription ${i + 1}`);
+    assert.equal(await answer(chatIdentifier(chat.id, { n: 'one too many' })), 'reject_subscription');
+    assert.equal(await limited('subscriptions'), 1);
+    c.send({ command: 'unsubscribe', identifier: chatIdentifier(chat.id, { n: 0 }) });
+    // Room for one again; an identifier of exactly 1,024 bytes is taken, 1,025 are not.
+    const padded = (n) => { const base = chatIdentifier(chat.id); return base.slice(0, -1) + ' '.repeat(n - base.length) + '}'; };
+    assert.equal(padded(DOCUMENTED.identifierBytes).length, DOCUMENTED.identifierBytes);
+    assert.equal(await answer(padded(DOCUMENTED.identifierBytes)), 'confirm_subscription');
+    c.send({ command: 'unsubscribe', identifier: padded(DOCUMENTED.identifierBytes) });
+    assert.equal(await answer(padded(DOCUMENTED.identifierBytes + 1)), 'reject_subscription');
+    assert.equal(await limited('identifier_bytes'), 1);
+    assert.equal(c.ws.readyState, 1, 'the connection stays open');
+    c.close();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('stored sessions per user: past 16 the oldest goes; the newest restores', async () => {
+  const kate = token(db, 'kate@example.com');
+  const chat = await newChat(server, kate);
+  const ext = ['actioncable-v1-ext-json'];
+  const before = await limitedTotal('sessions');
+  const sids = [];
+  for (let i = 0; i <= DOCUMENTED.sessions; i++) {
+    const c = rawCable(`${server.ws}?jid=${kate}`, { protocols: ext });
+    const welcome = await c.next((f) => f.type === 'welcome');
+    c.send({ command: 'subscribe', identifier: chatIdentifier(chat.id) });
+    await c.next((f) => f.type === 'confirm_subscription');
+    const stored = await metricValue(server, 'actorcable_sessions_stored_total');
+    c.close();
+    await eventually(() => metricValue(server, 'actorcable_sessions_stored_total'), (n) => n > stored, 5000, 'stored');
+    sids.push(welcome.sid);
+  }
+  assert.equal(await limitedTotal('sessions'), before + 1);
+  const restore = async (sid) => {
+    const c = rawCable(`${server.ws}?jid=${kate}&sid=${sid}`, { protocols: ext });
+    const welcome = await c.next((f) => f.type === 'welcome');
+    c.close();
+    return welcome.restored === true;
+  };
+  assert.equal(await restore(sids[0]), false, 'the oldest was dropped');
+  assert.equal(await restore(sids.at(-1)), true, 'the newest restores');
 });

@@ -43,6 +43,7 @@ CAF_TEST(the built in defaults are the modules own defaults) {
   CAF_CHECK_EQUAL(s.api.history_budget_chars, a.history_budget_chars);
   CAF_CHECK_EQUAL(s.api.limits.concurrent, a.limits.concurrent);
   CAF_CHECK_EQUAL(s.api.limits.per_minute, a.limits.per_minute);
+  CAF_CHECK_EQUAL(s.api.chats_per_user, a.chats_per_user);
   net::server_config n;
   CAF_CHECK_EQUAL(s.server.host, n.host);
   CAF_CHECK_EQUAL(s.server.port, n.port);
@@ -55,12 +56,16 @@ CAF_TEST(the built in defaults are the modules own defaults) {
   CAF_CHECK_EQUAL(s.server.header_timeout.count(), n.header_timeout.count());
   CAF_CHECK_EQUAL(s.server.connections_per_user, n.connections_per_user);
   CAF_CHECK_EQUAL(s.server.max_subscriptions, n.max_subscriptions);
+  CAF_CHECK_EQUAL(s.server.max_identifier_bytes, n.max_identifier_bytes);
   CAF_CHECK_EQUAL(s.server.subscribe_rate, n.subscribe_rate);
   CAF_CHECK_EQUAL(s.server.subscribe_burst, n.subscribe_burst);
   CAF_CHECK_EQUAL(s.server.web_root, n.web_root);
   serve_settings d;
   CAF_CHECK_EQUAL(s.pool_size, d.pool_size);
   CAF_CHECK_EQUAL(s.session_ttl, d.session_ttl);
+  net::session_limits l;
+  CAF_CHECK_EQUAL(s.session_limits.count, l.count);
+  CAF_CHECK_EQUAL(s.session_limits.bytes, l.bytes);
   CAF_CHECK_EQUAL(s.drain.count(), d.drain.count());
   CAF_CHECK(!s.clustered());
   CAF_CHECK_EQUAL(s.lease_seconds, d.lease_seconds);

@@ -58,8 +58,10 @@ using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using find_atom = caf::atom_constant<caf::atom("find")>;
 using info_atom = caf::atom_constant<caf::atom("info")>;
 using relay_atom = caf::atom_constant<caf::atom("relay")>;
-// membership -> cluster: (members_atom, vector<string> names, vector<string> addresses), the live
-// nodes read from PostgreSQL; (leave_atom) -> bool: remove this node's row, then stop
+// membership -> cluster: (members_atom, vector<string> names, vector<string> addresses, bool
+// complete), the live nodes read from PostgreSQL (complete: this node had the database for a
+// full lease, so a node missing from them is gone; else they only add); (leave_atom) -> bool:
+// remove this node's row, then stop
 using members_atom = caf::atom_constant<caf::atom("members")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 

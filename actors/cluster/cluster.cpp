@@ -104,9 +104,13 @@ void start_dial(self_ptr self, const cluster_config& cfg, const std::string& tex
 }
 
 void update_members(self_ptr self, const cluster_config& cfg, const std::vector<std::string>& names,
-                    const std::vector<std::string>& addresses) {
+                    const std::vector<std::string>& addresses, bool complete) {
   auto& st = self->state;
   std::set<std::string> live(names.begin(), names.end());
+  // Right after a database outage a peer may not have renewed its row yet: nobody is dropped
+  // until this node has had the database for a full lease (SPEC §17).
+  if (!complete)
+    live.insert(st.listed_names.begin(), st.listed_names.end());
   for (auto& name : st.listed_names) {
     if (live.count(name))
       continue;
@@ -244,8 +248,9 @@ caf::behavior cluster(self_ptr self, cluster_config cfg) {
       self->state.directory = caf::actor_cast<directory_actor>(directory);
     },
     [=](dial_atom, const std::string& text) { dial(self, cfg, text); },
-    [=](members_atom, const std::vector<std::string>& names, const std::vector<std::string>& addresses) {
-      update_members(self, cfg, names, addresses);
+    [=](members_atom, const std::vector<std::string>& names, const std::vector<std::string>& addresses,
+        bool complete) {
+      update_members(self, cfg, names, addresses, complete);
     },
     [=](hello_atom, std::string& name, caf::actor& member) -> caf::result<std::string> {
       if (!listed(self, name)) {

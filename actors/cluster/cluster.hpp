@@ -63,8 +63,9 @@ struct cluster_state {
 // (cancel_atom, int64 id) -> bool, (stream_started_atom, int64 chat, int64 id, actor) a local
 // stream started, (chat_stream_atom, int64 chat, int64 id, actor) one started elsewhere,
 // (relay_atom, int64 id, actor origin) -> actor, (caf::get_atom) -> vector<string> peer names,
-// (members_atom, names, addresses) the live nodes of the membership table: new addresses are
-// dialed, a node gone from the table is lost; (publish_atom, streams, messages) this node's
+// (members_atom, names, addresses, complete) the live nodes of the membership table: new
+// addresses are dialed, a listed node that is not a peer is dialed again, and (when complete) a
+// node gone from the table is lost; (publish_atom, streams, messages) this node's
 // broadcasts, sent once to each peer, where (broadcast_atom, streams, messages) goes to its hub;
 // (handover_atom, ids) rows this node released: each id is sent to one peer (by hash) as
 // (take_atom, ids), which a peer passes to its directory.

@@ -28,12 +28,17 @@ void beat(self_ptr self, const membership_config& cfg) {
       names.push_back(std::move(n.name));
       addresses.push_back(std::move(n.address));
     }
-    caf::anon_send(cfg.cluster, members_atom::value, std::move(names), std::move(addresses));
+    auto now = self->clock().now();
+    if (!st.up_since)
+      st.up_since = now;
+    bool complete = now - *st.up_since >= std::chrono::seconds(cfg.lease_seconds);
+    caf::anon_send(cfg.cluster, members_atom::value, std::move(names), std::move(addresses), complete);
     if (st.logged_failure)
       log::info("cluster", "membership_restored", {{"node", cfg.node}});
     st.logged_failure = false;
   } catch (const std::exception& e) {
     st.conn.reset();
+    st.up_since.reset();
     // Peers stay as they are: a database outage is not a lost node.
     if (!st.logged_failure)
       log::warn("cluster", "membership_failed", {{"node", cfg.node}, {"error", e.what()}});

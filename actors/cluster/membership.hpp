@@ -2,6 +2,7 @@
 // other nodes are alive, and tells the cluster actor, which dials the ones it does not know.
 // Detached: its statements block on its own connection.
 #pragma once
+#include <optional>
 #include "actors/protocol.hpp"
 
 #include <memory>
@@ -25,11 +26,14 @@ struct membership_state {
   static inline const char* name = "membership";
   std::unique_ptr<persistence::pg_connection> conn;
   bool logged_failure = false;
+  // Since when this node reaches the database without a break: until a lease has passed, a row
+  // that was not renewed may be one its owner could not renew either.
+  std::optional<caf::actor_clock::time_point> up_since;
   ~membership_state();
 };
 
 // (tick_atom): heartbeat and read, then again after `interval`; the live nodes go to the cluster
-// as (members_atom, names, addresses). (leave_atom) -> bool: deletes the row, then quits.
+// as (members_atom, names, addresses, complete). (leave_atom) -> bool: deletes the row, then quits.
 using membership_actor =
   caf::typed_actor<caf::reacts_to<caf::tick_atom>, caf::replies_to<leave_atom>::with<bool>>;
 

@@ -36,8 +36,11 @@ void database_up(self_ptr self, const writer_config& cfg, bool up) {
       log::info("stream_writer", "database_back", {});
     st.down_since.reset();
     st.down_reported = false;
+    if (!st.up_since)
+      st.up_since = self->clock().now();
     return;
   }
+  st.up_since.reset();
   auto now = self->clock().now();
   if (!st.down_since)
     st.down_since = now;
@@ -260,6 +263,12 @@ stream_writer_actor::behavior_type stream_writer(self_ptr self, writer_config cf
             lost.emplace_back(id, owner);
         for (auto& [id, owner] : lost)
           lease_lost(self, cfg, id, owner);
+        // A lease that ran out while this node could not reach the database may have run out
+        // for its owner too: others' rows are judged once this node has had the database for a
+        // full lease, time enough for any owner that can to renew (SPEC §17).
+        auto& up = self->state.up_since;
+        if (!up || self->clock().now() - *up < std::chrono::seconds(cfg.lease_seconds))
+          return;
         if (continuing(self, cfg)) {
           continue_taken(self, cfg, conn,
                          db::take_orphans(conn, cfg.node, cfg.lease_seconds, db::taking::expired));

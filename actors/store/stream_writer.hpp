@@ -128,6 +128,9 @@ struct writer_state {
   writer_stats stats;
   caf::actor observer;  // told (db_down_atom, seconds) when the database stays down too long
   std::optional<caf::actor_clock::time_point> down_since;
+  // Since when this node reaches the database without a break: other nodes' expired leases are
+  // judged only after a full lease of it (their owners may have been cut off too).
+  std::optional<caf::actor_clock::time_point> up_since;
   bool down_reported = false;
   ~writer_state();
 };

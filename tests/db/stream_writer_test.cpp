@@ -194,7 +194,7 @@ CAF_TEST(claiming a missing row says so) {
   CAF_CHECK(!claimed);
 }
 
-CAF_TEST(an expired answer is taken over by exactly one of two nodes and continued from the stored text) {
+CAF_TEST(an expired answer is taken over by exactly one of two nodes a lease after they reach the database and continued from the stored text) {
   conn.exec("UPDATE messages SET content = 'stored ', thinking_text = 'thought', "
             "lease_expires_at = now() - interval '1 second' WHERE id = $1",
             {persistence::param(ex.answer.id)});
@@ -208,6 +208,10 @@ CAF_TEST(an expired answer is taken over by exactly one of two nodes and continu
   self->send(c, sweep_atom::value, false);
   sync(b);
   sync(c);
+  // SPEC §17: a node that has just reached the database judges nobody's lease yet (the owner
+  // may have been cut off as well); it does once it has had the database for a full lease.
+  CAF_CHECK_EQUAL(column("owner_node"), "node-a");
+  CAF_CHECK_EQUAL(column("continuations"), "0");
   auto spec = continuation(10s);
   CAF_REQUIRE(spec.has_value());
   CAF_CHECK_EQUAL(spec->message_id, ex.answer.id);

@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include "app/memory_trim.hpp"
 #include "app/settings.hpp"
 
 #include "actors/errors.hpp"
@@ -209,6 +210,7 @@ int run_serve(const config& cfg) {
       for (auto id : persistence::close_orphans(conn, node, true))
         log::warn("server", "orphan_stream_closed", {{"message_id", id}, {"node", node}});
   }
+  configure_allocator();
   // Signals are taken by sigwait below; every thread started from here on inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
@@ -297,6 +299,7 @@ int run_serve(const config& cfg) {
 
   auto& scfg = settings.server;
   scfg.access_changes = sys.groups().get_local("actorcable.access");
+  auto trimmer = sys.spawn(memory_trimmer, &stats, caf::timespan{std::chrono::seconds(5)});
   auto sessions = sys.spawn(net::session_store, settings.session_ttl, settings.session_limits, &stats);
   scfg.sessions = sessions;
   scfg.broadcasts = hub;
@@ -330,6 +333,7 @@ int run_serve(const config& cfg) {
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(trimmer, caf::exit_reason::user_shutdown);
   log::info("server", "stopped");
   return 0;
 }

@@ -138,6 +138,8 @@ std::string metrics::render() const {
   for (auto& [kind, counter] : kinds)
     out += std::string("actorcable_provider_errors_total{kind=\"") + kind + "\"} "
            + std::to_string(v(*counter)) + "\n";
+  line(out, "actorcable_memory_trims_total", "counter",
+       "Times freed memory was handed back to the system while idle.", v(memory_trims_total));
   header(out, "actorcable_limited_total", "counter", "Requests refused by a per-user limit.");
   const std::pair<const char*, const std::atomic<std::int64_t>*> limits[] = {
     {"answers_concurrent", &limited_answers_concurrent},

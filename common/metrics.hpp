@@ -59,6 +59,7 @@ struct metrics {
   std::atomic<std::int64_t> limited_answers_per_minute{0};
   std::atomic<std::int64_t> limited_connections{0};
   std::atomic<std::int64_t> limited_chats{0};
+  std::atomic<std::int64_t> memory_trims_total{0};  // free memory handed back while idle
   std::atomic<std::int64_t> limited_subscriptions{0};
   std::atomic<std::int64_t> limited_identifier_bytes{0};
   std::atomic<std::int64_t> limited_sessions{0};

@@ -92,6 +92,15 @@ void lease_lost(self_ptr self, const writer_config& cfg, std::int64_t id, caf::a
                std::string("lease lost: the stream was closed by another node"), false);
 }
 
+// libpq never shrinks a connection's buffers: after a statement of many megabytes (a burst of
+// large answers in one flush, a long answer's final write) the connection is replaced, so that
+// memory goes back once the node is idle (SPEC §17) instead of staying with the connection.
+void shed_large_buffers(self_ptr self, std::size_t statement_bytes) {
+  constexpr std::size_t large = 8 * 1024 * 1024;
+  if (statement_bytes > large)
+    self->state.conn.reset();
+}
+
 bool flush_appends(self_ptr self, const writer_config& cfg) {
   auto& st = self->state;
   if (st.appends.empty())
@@ -107,6 +116,11 @@ bool flush_appends(self_ptr self, const writer_config& cfg) {
   bool done = attempt(self, cfg, "append_failed", [&](db::pg_connection& conn) {
     written = db::append_contents(conn, cfg.node, batch);
   });
+  std::size_t bytes = 0;
+  for (auto& a : batch)
+    bytes += a.delta.size() + a.thinking_delta.size() + a.tool_calls.size();
+  if (done)
+    shed_large_buffers(self, bytes);
   auto rows = written.size();
   if (done) {
     ++st.stats.append_statements;
@@ -142,6 +156,7 @@ bool flush_finishes(self_ptr self, const writer_config& cfg) {
           written = db::finish_stream(conn, cfg.node, end);
         }))
       return false;
+    shed_large_buffers(self, end.content.size() + end.thinking.size() + end.tool_calls.size());
     ++st.stats.finishes;
     if (cfg.metrics)
       cfg.metrics->persist_finishes_total.fetch_add(1, std::memory_order_relaxed);

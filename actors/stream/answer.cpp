@@ -31,12 +31,15 @@ bool answer::add_tool(tool_call call) {
     return false;
   for (auto* field : {&call.call_id, &call.name, &call.summary})
     *field = model::sanitize_utf8(*field);
-  auto known = std::find_if(tool_calls_.begin(), tool_calls_.end(),
-                            [&](const tool_call& c) { return c.call_id == call.call_id; });
-  if (known != tool_calls_.end())
-    *known = call;
-  else
+  auto [at, fresh] = call_index_.try_emplace(call.call_id, tool_calls_.size());
+  if (fresh)
     tool_calls_.push_back(call);
+  else
+    tool_calls_[at->second] = call;
+  if (call.status == "running")
+    running_.insert(at->second);
+  else
+    running_.erase(at->second);
   tools_changed_ = true;
   tool_reports_.push_back(std::move(call));
   parts_.push_back({stream_event::kind::tool, tool_reports_.size() - 1, tool_reports_.size() - 1});
@@ -63,10 +66,8 @@ void answer::restore(const resumed_answer& stored) {
 }
 
 std::string_view answer::running_tool() const {
-  for (auto it = tool_calls_.rbegin(); it != tool_calls_.rend(); ++it)
-    if (it->status == "running")
-      return it->summary;
-  return {};
+  // The running call that began last.
+  return running_.empty() ? std::string_view{} : std::string_view(tool_calls_[*running_.rbegin()].summary);
 }
 
 std::string answer::tool_calls_json() const {

@@ -6,7 +6,9 @@
 #include "actors/delivery/stream_frames.hpp"
 
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace actorcable::actors {
@@ -55,6 +57,9 @@ private:
   std::string thinking_;
   std::vector<tool_call> tool_reports_;  // every report, in order
   std::vector<tool_call> tool_calls_;    // each call's last report, in the order calls began
+  // Tool reports cost O(log n) each, not a scan of every call (an answer may report 100,000):
+  std::unordered_map<std::string, std::size_t> call_index_;  // call_id -> its place in tool_calls_
+  std::set<std::size_t> running_;                            // places of the calls running now
   std::size_t text_handed_ = 0;
   std::size_t thinking_handed_ = 0;
   bool tools_changed_ = false;  // since the writer was last handed the tool state

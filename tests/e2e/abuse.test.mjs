@@ -217,7 +217,14 @@ test('history replays of a long answer from a client that never reads cannot flo
     'the history commands to be handled');
   const health = await withTimeout(fetch(`${server.http}/healthz`), 2000, '/healthz');
   assert.equal(health.status, 200);
-  await new Promise((r) => setTimeout(r, 1000));  // replays, if any were built, are built by now
+  // The barrier: the answer's actor takes requests in order, and every one of those commands sent
+  // its request before it counted as handled; once a later client's history is answered, every
+  // replay asked for above has been built.
+  const later = rawCable(`${server.ws}?jid=${alice}`, { protocols: ['actioncable-v1-ext-json'] });
+  await later.next((f) => f.type === 'welcome');
+  later.send({ command: 'subscribe', identifier, history });
+  await later.next((f) => f.type === 'confirm_history' || f.type === 'reject_history', 15000, 'a later history');
+  later.close();
   clearInterval(sampler);
   socket.destroy();
   assert.ok(content.length > 100000);

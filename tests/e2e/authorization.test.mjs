@@ -159,6 +159,13 @@ test('membership revoked mid-stream: at most the chunk in flight arrives, then n
   // Let the owner's stream run on and finish: bob must get nothing more.
   await api(server, owner, 'POST', `/api/messages/${response.id}/stop`);
   await ownerView.next((f) => f.message?.action === 'streaming_end', 5000, 'owner end');
+  // The barrier on bob's connection: an answer of his own, started after the owner's ended, ends
+  // there after anything of the owner's stream could have.
+  const own = await newChat(server, member);
+  const mine = await ask(server, member, own.id, 'mine [[chunks:2]] [[rate:50]]');
+  bobView.send({ command: 'subscribe', identifier: messageIdentifier(mine.response.id) });
+  await bobView.next((f) => f.identifier === messageIdentifier(mine.response.id) && f.message?.action === 'streaming_end',
+    10000, 'bob\'s own answer');
   const after = bobView.frames.slice(atReject + 1).filter((f) => f.identifier === ident || f.identifier === chatIdent);
   // The revocation reached bob while the stream still ran (it was stopped only after it).
   assert.ok(!bobView.frames.slice(0, atReject).some((f) => f.message?.action === 'streaming_end'));

@@ -325,6 +325,7 @@ test('SIGKILL of the owner node: subscribers elsewhere get interrupted, the row 
   try {
     const onB = watchMessage(consumer, response.id);
     await withTimeout(onB.until((s) => s.events.filter((e) => e.action === 'streaming_update').length >= 5), 10000, 'updates on B');
+    await until(() => stored(response.id).content.length > 0, 10000, 'a first flush');  // the prefix check has something to check
     await nodes.a.stop('SIGKILL');
     const killedAt = Date.now();
     await withTimeout(onB.ended, DEAD_NODE_MS, 'streaming_end on B');
@@ -334,6 +335,7 @@ test('SIGKILL of the owner node: subscribers elsewhere get interrupted, the row 
     assert.ok(Date.now() - killedAt <= DEAD_NODE_MS, `closed ${Date.now() - killedAt} ms after the kill`);
     const row = stored(response.id);
     assert.equal(row.status, 'interrupted');
+    assert.ok(row.content.length > 0, 'the first updates were stored before the kill');
     assert.ok(onB.text.startsWith(row.content), 'the stored text is a prefix of what was delivered');
     // The other nodes keep serving: an answer started on B streams to C.
     const next = await ask(nodes.b, alice, chat.id, 'after the loss [[chunks:20]] [[rate:50]]');

@@ -68,7 +68,11 @@ test('scripts/run: quiet steps, the page URL last, a working page, and Ctrl-C st
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the server was stopped with it');
     const stopped = logs.filter((l) => l.includes('"event":"stopped"'));
     assert.equal(stopped.length, 1, 'the server shut down cleanly');
-    assert.deepEqual(serverProblems({ logs, expectedSignal: 'SIGTERM' }, { code: 0, signal: null }), []);
+    // scripts/run stopped the server with SIGTERM and reports how it exited (read to its end).
+    if (!proc.stdout.closed) await withTimeout(new Promise((r) => proc.stdout.once('close', r)), 10000, 'the output');
+    const exit = /run: server stopped \(exit status (\d+)\)/.exec(out.join('\n'));
+    assert.ok(exit, 'scripts/run reported the server\'s exit');
+    assert.deepEqual(serverProblems({ logs, expectedSignal: 'SIGTERM' }, { code: Number(exit[1]), signal: null }), []);
   } finally {
     try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* the group has ended */ }
   }

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql } from './harness.mjs';
+  withTimeout, psql, eventually } from './harness.mjs';
 
 const PGDIR = process.env.ACTORCABLE_TEST_PGDIR;
 const PGPORT = process.env.ACTORCABLE_TEST_PGPORT;
 const PGCTL = `${process.env.ACTORCABLE_SOURCE_DIR}/scripts/pg`;
 if (!PGDIR || !PGPORT || !process.env.ACTORCABLE_SOURCE_DIR) throw new Error('run through scripts/test');
-const pg = (...args) => execFileSync(PGCTL, args, { stdio: 'ignore' });
+const pg = (...args) => execFileSync(PGCTL, args, { stdio: 'ignore', timeout: 60000 });
 
 let db, alice;
 before(() => {
@@ -44,6 +44,8 @@ test('SIGKILL mid-stream, then a restart closes the orphan; a resubscriber gets 
   const { response } = await ask(a, alice, chat.id, '[[chunks:1000]] [[rate:30]]');
   const c = watch(a, response.id);
   await c.next((f) => f.message?.action === 'streaming_update' && c.text().length > 40, 10000, 'some text');
+  // Some of it persisted (a flush), so that the prefix check below has something to check.
+  await eventually(async () => stored(response.id).split('|')[2].length, (n) => n > 0, 10000, 'a first flush');
   await a.stop('SIGKILL');
   const killedAt = Date.now();
   const delivered = c.text();
@@ -53,6 +55,7 @@ test('SIGKILL mid-stream, then a restart closes the orphan; a resubscriber gets 
     assert.equal(m.streaming, false, 'closed by the time the new server answers');
     assert.ok(Date.now() - killedAt < 10000);
     assert.equal(m.status, 'interrupted');
+    assert.ok(m.content.length > 0, 'something was persisted before the kill');
     assert.ok(delivered.startsWith(m.content), 'the stored text is what was persisted before the kill');
     const again = watch(b, response.id);
     const end = await again.next((f) => f.message?.action === 'streaming_end', 5000, 'streaming_end');
@@ -134,7 +137,7 @@ test('a database down past the limit ends the stream with error; the text is wri
     const end = await c.next((f) => f.message?.action === 'streaming_end', 15000, 'end');
     assert.equal(end.message.status, 'error');
     const delivered = c.text();
-    execFileSync(PGCTL, ['start', PGDIR, PGPORT], { stdio: 'ignore' });
+    pg('start', PGDIR, PGPORT);
     stopped = false;
     const back = Date.now() + 15000;
     for (;;) {
@@ -146,7 +149,7 @@ test('a database down past the limit ends the stream with error; the text is wri
     assert.equal((await fetch(`${s.http}/healthz`)).status, 200);
     c.close();
   } finally {
-    if (stopped) execFileSync(PGCTL, ['start', PGDIR, PGPORT], { stdio: 'ignore' });
+    if (stopped) pg('start', PGDIR, PGPORT);
     await s.stop();
   }
 });

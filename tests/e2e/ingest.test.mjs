@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createDatabase, startServer, token, api, newChat, ask, psql, withTimeout, countRowUpdates,
-  SANITIZER_TIME_FACTOR } from './harness.mjs';
+  eventually, SANITIZER_TIME_FACTOR } from './harness.mjs';
 import { createConsumer, watchMessage, resumeRun } from './cable_env.mjs';
 import Hashids from 'hashids';
 
@@ -243,7 +243,7 @@ test('409 for a second producer, a user message or an ended answer; 404 for a mi
   const oid = await newAnswer();
   const first = producer(oid);
   first.send({ type: 'text', text: 'one' });
-  for (;;) { if ((await message(oid)).content === 'one') break; await new Promise((r) => setTimeout(r, 50)); }
+  await eventually(async () => (await message(oid)).content, (c) => c === 'one', 10000 * SANITIZER_TIME_FACTOR, 'the part stored');
   const second = producer(oid);
   second.send({ type: 'text', text: 'two' });
   second.end();
@@ -272,7 +272,7 @@ test('POST /api/messages/:id/stop ends a producer\'s stream cancelled; its respo
   const oid = await newAnswer();
   const p = producer(oid);
   p.send({ type: 'text', text: 'partial ' });
-  for (;;) { if ((await message(oid)).content === 'partial ') break; await new Promise((r) => setTimeout(r, 50)); }
+  await eventually(async () => (await message(oid)).content, (c) => c === 'partial ', 10000 * SANITIZER_TIME_FACTOR, 'the part stored');
   assert.equal((await api(server, alice, 'POST', `/api/messages/${oid}/stop`)).status, 202);
   const r = await p.response;
   assert.deepEqual(r.json, { id: oid, status: 'cancelled', content_length: 8, offset: 1 });

@@ -18,7 +18,7 @@ test('200 connections each get all 60 chunks of one answer in order', async () =
     // The answer waits for the subscribers: it starts when the load generator says they are in.
     const { response } = await ask(server, alice, chat.id, '[[bench]] [[chunks:60]] [[rate:50]] [[delay:3000]]');
     const gen = spawn(LOADGEN, ['--url', `${server.ws}?jid=${alice}`, '--cable', response.id,
-      '--connections', '200', '--timeout', '30', '--server-pid', String(server.proc.pid)]);
+      '--connections', '200', '--timeout', '30', '--server-pid', String(server.proc.pid)], { timeout: 60000 });
     let out = '';
     gen.stdout.on('data', (d) => { out += d; });
     const ready = new Promise((resolve) => createInterface({ input: gen.stderr }).on('line', (l) => { if (l.includes('subscribed')) resolve(l); }));

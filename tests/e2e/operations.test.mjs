@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createDatabase, startServer, token, newChat, ask, baseEnv, BIN, configFile, withTimeout,
-  api } from './harness.mjs';
+  api, CHILD_TIMEOUT_MS } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 
 let db, server, alice;
@@ -27,7 +27,7 @@ test('/metrics passes promtool and counts what happened', async () => {
   const res = await fetch(`${server.http}/metrics`);
   assert.match(res.headers.get('content-type'), /text\/plain/);
   const text = await res.text();
-  const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
   assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
   const value = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))[1]);
   assert.ok(value('actorcable_chunks_total') >= 10);
@@ -56,7 +56,7 @@ test('the log of a full run holds no token and no API key, one JSON object per l
 });
 
 function run(args, env = {}) {
-  return spawnSync(BIN, args, { env: baseEnv(db, env), encoding: 'utf8' });
+  return spawnSync(BIN, args, { env: baseEnv(db, env), encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
 }
 
 test('an unknown key or an invalid value stops the start with exit code 2 and names the key', () => {

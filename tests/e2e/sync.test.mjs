@@ -90,8 +90,11 @@ test('chats created, renamed and deleted with plain SQL or the API refresh the a
   await psqlAsync(db, `DELETE FROM chats WHERE id = ${inserted}`);
   await c.next(() => count() > before, 5000, 'the list refresh for a deletion');
 
-  // Another account's list heard none of it.
-  assert.ok(!bobs.frames.some((f) => f.message), 'bob got no refresh for alice\'s chats');
+  // Another account's list heard none of it. The barrier: a chat inserted into bob's own account
+  // is announced after everything above (notifications arrive in commit order).
+  psql(db, `INSERT INTO chats (account_id, title) VALUES (${ownAccount('bob@example.com')}, 'a marker of bob')`);
+  await bobs.next((f) => f.message?.prop === 'chats', 5000, 'bob\'s own refresh');
+  assert.equal(bobs.frames.filter((f) => f.message).length, 1, 'bob got no refresh for alice\'s chats');
   c.close(); bobs.close();
 });
 
@@ -118,7 +121,11 @@ test('a stream\'s own writes are not announced as refreshes', async () => {
   const m = await subscribed(alice, [messageIdentifier(response.id)]);
   await m.next(isMessage(messageIdentifier(response.id), (x) => x.action === 'streaming_end'), 15000, 'the end');
   assert.ok(m.frames.some((f) => f.message?.action === 'streaming_update' || f.message?.action === 'current_state'));
-  assert.ok(!m.frames.some((f) => f.message?.action === 'refresh'), 'no refresh during or at the end of the stream');
+  // The barrier: an application's own UPDATE after the stream is announced once, after any
+  // notification the stream's final write could have made.
+  await psqlAsync(db, `UPDATE messages SET content = content || ' (edited)' WHERE id = ${messageIds.decode(response.id)[0]}`);
+  await m.next(isMessage(messageIdentifier(response.id), (x) => x.action === 'refresh'), 5000, 'the refresh for the edit');
+  assert.equal(m.frames.filter((f) => f.message?.action === 'refresh').length, 1, 'no refresh during or at the end of the stream');
   m.close();
 });
 
@@ -228,10 +235,12 @@ test('a revoked membership ends the account subscription', async () => {
   const before = c.frames.length;
   await newChat(server, alice);
   await broadcast({ stream: `Account:${accountIds.encode(aliceAccount)}:chats`, data: '{"late":true}' });
-  // Alice (still a member) is the marker.
-  const a = await subscribed(alice, [list]);
-  await broadcast({ stream: `Account:${accountIds.encode(aliceAccount)}:chats`, data: '{"marker":true}' });
-  await a.next(isMessage(list, (m) => m.marker), 5000, 'the marker');
-  assert.equal(c.frames.slice(before).filter((f) => f.message).length, 0, 'nothing after the revocation');
-  c.close(); a.close();
+  // The barrier, on carol's connection: a broadcast to her own list, after the others, arrives.
+  const own = accountChats(ownAccount('carol@example.com'));
+  c.send({ command: 'subscribe', identifier: own });
+  await c.next((f) => f.type === 'confirm_subscription' && f.identifier === own, 5000, 'carol\'s own list');
+  await broadcast({ stream: `Account:${accountIds.encode(ownAccount('carol@example.com'))}:chats`, data: '{"marker":true}' });
+  await c.next(isMessage(own, (m) => m.marker), 5000, 'the marker');
+  assert.deepEqual(c.frames.slice(before).filter((f) => f.message && f.identifier !== own), [], 'nothing after the revocation');
+  c.close();
 });

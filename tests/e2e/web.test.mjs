@@ -9,6 +9,7 @@ import { createDatabase, startServer, token, api, startProxy, withTimeout, psql 
 
 let db, server, proxy, browser, page, alice;
 const socketUrls = [];  // every WebSocket the page opens
+const pageErrors = [];  // uncaught errors on the page: any fails the suite
 const artifacts = process.env.ARTIFACT_DIR ?? os.tmpdir();  // never the source tree
 
 before(async () => {
@@ -30,12 +31,13 @@ before(async () => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('websocket', (ws) => socketUrls.push(ws.url()));
 });
 
 after(async () => {
   await browser?.close();
+  assert.deepEqual(pageErrors, [], 'the page threw');
   await proxy?.close();
   await server?.stop();
 });
@@ -284,7 +286,7 @@ test('a page of another origin cannot open the cable with the session cookie; Si
     ws.onclose = () => resolve('closed');
   }), cable);
   try {
-    assert.equal(await tryCable(page), 'welcome', 'the page\'s own origin opens it');
+    assert.equal(await withTimeout(tryCable(page), 10000, 'the page\'s upgrade'), 'welcome', 'the page\'s own origin opens it');
     const foreign = await page.context().newPage();
     await foreign.goto(`http://127.0.0.1:${elsewhere.address().port}/`);
     assert.equal(await withTimeout(tryCable(foreign), 10000, 'the foreign upgrade'), 'closed');

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { createCable } from '@anycable/core';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql, psqlAsync, metricValue, clusterCerts, SANITIZER_TIME_FACTOR } from './harness.mjs';
+  withTimeout, psql, psqlAsync, metricValue, clusterCerts, SANITIZER_TIME_FACTOR, watchRaw } from './harness.mjs';
 import { createConsumer, watchMessage } from './cable_env.mjs';
 
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
@@ -79,16 +79,8 @@ after(async () => {
   for (const n of Object.values(nodes)) await n.stop();
 });
 
-// A plain raw client on `node` watching `oid`; text() assembles what it got.
-function rawWatch(node, oid) {
-  const c = rawCable(`${node.ws}?jid=${alice}`);
-  c.opened.then(() => c.send({ command: 'subscribe', identifier: messageIdentifier(oid) }));
-  c.updates = () => c.frames.filter((f) => f.message?.action === 'streaming_update').length;
-  c.text = () => c.frames.filter((f) => f.message?.action === 'current_state' || f.message?.action === 'streaming_update')
-    .reduce((t, f) => (f.message.action === 'current_state' ? f.message.content : t + f.message.chunk), '');
-  c.end = () => c.next((f) => f.message?.action === 'streaming_end', 20000, 'streaming_end');
-  return c;
-}
+// A plain raw client on `node` watching `oid` (harness.watchRaw).
+const rawWatch = (node, oid) => watchRaw(node, alice, oid);
 
 test('an answer streaming on node A reaches @rails/actioncable on B and @anycable/core on C, exactly', async () => {
   const chat = await newChat(nodes.a, alice);

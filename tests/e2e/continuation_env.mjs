@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { createCable } from '@anycable/core';
 import Hashids from 'hashids';
 import { createDatabase, startServer, token, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql, metricValue, clusterCerts, SANITIZER_TIME_FACTOR } from './harness.mjs';
+  withTimeout, psql, metricValue, clusterCerts, SANITIZER_TIME_FACTOR, watchRaw } from './harness.mjs';
 
 const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
   'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ');
@@ -49,17 +49,8 @@ export async function until(pred, ms, what) {
   }
 }
 
-// A plain raw client on `node` watching `oid`: text() assembles what it got, ends() its ends.
-export function rawWatch(node, oid) {
-  const c = rawCable(`${node.ws}?jid=${ctx.alice}`);
-  c.opened.then(() => c.send({ command: 'subscribe', identifier: messageIdentifier(oid) }));
-  c.updates = () => c.frames.filter((f) => f.message?.action === 'streaming_update').length;
-  c.text = () => c.frames.filter((f) => f.message?.action === 'current_state' || f.message?.action === 'streaming_update')
-    .reduce((t, f) => (f.message.action === 'current_state' ? f.message.content : t + f.message.chunk), '');
-  c.ends = () => c.frames.filter((f) => f.message?.action === 'streaming_end');
-  c.end = () => c.next((f) => f.message?.action === 'streaming_end', 40000, 'streaming_end');
-  return c;
-}
+// A plain raw client on `node` watching `oid` (harness.watchRaw).
+export const rawWatch = (node, oid) => watchRaw(node, ctx.alice, oid);
 
 // An @anycable/core client (extended protocol, history on reconnect) behind a proxy whose target
 // can move: it reconnects "anywhere" at the same address.

@@ -4,8 +4,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import Hashids from 'hashids';
-import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql, eventually } from './harness.mjs';
+import { createDatabase, startServer, token, api, newChat, ask,
+  withTimeout, psql, eventually, watchRaw } from './harness.mjs';
 
 const PGDIR = process.env.ACTORCABLE_TEST_PGDIR;
 const PGPORT = process.env.ACTORCABLE_TEST_PGPORT;
@@ -23,14 +23,8 @@ const messageIds = new Hashids('Default ID Obfuscation Salt for Message', 6,
   'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ');
 const stored = (oid) => psql(db, `SELECT streaming::text || '|' || coalesce(stream_status, '') || '|' || content FROM messages WHERE id = ${Number(messageIds.decode(oid)[0])}`);
 
-// Collects the text a plain client sees for one message.
-function watch(server, oid) {
-  const c = rawCable(`${server.ws}?jid=${alice}`);
-  c.opened.then(() => c.send({ command: 'subscribe', identifier: messageIdentifier(oid) }));
-  c.text = () => c.frames.filter((f) => f.message?.action === 'current_state' || f.message?.action === 'streaming_update')
-    .reduce((t, f) => (f.message.action === 'current_state' ? f.message.content : t + f.message.chunk), '');
-  return c;
-}
+// The text a plain client sees for one message (harness.watchRaw).
+const watch = (server, oid) => watchRaw(server, alice, oid);
 
 async function message(server, oid) {
   return (await api(server, alice, 'GET', `/api/messages/${oid}`)).json;

@@ -301,6 +301,19 @@ export function rawCable(url, { protocols = ['actioncable-v1-json', 'actioncable
 
 export const messageIdentifier = (oid) => JSON.stringify({ channel: 'SyncChannel', model: 'Message', id: oid });
 
+// A plain raw client of `tok` on `node` watching message `oid`: updates() counts its updates,
+// text() assembles what it was shown, ends() its ends, end() awaits the first.
+export function watchRaw(node, tok, oid) {
+  const c = rawCable(`${node.ws}?jid=${tok}`);
+  c.opened.then(() => c.send({ command: 'subscribe', identifier: messageIdentifier(oid) }));
+  c.updates = () => c.frames.filter((f) => f.message?.action === 'streaming_update').length;
+  c.text = () => c.frames.filter((f) => f.message?.action === 'current_state' || f.message?.action === 'streaming_update')
+    .reduce((t, f) => (f.message.action === 'current_state' ? f.message.content : t + f.message.chunk), '');
+  c.ends = () => c.frames.filter((f) => f.message?.action === 'streaming_end');
+  c.end = (ms = 40000) => c.next((f) => f.message?.action === 'streaming_end', ms, 'streaming_end');
+  return c;
+}
+
 // A TCP proxy in front of the server whose connections the test can cut (no close frame).
 // `target` may be set later (the proxy's port can then go into the server's configuration).
 export function startProxy(targetPort) {

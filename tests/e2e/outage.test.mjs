@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import Hashids from 'hashids';
-import { createDatabase, startServer, token, api, newChat, ask, rawCable, messageIdentifier,
-  withTimeout, psql, metricValue, clusterCerts, eventually, SANITIZER_TIME_FACTOR } from './harness.mjs';
+import { createDatabase, startServer, token, api, newChat, ask,
+  withTimeout, psql, metricValue, clusterCerts, eventually, SANITIZER_TIME_FACTOR, watchRaw } from './harness.mjs';
 
 const PGDIR = process.env.ACTORCABLE_TEST_PGDIR;
 const PGPORT = process.env.ACTORCABLE_TEST_PGPORT;
@@ -46,14 +46,8 @@ after(async () => {
   for (const n of Object.values(nodes)) await n.stop();
 });
 
-// A plain client on `node` watching `oid`; text() is what it was shown.
-function watch(node, oid) {
-  const c = rawCable(`${node.ws}?jid=${alice}`);
-  c.opened.then(() => c.send({ command: 'subscribe', identifier: messageIdentifier(oid) }));
-  c.text = () => c.frames.filter((f) => f.message?.action === 'current_state' || f.message?.action === 'streaming_update')
-    .reduce((t, f) => (f.message.action === 'current_state' ? f.message.content : t + f.message.chunk), '');
-  return c;
-}
+// A plain client on `node` watching `oid`; text() is what it was shown (harness.watchRaw).
+const watch = (node, oid) => watchRaw(node, alice, oid);
 
 // An outside producer on one chunked request: send() writes a line now, the response comes at the end.
 function producer(node, oid) {

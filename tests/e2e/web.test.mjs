@@ -276,6 +276,24 @@ test('readable at 360 px (a phone) and at 1440 px: no sideways scrolling; screen
   await page.setViewportSize({ width: 1100, height: 760 });
 });
 
+// SPEC §17: GET /api/chats is paged; the page lists the first page and loads more as it scrolls.
+test('a long chat list loads page by page as it scrolls', async () => {
+  const account = psql(db, `SELECT m.account_id FROM memberships m JOIN users u ON u.id = m.user_id
+    WHERE u.email_address = 'alice@example.com' AND m.role = 'owner'`);
+  psql(db, `INSERT INTO chats (account_id, title, updated_at) SELECT ${account}, 'old chat ' || n,
+    now() - interval '1 day' - n * interval '1 second' FROM generate_series(1, 150) n`);
+  const total = Number(psql(db, `SELECT count(*) FROM chats WHERE account_id = ${account}`));
+  await page.goto(`http://127.0.0.1:${proxy.port}/`);  // a new visit: at the top, no scroll restored
+  await page.locator('#connection', { hasText: 'Connected' }).waitFor();
+  const listed = () => page.locator('#chats li').count();
+  await page.waitForFunction(() => document.querySelectorAll('#chats li').length > 0);
+  assert.equal(await listed(), 100, 'the first page');
+  await page.locator('#more-chats').scrollIntoViewIfNeeded();
+  await page.waitForFunction((n) => document.querySelectorAll('#chats li').length === n, total, { timeout: 10000 });
+  assert.ok(await page.locator('#more-chats').isHidden(), 'nothing more to load');
+  await page.getByRole('button', { name: 'old chat 150' }).waitFor();
+});
+
 test('a page of another origin cannot open the cable with the session cookie; Sign out ends the session', async () => {
   const elsewhere = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><title>elsewhere</title>'); });
   await new Promise((r) => elsewhere.listen(0, '127.0.0.1', r));
